@@ -1,0 +1,53 @@
+/**
+ * `@kernelzoo/core`: tensors, ops, nn modules, the Backend interface and the engine.
+ *
+ * @packageDocumentation
+ */
+export type {
+  Activation,
+  Backend,
+  BackendMemory,
+  BinaryOp,
+  Conv2dInfo,
+  MatMulInfo,
+  Pool2dInfo,
+  ReduceOp,
+  ResizeInfo,
+  UnaryOp,
+} from './backend.js';
+export {
+  type BackendFactory,
+  type BackendMemoryInfo,
+  type DebugOptions,
+  dispose,
+  getBackend,
+  getBackendName,
+  keep,
+  type MemoryInfo,
+  memory,
+  ready,
+  registerBackend,
+  registeredBackends,
+  setBackend,
+  setDebug,
+  type TensorContainer,
+  type TraceListener,
+  tidy,
+  traceShapes,
+} from './engine.js';
+export * from './errors.js';
+export * as nn from './nn/index.js';
+export * from './ops/index.js';
+export { type ModelSummary, type SummaryRow, summary } from './summary.js';
+export { Tensor } from './tensor.js';
+export type { DataId, DType, Shape, TensorInfo, TypedArray } from './types.js';
+export { SeededRandom } from './util/random.js';
+export {
+  allocate,
+  broadcastShapes,
+  broadcastStrides,
+  formatShape,
+  shapesEqual,
+  sizeFromShape,
+  stridesOf,
+} from './util/shape.js';

@@ -1,0 +1,82 @@
+import { conv2d } from '../ops/conv.js';
+import { checkInt, checkPair } from '../ops/validate.js';
+import type { Tensor } from '../tensor.js';
+import { initUniform } from './init.js';
+import { Module } from './module.js';
+
+/** Options of {@link Conv2d}; defaults are PyTorch's. */
+export interface Conv2dModuleOptions {
+  /** Stride. Default 1. */
+  stride?: number | readonly [number, number];
+  /** Zero padding `p` or `[pH, pW]`. Default 0. */
+  padding?: number | readonly [number, number];
+  /** Dilation. Default 1. */
+  dilation?: number | readonly [number, number];
+  /** Channel groups. Default 1. */
+  groups?: number;
+  /** Whether the layer has a bias. Default true. */
+  bias?: boolean;
+}
+
+/**
+ * PyTorch's `nn.Conv2d`: parameters `weight` `[out, in / groups, kH, kW]` and `bias` `[out]`.
+ */
+export class Conv2d extends Module {
+  /** Input channels. */
+  readonly inChannels: number;
+  /** Output channels. */
+  readonly outChannels: number;
+  /** Kernel size `[kH, kW]`. */
+  readonly kernelSize: readonly [number, number];
+  /** Stride `[sH, sW]`. */
+  readonly stride: readonly [number, number];
+  /** Padding `[pH, pW]`. */
+  readonly padding: readonly [number, number];
+  /** Dilation `[dH, dW]`. */
+  readonly dilation: readonly [number, number];
+  /** Channel groups. */
+  readonly groups: number;
+
+  /**
+   * @param inChannels - input channels.
+   * @param outChannels - output channels.
+   * @param kernelSize - `k` or `[kH, kW]`.
+   * @param options - stride, padding, dilation, groups, bias.
+   */
+  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly [number, number], options: Conv2dModuleOptions = {}) {
+    super();
+    const op = 'Conv2d';
+    this.inChannels = checkInt(op, 'inChannels', inChannels, 1);
+    this.outChannels = checkInt(op, 'outChannels', outChannels, 1);
+    this.kernelSize = checkPair(op, 'kernelSize', kernelSize, 1);
+    this.stride = checkPair(op, 'stride', options.stride ?? 1, 1);
+    this.padding = checkPair(op, 'padding', options.padding ?? 0, 0);
+    this.dilation = checkPair(op, 'dilation', options.dilation ?? 1, 1);
+    this.groups = checkInt(op, 'groups', options.groups ?? 1, 1);
+    const fanIn = (inChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1];
+    const bound = 1 / Math.sqrt(fanIn);
+    this.registerParameter('weight', initUniform([outChannels, inChannels / this.groups, ...this.kernelSize], bound));
+    this.registerParameter('bias', options.bias === false ? null : initUniform([outChannels], bound));
+  }
+
+  /** `[out, in / groups, kH, kW]`. */
+  get weight(): Tensor {
+    return this.param('weight');
+  }
+
+  /** `[out]`, or null without bias. */
+  get bias(): Tensor | null {
+    return this.paramOrNull('bias');
+  }
+
+  /** Convolves NCHW `x`. */
+  forward(x: Tensor): Tensor {
+    return conv2d(x, this.weight, {
+      bias: this.bias,
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      groups: this.groups,
+    });
+  }
+}

@@ -1,0 +1,10 @@
+export * from './activation.js';
+export * from './batchnorm.js';
+export * from './containers.js';
+export * from './conv.js';
+export * from './fusion.js';
+export { manualSeed } from './init.js';
+export * from './linear.js';
+export * from './module.js';
+export * from './pooling.js';
+export * from './upsample.js';

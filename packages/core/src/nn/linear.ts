@@ -1,0 +1,42 @@
+import { linear } from '../ops/matmul.js';
+import { checkInt } from '../ops/validate.js';
+import type { Tensor } from '../tensor.js';
+import { initUniform } from './init.js';
+import { Module } from './module.js';
+
+/** PyTorch's `nn.Linear`: `weight` `[out, in]`, `bias` `[out]`; `y = x · weightᵀ + bias`. */
+export class Linear extends Module {
+  /** Input features. */
+  readonly inFeatures: number;
+  /** Output features. */
+  readonly outFeatures: number;
+
+  /**
+   * @param inFeatures - size of the last input dimension.
+   * @param outFeatures - size of the last output dimension.
+   * @param options - `bias` (default true).
+   */
+  constructor(inFeatures: number, outFeatures: number, options: { bias?: boolean } = {}) {
+    super();
+    this.inFeatures = checkInt('Linear', 'inFeatures', inFeatures, 1);
+    this.outFeatures = checkInt('Linear', 'outFeatures', outFeatures, 1);
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.registerParameter('weight', initUniform([outFeatures, inFeatures], bound));
+    this.registerParameter('bias', options.bias === false ? null : initUniform([outFeatures], bound));
+  }
+
+  /** `[out, in]`. */
+  get weight(): Tensor {
+    return this.param('weight');
+  }
+
+  /** `[out]`, or null. */
+  get bias(): Tensor | null {
+    return this.paramOrNull('bias');
+  }
+
+  /** Applies the layer over the last dimension of `x`. */
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias);
+  }
+}
