@@ -38,6 +38,7 @@ export interface MemoryInfo {
 /** Anything `tidy` may return: tensors, or arrays/objects/maps of them, or nothing. */
 export type TensorContainer =
   | Tensor
+  // biome-ignore lint/suspicious/noConfusingVoidType: tidy(() => { ... }) returns void.
   | void
   | null
   | undefined

@@ -69,8 +69,7 @@ export class StateDictError extends KernelzooError {
   ) {
     const parts: string[] = [];
     if (missing.length > 0) parts.push(`missing keys (${missing.length}): ${missing.join(', ')}`);
-    if (unexpected.length > 0)
-      parts.push(`unexpected keys (${unexpected.length}): ${unexpected.join(', ')}`);
+    if (unexpected.length > 0) parts.push(`unexpected keys (${unexpected.length}): ${unexpected.join(', ')}`);
     if (mismatched.length > 0)
       parts.push(
         `mis-shaped keys (${mismatched.length}): ${mismatched

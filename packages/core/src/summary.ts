@@ -1,10 +1,10 @@
 import { ENGINE, traceShapes } from './engine.js';
+import { ArgumentError } from './errors.js';
 import type { AnyModule } from './nn/module.js';
 import { zeros } from './ops/creation.js';
 import { checkRank } from './ops/validate.js';
 import { Tensor } from './tensor.js';
 import type { Shape } from './types.js';
-import { ArgumentError } from './errors.js';
 
 /** One module call in a {@link ModelSummary}. */
 export interface SummaryRow {
@@ -50,13 +50,25 @@ function shapesOf(out: unknown, into: Shape[] = []): Shape[] {
  * tensors, so no kernel runs and no activation memory is allocated.
  */
 export function summary(module: AnyModule, inputShape: Shape): ModelSummary {
-  const probe = ENGINE.tidy(() => traceShapes(() => zeros(inputShape), () => undefined));
+  const probe = ENGINE.tidy(() =>
+    traceShapes(
+      () => zeros(inputShape),
+      () => undefined,
+    ),
+  );
   checkRank('summary', 'inputShape', probe, probe.rank);
   if (!Array.isArray(inputShape) || inputShape.some((d) => !Number.isInteger(d) || d < 1))
     throw new ArgumentError('summary', 'inputShape', 'an array of integers ≥ 1', String(inputShape));
   const names = new Map<AnyModule, string>();
   for (const [n, m] of module.namedModules()) if (!names.has(m)) names.set(m, n);
-  const rows: { name: string; type: string; depth: number; outputShapes: Shape[]; parameters: number; multiplyAdds: number }[] = [];
+  const rows: {
+    name: string;
+    type: string;
+    depth: number;
+    outputShapes: Shape[];
+    parameters: number;
+    multiplyAdds: number;
+  }[] = [];
   const stack: (typeof rows)[number][] = [];
   const originals = new Map<AnyModule, AnyModule['forward']>();
   for (const m of names.keys()) {
@@ -116,7 +128,8 @@ function formatSummary(rows: readonly SummaryRow[], params: number, macs: number
     r.multiplyAdds.toLocaleString('en-US'),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const rule = '-'.repeat(widths.reduce((s, w) => s + w + 2, -2));
   return [
     line(header),

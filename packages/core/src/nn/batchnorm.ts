@@ -66,6 +66,10 @@ export class BatchNorm2d extends Module {
 
   /** Normalises `[N, C, H, W]` with the running statistics. */
   forward(x: Tensor): Tensor {
-    return batchNorm(x, this.runningMean, this.runningVar, { weight: this.weight, bias: this.bias, eps: this.eps });
+    return batchNorm(x, this.runningMean, this.runningVar, {
+      weight: this.weight,
+      bias: this.bias,
+      eps: this.eps,
+    });
   }
 }

@@ -79,7 +79,8 @@ export class Sequential extends Module {
       if (m instanceof Conv2d) {
         let bn: BatchNorm2d | null = null;
         let j = i + 1;
-        if (ls[j] instanceof BatchNorm2d && (ls[j] as BatchNorm2d).numFeatures === m.outChannels) bn = ls[j++] as BatchNorm2d;
+        if (ls[j] instanceof BatchNorm2d && (ls[j] as BatchNorm2d).numFeatures === m.outChannels)
+          bn = ls[j++] as BatchNorm2d;
         const act = activationOf(ls[j]);
         if (act) j++;
         const fused = new FusedConv2d(m, bn, act ?? 'linear');

@@ -43,7 +43,12 @@ export class Conv2d extends Module {
    * @param kernelSize - `k` or `[kH, kW]`.
    * @param options - stride, padding, dilation, groups, bias.
    */
-  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly [number, number], options: Conv2dModuleOptions = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | readonly [number, number],
+    options: Conv2dModuleOptions = {},
+  ) {
     super();
     const op = 'Conv2d';
     this.inChannels = checkInt(op, 'inChannels', inChannels, 1);
@@ -55,7 +60,10 @@ export class Conv2d extends Module {
     this.groups = checkInt(op, 'groups', options.groups ?? 1, 1);
     const fanIn = (inChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1];
     const bound = 1 / Math.sqrt(fanIn);
-    this.registerParameter('weight', initUniform([outChannels, inChannels / this.groups, ...this.kernelSize], bound));
+    this.registerParameter(
+      'weight',
+      initUniform([outChannels, inChannels / this.groups, ...this.kernelSize], bound),
+    );
     this.registerParameter('bias', options.bias === false ? null : initUniform([outChannels], bound));
   }
 

@@ -30,7 +30,11 @@ export class FusedConv2d implements Disposable {
     readonly activation: Activation,
   ) {
     const [w, b] = ENGINE.tidy(() => {
-      if (!bn) return [reshape(conv.weight, conv.weight.shape), conv.bias ? reshape(conv.bias, conv.bias.shape) : null];
+      if (!bn)
+        return [
+          reshape(conv.weight, conv.weight.shape),
+          conv.bias ? reshape(conv.bias, conv.bias.shape) : null,
+        ];
       const scale = bn.weight
         ? mul(bn.weight, rsqrt(add(bn.runningVar, bn.eps)))
         : rsqrt(add(bn.runningVar, bn.eps));

@@ -1,7 +1,6 @@
 import { ENGINE } from '../engine.js';
 import { ArgumentError, KernelzooError, StateDictError } from '../errors.js';
-import { cast } from '../ops/transform.js';
-import { reshape } from '../ops/transform.js';
+import { cast, reshape } from '../ops/transform.js';
 import { Tensor } from '../tensor.js';
 import { shapesEqual } from '../util/shape.js';
 
@@ -159,10 +158,20 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     for (const [n, c] of this.namedChildren()) c.collectState(`${prefix}${n}.`, out);
   }
 
-  private collectSlots(prefix: string, out: Map<string, { owner: AnyModule; kind: 'p' | 'b'; name: string; optional: boolean }>): void {
-    for (const [n, t] of this._parameters) if (t) out.set(prefix + n, { owner: this as AnyModule, kind: 'p', name: n, optional: false });
+  private collectSlots(
+    prefix: string,
+    out: Map<string, { owner: AnyModule; kind: 'p' | 'b'; name: string; optional: boolean }>,
+  ): void {
+    for (const [n, t] of this._parameters)
+      if (t) out.set(prefix + n, { owner: this as AnyModule, kind: 'p', name: n, optional: false });
     for (const [n, t] of this._buffers)
-      if (t) out.set(prefix + n, { owner: this as AnyModule, kind: 'b', name: n, optional: this._optionalBuffers.has(n) });
+      if (t)
+        out.set(prefix + n, {
+          owner: this as AnyModule,
+          kind: 'b',
+          name: n,
+          optional: this._optionalBuffers.has(n),
+        });
     for (const [n, c] of this.namedChildren()) c.collectSlots(`${prefix}${n}.`, out);
   }
 
@@ -172,13 +181,21 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
    * another dtype are converted. The module shares the given tensors' data (it never copies),
    * so disposing the dict afterwards is safe.
    */
-  loadStateDict(dict: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>, options: LoadStateDictOptions = {}): LoadStateDictResult {
+  loadStateDict(
+    dict: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
+    options: LoadStateDictOptions = {},
+  ): LoadStateDictResult {
     const strict = options.strict ?? true;
     const entries = dict instanceof Map ? [...dict.entries()] : Object.entries(dict);
     const given = new Map<string, Tensor>();
     for (const [k, t] of entries) {
       if (!(t instanceof Tensor) || t.isDisposed)
-        throw new ArgumentError('loadStateDict', k, 'a live Tensor', t instanceof Tensor ? 'a disposed tensor' : typeof t);
+        throw new ArgumentError(
+          'loadStateDict',
+          k,
+          'a live Tensor',
+          t instanceof Tensor ? 'a disposed tensor' : typeof t,
+        );
       given.set(k, t);
     }
     const slots = new Map<string, { owner: AnyModule; kind: 'p' | 'b'; name: string; optional: boolean }>();

@@ -1,4 +1,10 @@
-import { type AdaptiveSize, adaptiveAvgPool2d, avgPool2d, maxPool2d, type Pool2dOptions } from '../ops/pooling.js';
+import {
+  type AdaptiveSize,
+  adaptiveAvgPool2d,
+  avgPool2d,
+  maxPool2d,
+  type Pool2dOptions,
+} from '../ops/pooling.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 

@@ -35,7 +35,11 @@ export function checkActivation(op: string, a: unknown): Activation {
  * Derives the {@link Conv2dInfo} of a convolution from shapes and options, checking
  * everything. Exported for backends' own tests and for shape tools.
  */
-export function conv2dInfo(xShape: readonly number[], wShape: readonly number[], options: Conv2dOptions = {}): Conv2dInfo {
+export function conv2dInfo(
+  xShape: readonly number[],
+  wShape: readonly number[],
+  options: Conv2dOptions = {},
+): Conv2dInfo {
   const op = 'conv2d';
   const [strideHeight, strideWidth] = checkPair(op, 'stride', options.stride ?? 1, 1);
   const [dilationHeight, dilationWidth] = checkPair(op, 'dilation', options.dilation ?? 1, 1);
@@ -46,7 +50,12 @@ export function conv2dInfo(xShape: readonly number[], wShape: readonly number[],
   if (inChannels % groups !== 0)
     throw new ArgumentError(op, 'groups', `a divisor of the input channels (${inChannels})`, String(groups));
   if (outChannels % groups !== 0)
-    throw new ArgumentError(op, 'groups', `a divisor of the output channels (${outChannels})`, String(groups));
+    throw new ArgumentError(
+      op,
+      'groups',
+      `a divisor of the output channels (${outChannels})`,
+      String(groups),
+    );
   if (inPerGroup * groups !== inChannels)
     throw new ArgumentError(
       op,

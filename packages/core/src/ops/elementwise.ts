@@ -1,7 +1,7 @@
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import { ENGINE } from '../engine.js';
 import { ArgumentError } from '../errors.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { broadcastShapes, formatShape } from '../util/shape.js';
 import { scalar } from './creation.js';
 import { checkDtype, checkTensor } from './validate.js';

@@ -4,8 +4,8 @@ import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { formatShape } from '../util/shape.js';
 import { checkActivation } from './conv.js';
-import { checkDtype, checkRank } from './validate.js';
 import { reshape } from './transform.js';
+import { checkDtype, checkRank } from './validate.js';
 
 /** Options of {@link matmul}. */
 export interface MatMulOptions {
@@ -50,7 +50,8 @@ export function matmul(a: Tensor, b: Tensor, options: MatMulOptions = {}): Tenso
   const bias = options.bias ?? null;
   if (bias !== null) {
     checkRank(op, 'bias', bias, 1, '[n]');
-    if (bias.shape[0] !== n) throw new ArgumentError(op, 'bias', `shape [${n}]`, `shape ${formatShape(bias.shape)}`);
+    if (bias.shape[0] !== n)
+      throw new ArgumentError(op, 'bias', `shape [${n}]`, `shape ${formatShape(bias.shape)}`);
   }
   const outShape = a.rank === 3 || b.rank === 3 ? [batch, m, n] : [m, n];
   const info: MatMulInfo = { batch, aBatch, bBatch, m, n, k, transposeA, transposeB, outShape };
@@ -64,13 +65,24 @@ export function matmul(a: Tensor, b: Tensor, options: MatMulOptions = {}): Tenso
  * PyTorch's `F.linear`: `x · weightᵀ + bias` with `weight` `[out, in]`, over the last
  * dimension of `x` (any leading dimensions).
  */
-export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, activation: Activation = 'linear'): Tensor {
+export function linear(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  activation: Activation = 'linear',
+): Tensor {
   const op = 'linear';
   checkRank(op, 'weight', weight, 2, '[outFeatures, inFeatures]');
-  if (x.rank < 1) throw new ArgumentError(op, 'x', 'rank ≥ 1 [..., inFeatures]', `shape ${formatShape(x.shape)}`);
+  if (x.rank < 1)
+    throw new ArgumentError(op, 'x', 'rank ≥ 1 [..., inFeatures]', `shape ${formatShape(x.shape)}`);
   const inF = weight.shape[1];
   if (x.shape[x.rank - 1] !== inF)
-    throw new ArgumentError(op, 'x', `last dimension ${inF} (weight is ${formatShape(weight.shape)})`, `shape ${formatShape(x.shape)}`);
+    throw new ArgumentError(
+      op,
+      'x',
+      `last dimension ${inF} (weight is ${formatShape(weight.shape)})`,
+      `shape ${formatShape(x.shape)}`,
+    );
   if (x.rank === 2) return matmul(x, weight, { transposeB: true, bias, activation });
   const lead = x.shape.slice(0, -1);
   const flat = reshape(x, [-1, inF]);

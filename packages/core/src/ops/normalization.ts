@@ -25,7 +25,8 @@ export function batchNorm(x: Tensor, mean: Tensor, variance: Tensor, options: Ba
   checkDtype(op, 'x', x, ['float32']);
   const c = x.shape[1];
   const eps = options.eps ?? 1e-5;
-  if (typeof eps !== 'number' || !(eps >= 0)) throw new ArgumentError(op, 'eps', 'a number ≥ 0', describe(eps));
+  if (typeof eps !== 'number' || !(eps >= 0))
+    throw new ArgumentError(op, 'eps', 'a number ≥ 0', describe(eps));
   const per: [string, Tensor | null][] = [
     ['mean', mean],
     ['variance', variance],
@@ -36,7 +37,8 @@ export function batchNorm(x: Tensor, mean: Tensor, variance: Tensor, options: Ba
     if (t === null) continue;
     checkRank(op, name, t, 1, `[${c}]`);
     checkDtype(op, name, t, ['float32']);
-    if (t.shape[0] !== c) throw new ArgumentError(op, name, `shape [${c}] (channels of x)`, `shape ${formatShape(t.shape)}`);
+    if (t.shape[0] !== c)
+      throw new ArgumentError(op, name, `shape [${c}] (channels of x)`, `shape ${formatShape(t.shape)}`);
   }
   const scale = options.weight ?? null;
   const offset = options.bias ?? null;

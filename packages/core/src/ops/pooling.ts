@@ -19,7 +19,15 @@ export interface Pool2dOptions {
   countIncludePad?: boolean;
 }
 
-function poolOutSize(inSize: number, k: number, s: number, p0: number, p1: number, d: number, ceil: boolean): number {
+function poolOutSize(
+  inSize: number,
+  k: number,
+  s: number,
+  p0: number,
+  p1: number,
+  d: number,
+  ceil: boolean,
+): number {
   const span = inSize + p0 + p1 - d * (k - 1) - 1;
   let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
   // PyTorch: the last window must start inside the input or the leading padding.
@@ -32,17 +40,45 @@ export function pool2dInfo(op: string, x: Tensor, kernelSize: unknown, options: 
   checkRank(op, 'x', x, 4, '[N, C, H, W]');
   checkDtype(op, 'x', x, ['float32']);
   const [kernelHeight, kernelWidth] = checkPair(op, 'kernelSize', kernelSize, 1);
-  const [strideHeight, strideWidth] = checkPair(op, 'stride', options.stride ?? [kernelHeight, kernelWidth], 1);
+  const [strideHeight, strideWidth] = checkPair(
+    op,
+    'stride',
+    options.stride ?? [kernelHeight, kernelWidth],
+    1,
+  );
   const [dilationHeight, dilationWidth] = checkPair(op, 'dilation', options.dilation ?? 1, 1);
   const [padTop, padBottom, padLeft, padRight] = checkPadding(op, options.padding ?? 0);
-  if (padTop * 2 > kernelHeight || padBottom * 2 > kernelHeight || padLeft * 2 > kernelWidth || padRight * 2 > kernelWidth)
-    throw new ArgumentError(op, 'padding', `at most half the kernel size (${kernelHeight}×${kernelWidth})`, describe(options.padding));
+  if (
+    padTop * 2 > kernelHeight ||
+    padBottom * 2 > kernelHeight ||
+    padLeft * 2 > kernelWidth ||
+    padRight * 2 > kernelWidth
+  )
+    throw new ArgumentError(
+      op,
+      'padding',
+      `at most half the kernel size (${kernelHeight}×${kernelWidth})`,
+      describe(options.padding),
+    );
   const [batch, channels, inHeight, inWidth] = x.shape;
   const ceil = options.ceilMode ?? false;
-  const outHeight = poolOutSize(inHeight, kernelHeight, strideHeight, padTop, padBottom, dilationHeight, ceil);
+  const outHeight = poolOutSize(
+    inHeight,
+    kernelHeight,
+    strideHeight,
+    padTop,
+    padBottom,
+    dilationHeight,
+    ceil,
+  );
   const outWidth = poolOutSize(inWidth, kernelWidth, strideWidth, padLeft, padRight, dilationWidth, ceil);
   if (outHeight < 1 || outWidth < 1)
-    throw new ArgumentError(op, 'x', `an input large enough for a ${kernelHeight}×${kernelWidth} window`, `shape ${formatShape(x.shape)}`);
+    throw new ArgumentError(
+      op,
+      'x',
+      `an input large enough for a ${kernelHeight}×${kernelWidth} window`,
+      `shape ${formatShape(x.shape)}`,
+    );
   return {
     batch,
     channels,
@@ -65,20 +101,43 @@ export function pool2dInfo(op: string, x: Tensor, kernelSize: unknown, options: 
 }
 
 /** 2-D max pooling over NCHW input (PyTorch `F.max_pool2d`). */
-export function maxPool2d(x: Tensor, kernelSize: number | readonly [number, number], options: Pool2dOptions = {}): Tensor {
+export function maxPool2d(
+  x: Tensor,
+  kernelSize: number | readonly [number, number],
+  options: Pool2dOptions = {},
+): Tensor {
   const info = pool2dInfo('maxPool2d', x, kernelSize, options);
-  return ENGINE.run('maxPool2d', [x], [info.batch, info.channels, info.outHeight, info.outWidth], 'float32', 0, (b, [xi]) =>
-    b.pool2d(xi, 'max', info),
+  return ENGINE.run(
+    'maxPool2d',
+    [x],
+    [info.batch, info.channels, info.outHeight, info.outWidth],
+    'float32',
+    0,
+    (b, [xi]) => b.pool2d(xi, 'max', info),
   );
 }
 
 /** 2-D average pooling over NCHW input (PyTorch `F.avg_pool2d`). */
-export function avgPool2d(x: Tensor, kernelSize: number | readonly [number, number], options: Pool2dOptions = {}): Tensor {
+export function avgPool2d(
+  x: Tensor,
+  kernelSize: number | readonly [number, number],
+  options: Pool2dOptions = {},
+): Tensor {
   if (options.dilation !== undefined && options.dilation !== 1)
-    throw new ArgumentError('avgPool2d', 'dilation', '1 (average pooling has no dilation)', describe(options.dilation));
+    throw new ArgumentError(
+      'avgPool2d',
+      'dilation',
+      '1 (average pooling has no dilation)',
+      describe(options.dilation),
+    );
   const info = pool2dInfo('avgPool2d', x, kernelSize, options);
-  return ENGINE.run('avgPool2d', [x], [info.batch, info.channels, info.outHeight, info.outWidth], 'float32', 0, (b, [xi]) =>
-    b.pool2d(xi, 'avg', info),
+  return ENGINE.run(
+    'avgPool2d',
+    [x],
+    [info.batch, info.channels, info.outHeight, info.outWidth],
+    'float32',
+    0,
+    (b, [xi]) => b.pool2d(xi, 'avg', info),
   );
 }
 
@@ -97,7 +156,12 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: AdaptiveSize): Tensor {
   const pair = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
   const ok = (v: unknown) => v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 1);
   if (!Array.isArray(pair) || pair.length !== 2 || !pair.every(ok))
-    throw new ArgumentError(op, 'outputSize', 'an integer ≥ 1 or a pair of (integer ≥ 1 | null)', describe(outputSize));
+    throw new ArgumentError(
+      op,
+      'outputSize',
+      'an integer ≥ 1 or a pair of (integer ≥ 1 | null)',
+      describe(outputSize),
+    );
   const info: ResizeInfo = {
     batch,
     channels,

@@ -6,7 +6,12 @@ import { formatShape } from '../util/shape.js';
 import { reshape } from './transform.js';
 import { checkAxis, checkDtype, checkTensor, describe } from './validate.js';
 
-function reduceOp(op: ReduceOp, x: Tensor, axis: number | readonly number[] | undefined, keepDims: boolean): Tensor {
+function reduceOp(
+  op: ReduceOp,
+  x: Tensor,
+  axis: number | readonly number[] | undefined,
+  keepDims: boolean,
+): Tensor {
   checkTensor(op, 'x', x);
   const raw = axis === undefined ? x.shape.map((_, i) => i) : typeof axis === 'number' ? [axis] : axis;
   if (!Array.isArray(raw)) throw new ArgumentError(op, 'axis', 'an axis or an array of axes', describe(axis));
@@ -17,7 +22,12 @@ function reduceOp(op: ReduceOp, x: Tensor, axis: number | readonly number[] | un
   }
   for (const a of axes)
     if (x.shape[a] === 0)
-      throw new ArgumentError(op, 'x', `a non-empty dimension ${a} to reduce over`, `shape ${formatShape(x.shape)}`);
+      throw new ArgumentError(
+        op,
+        'x',
+        `a non-empty dimension ${a} to reduce over`,
+        `shape ${formatShape(x.shape)}`,
+      );
   if (axes.length === 0) throw new ArgumentError(op, 'axis', 'at least one axis', '[]');
   const outShape = x.shape.filter((_, i) => !axes.includes(i));
   const dtype = op === 'mean' ? 'float32' : x.dtype;
@@ -53,7 +63,8 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   checkDtype(op, 'x', x, ['float32']);
   if (x.rank === 0) throw new ArgumentError(op, 'x', 'rank ≥ 1', 'a scalar');
   const a = checkAxis(op, 'axis', axis, x.rank);
-  if (x.shape[a] === 0) throw new ArgumentError(op, 'x', `a non-empty axis ${a}`, `shape ${formatShape(x.shape)}`);
+  if (x.shape[a] === 0)
+    throw new ArgumentError(op, 'x', `a non-empty axis ${a}`, `shape ${formatShape(x.shape)}`);
   return ENGINE.run(op, [x], x.shape, 'float32', 0, (b, [xi]) => b.softmax(xi, a));
 }
 
@@ -63,6 +74,14 @@ export function argmax(x: Tensor, axis = 0): Tensor {
   checkTensor(op, 'x', x);
   if (x.rank === 0) throw new ArgumentError(op, 'x', 'rank ≥ 1', 'a scalar');
   const a = checkAxis(op, 'axis', axis, x.rank);
-  if (x.shape[a] === 0) throw new ArgumentError(op, 'x', `a non-empty axis ${a}`, `shape ${formatShape(x.shape)}`);
-  return ENGINE.run(op, [x], x.shape.filter((_, i) => i !== a), 'int32', 0, (b, [xi]) => b.argmax(xi, a));
+  if (x.shape[a] === 0)
+    throw new ArgumentError(op, 'x', `a non-empty axis ${a}`, `shape ${formatShape(x.shape)}`);
+  return ENGINE.run(
+    op,
+    [x],
+    x.shape.filter((_, i) => i !== a),
+    'int32',
+    0,
+    (b, [xi]) => b.argmax(xi, a),
+  );
 }

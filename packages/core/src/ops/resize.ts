@@ -20,16 +20,26 @@ function resizeInfo(op: string, x: Tensor, size: unknown): ResizeInfo {
  */
 export function resizeBilinear(x: Tensor, size: readonly [number, number], alignCorners = false): Tensor {
   const info = resizeInfo('resizeBilinear', x, size);
-  return ENGINE.run('resizeBilinear', [x], [info.batch, info.channels, info.outHeight, info.outWidth], 'float32', 0, (b, [xi]) =>
-    b.resizeBilinear(xi, info, alignCorners),
+  return ENGINE.run(
+    'resizeBilinear',
+    [x],
+    [info.batch, info.channels, info.outHeight, info.outWidth],
+    'float32',
+    0,
+    (b, [xi]) => b.resizeBilinear(xi, info, alignCorners),
   );
 }
 
 /** Nearest-neighbour resize of NCHW input, PyTorch's `F.interpolate(mode='nearest')`. */
 export function resizeNearest(x: Tensor, size: readonly [number, number]): Tensor {
   const info = resizeInfo('resizeNearest', x, size);
-  return ENGINE.run('resizeNearest', [x], [info.batch, info.channels, info.outHeight, info.outWidth], 'float32', 0, (b, [xi]) =>
-    b.resizeNearest(xi, info),
+  return ENGINE.run(
+    'resizeNearest',
+    [x],
+    [info.batch, info.channels, info.outHeight, info.outWidth],
+    'float32',
+    0,
+    (b, [xi]) => b.resizeNearest(xi, info),
   );
 }
 
@@ -50,14 +60,31 @@ export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
   const op = 'interpolate';
   checkRank(op, 'x', x, 4, '[N, C, H, W]');
   const mode = options.mode ?? 'nearest';
-  if (mode !== 'nearest' && mode !== 'bilinear') throw new ArgumentError(op, 'mode', "'nearest' or 'bilinear'", describe(mode));
+  if (mode !== 'nearest' && mode !== 'bilinear')
+    throw new ArgumentError(op, 'mode', "'nearest' or 'bilinear'", describe(mode));
   let size: readonly [number, number];
   if (options.size !== undefined && options.scaleFactor === undefined) size = options.size;
   else if (options.scaleFactor !== undefined && options.size === undefined) {
-    const f = typeof options.scaleFactor === 'number' ? [options.scaleFactor, options.scaleFactor] : options.scaleFactor;
+    const f =
+      typeof options.scaleFactor === 'number'
+        ? [options.scaleFactor, options.scaleFactor]
+        : options.scaleFactor;
     if (!Array.isArray(f) || !f.every((v) => typeof v === 'number' && v > 0))
-      throw new ArgumentError(op, 'scaleFactor', 'a positive number or a pair of them', describe(options.scaleFactor));
+      throw new ArgumentError(
+        op,
+        'scaleFactor',
+        'a positive number or a pair of them',
+        describe(options.scaleFactor),
+      );
     size = [Math.floor(x.shape[2] * f[0]), Math.floor(x.shape[3] * f[1])];
-  } else throw new ArgumentError(op, 'options', 'exactly one of size and scaleFactor', describe(Object.keys(options)));
-  return mode === 'bilinear' ? resizeBilinear(x, size, options.alignCorners ?? false) : resizeNearest(x, size);
+  } else
+    throw new ArgumentError(
+      op,
+      'options',
+      'exactly one of size and scaleFactor',
+      describe(Object.keys(options)),
+    );
+  return mode === 'bilinear'
+    ? resizeBilinear(x, size, options.alignCorners ?? false)
+    : resizeNearest(x, size);
 }

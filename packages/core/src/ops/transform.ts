@@ -24,7 +24,12 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
     out = shape.map((d) => (d === -1 ? x.size / known : d));
   }
   if (sizeFromShape(out) !== x.size)
-    throw new ArgumentError(op, 'shape', `${x.size} elements (input ${formatShape(x.shape)})`, `${formatShape(out)} (${sizeFromShape(out)} elements)`);
+    throw new ArgumentError(
+      op,
+      'shape',
+      `${x.size} elements (input ${formatShape(x.shape)})`,
+      `${formatShape(out)} (${sizeFromShape(out)} elements)`,
+    );
   return ENGINE.view(x, out);
 }
 
@@ -43,7 +48,13 @@ export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
       ? x.shape.map((_, i) => i).filter((i) => x.shape[i] === 1)
       : (typeof axis === 'number' ? [axis] : axis).map((a) => checkAxis('squeeze', 'axis', a, x.rank));
   for (const a of axes)
-    if (x.shape[a] !== 1) throw new ArgumentError('squeeze', 'axis', `axes of length 1`, `axis ${a} of shape ${formatShape(x.shape)}`);
+    if (x.shape[a] !== 1)
+      throw new ArgumentError(
+        'squeeze',
+        'axis',
+        `axes of length 1`,
+        `axis ${a} of shape ${formatShape(x.shape)}`,
+      );
   return reshape(
     x,
     x.shape.filter((_, i) => !axes.includes(i)),
@@ -62,8 +73,9 @@ export function expandDims(x: Tensor, axis = 0): Tensor {
 /** Joins tensors of one dtype along `axis`; all other dimensions must agree. */
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   const op = 'concat';
-  if (!Array.isArray(xs) || xs.length === 0) throw new ArgumentError(op, 'xs', 'a non-empty array of tensors', describe(xs));
-  xs.forEach((x, i) => checkTensor(op, `xs[${i}]`, x));
+  if (!Array.isArray(xs) || xs.length === 0)
+    throw new ArgumentError(op, 'xs', 'a non-empty array of tensors', describe(xs));
+  for (let i = 0; i < xs.length; i++) checkTensor(op, `xs[${i}]`, xs[i]);
   const first: Tensor = xs[0];
   if (first.rank === 0) throw new ArgumentError(op, 'xs[0]', 'rank ≥ 1', 'a scalar');
   const a = checkAxis(op, 'axis', axis, first.rank);
@@ -86,7 +98,8 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
 
 /** Stacks tensors of one shape along a new dimension `axis`. */
 export function stack(xs: readonly Tensor[], axis = 0): Tensor {
-  if (!Array.isArray(xs) || xs.length === 0) throw new ArgumentError('stack', 'xs', 'a non-empty array of tensors', describe(xs));
+  if (!Array.isArray(xs) || xs.length === 0)
+    throw new ArgumentError('stack', 'xs', 'a non-empty array of tensors', describe(xs));
   const first = checkTensor('stack', 'xs[0]', xs[0]);
   const a = checkAxis('stack', 'axis', axis, first.rank + 1);
   const expanded = xs.map((x) => expandDims(x, a));
@@ -152,7 +165,14 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const p = perm ?? x.shape.map((_, i) => x.rank - 1 - i);
   if (!Array.isArray(p) || p.length !== x.rank || [...p].sort((a, b) => a - b).some((v, i) => v !== i))
     throw new ArgumentError(op, 'perm', `a permutation of 0..${x.rank - 1}`, describe(perm));
-  return ENGINE.run(op, [x], p.map((i) => x.shape[i]), x.dtype, 0, (b, [xi]) => b.transpose(xi, p));
+  return ENGINE.run(
+    op,
+    [x],
+    p.map((i) => x.shape[i]),
+    x.dtype,
+    0,
+    (b, [xi]) => b.transpose(xi, p),
+  );
 }
 
 /**
@@ -164,8 +184,16 @@ export function pad(x: Tensor, paddings: readonly (readonly [number, number])[],
   const ok =
     Array.isArray(paddings) &&
     paddings.length === x.rank &&
-    paddings.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => Number.isInteger(v) && v >= 0));
-  if (!ok) throw new ArgumentError(op, 'paddings', `${x.rank} pairs [before, after] of integers ≥ 0`, describe(paddings));
+    paddings.every(
+      (p) => Array.isArray(p) && p.length === 2 && p.every((v) => Number.isInteger(v) && v >= 0),
+    );
+  if (!ok)
+    throw new ArgumentError(
+      op,
+      'paddings',
+      `${x.rank} pairs [before, after] of integers ≥ 0`,
+      describe(paddings),
+    );
   if (typeof value !== 'number') throw new ArgumentError(op, 'value', 'a number', describe(value));
   const outShape = x.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
   return ENGINE.run(op, [x], outShape, x.dtype, 0, (b, [xi]) => b.pad(xi, paddings, value));
@@ -174,7 +202,8 @@ export function pad(x: Tensor, paddings: readonly (readonly [number, number])[],
 /** Converts to another dtype (float → int truncates toward zero). */
 export function cast(x: Tensor, dtype: DType): Tensor {
   checkTensor('cast', 'x', x);
-  if (dtype !== 'float32' && dtype !== 'int32') throw new ArgumentError('cast', 'dtype', "'float32' or 'int32'", describe(dtype));
+  if (dtype !== 'float32' && dtype !== 'int32')
+    throw new ArgumentError('cast', 'dtype', "'float32' or 'int32'", describe(dtype));
   if (dtype === x.dtype) return reshape(x, x.shape);
   return ENGINE.run('cast', [x], x.shape, dtype, 0, (b, [xi]) => b.cast(xi, dtype));
 }

@@ -25,7 +25,13 @@ export function checkTensor(op: string, arg: string, x: unknown): Tensor {
 }
 
 /** Checks `x` is a live tensor of one of `ranks`, described as `layout` (e.g. `[N, C, H, W]`). */
-export function checkRank(op: string, arg: string, x: unknown, ranks: number | readonly number[], layout = ''): Tensor {
+export function checkRank(
+  op: string,
+  arg: string,
+  x: unknown,
+  ranks: number | readonly number[],
+  layout = '',
+): Tensor {
   const t = checkTensor(op, arg, x);
   const allowed = typeof ranks === 'number' ? [ranks] : ranks;
   if (!allowed.includes(t.rank)) {
@@ -54,7 +60,11 @@ export function checkPair(op: string, arg: string, v: unknown, min: number): [nu
     checkInt(op, arg, v, min);
     return [v, v];
   }
-  if (Array.isArray(v) && v.length === 2 && v.every((e) => typeof e === 'number' && Number.isInteger(e) && e >= min))
+  if (
+    Array.isArray(v) &&
+    v.length === 2 &&
+    v.every((e) => typeof e === 'number' && Number.isInteger(e) && e >= min)
+  )
     return [v[0], v[1]];
   throw new ArgumentError(op, arg, `an integer ≥ ${min} or a pair of them`, describe(v));
 }
