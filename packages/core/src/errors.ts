@@ -43,6 +43,16 @@ export class BackendError extends KernelzooError {}
 /** A tensor was used after it was disposed. */
 export class DisposedError extends KernelzooError {}
 
+/** A state-dict key whose tensor has another shape than the module's. */
+export interface ShapeMismatch {
+  /** The dotted key. */
+  readonly key: string;
+  /** The module's shape. */
+  readonly expected: readonly number[];
+  /** The state dict's shape. */
+  readonly got: readonly number[];
+}
+
 /**
  * A state dict did not fit a module. Lists every missing, unexpected and mis-shaped key at
  * once; the module is unchanged when this is thrown.
@@ -53,7 +63,7 @@ export class StateDictError extends KernelzooError {
   /** Keys the state dict has that the module lacks. */
   readonly unexpected: readonly string[];
   /** Keys present in both whose shapes differ. */
-  readonly mismatched: readonly { key: string; expected: readonly number[]; got: readonly number[] }[];
+  readonly mismatched: readonly ShapeMismatch[];
 
   /**
    * @param module - the class name of the module that was loaded.
@@ -65,7 +75,7 @@ export class StateDictError extends KernelzooError {
     module: string,
     missing: readonly string[],
     unexpected: readonly string[],
-    mismatched: readonly { key: string; expected: readonly number[]; got: readonly number[] }[],
+    mismatched: readonly ShapeMismatch[],
   ) {
     const parts: string[] = [];
     if (missing.length > 0) parts.push(`missing keys (${missing.length}): ${missing.join(', ')}`);

@@ -1,5 +1,5 @@
 import { ENGINE } from '../engine.js';
-import { ArgumentError, KernelzooError, StateDictError } from '../errors.js';
+import { ArgumentError, KernelzooError, type ShapeMismatch, StateDictError } from '../errors.js';
 import { cast, reshape } from '../ops/transform.js';
 import { Tensor } from '../tensor.js';
 import { shapesEqual } from '../util/shape.js';
@@ -201,7 +201,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     const slots = new Map<string, { owner: AnyModule; kind: 'p' | 'b'; name: string; optional: boolean }>();
     this.collectSlots('', slots);
     const missing: string[] = [];
-    const mismatched: { key: string; expected: readonly number[]; got: readonly number[] }[] = [];
+    const mismatched: ShapeMismatch[] = [];
     const current = this.stateDict();
     for (const [k, slot] of slots) {
       const t = given.get(k);
