@@ -1,0 +1,100 @@
+import { SeededRandom } from '@kernelzoo/core';
+import { describe, expect, it } from 'vitest';
+import { gemm, KC, MC, NC } from './gemm.js';
+
+/** Relative tolerance against a double-precision triple loop. */
+const RTOL = 1e-5;
+
+function randomArray(rng: SeededRandom, n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
+  return a;
+}
+
+function naive(
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  aRs: number,
+  aCs: number,
+  b: Float32Array,
+  bRs: number,
+  bCs: number,
+): { c: Float64Array; scale: Float64Array } {
+  const c = new Float64Array(m * n);
+  // Σ|a·b| per cell, the scale that float rounding errors are proportional to.
+  const scale = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      let t = 0;
+      for (let p = 0; p < k; p++) {
+        const v = a[i * aRs + p * aCs] * b[p * bRs + j * bCs];
+        s += v;
+        t += Math.abs(v);
+      }
+      c[i * n + j] = s;
+      scale[i * n + j] = t;
+    }
+  return { c, scale };
+}
+
+function check(m: number, n: number, k: number, ta: boolean, tb: boolean, seed: number): void {
+  const rng = new SeededRandom(seed);
+  const a = randomArray(rng, m * k);
+  const b = randomArray(rng, k * n);
+  const [aRs, aCs] = ta ? [1, m] : [k, 1];
+  const [bRs, bCs] = tb ? [1, k] : [n, 1];
+  const c = new Float32Array(m * n);
+  gemm(m, n, k, a, 0, aRs, aCs, b, 0, bRs, bCs, c, 0, n);
+  const { c: e, scale } = naive(m, n, k, a, aRs, aCs, b, bRs, bCs);
+  let worst = 0;
+  for (let i = 0; i < m * n; i++) worst = Math.max(worst, Math.abs(c[i] - e[i]) / Math.max(scale[i], 1e-30));
+  expect(worst).toBeLessThanOrEqual(RTOL);
+}
+
+describe('gemm', () => {
+  it('matches a naive triple loop on odd sizes', () => {
+    const sizes: [number, number, number][] = [
+      [1, 1, 1],
+      [1, 7, 3],
+      [5, 1, 9],
+      [3, 5, 7],
+      [13, 17, 19],
+      [31, 33, 29],
+      [MC + 3, 37, KC + 11],
+      [6, NC + 5, 3],
+    ];
+    let seed = 1;
+    for (const [m, n, k] of sizes) check(m, n, k, false, false, seed++);
+  });
+
+  it('reads transposed operands through strides', () => {
+    let seed = 100;
+    for (const [ta, tb] of [
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const)
+      for (const [m, n, k] of [
+        [7, 9, 11],
+        [21, 6, KC + 3],
+      ] as const)
+        check(m, n, k, ta, tb, seed++);
+  });
+
+  it('accumulates into C at an offset with a leading dimension', () => {
+    const a = new Float32Array([1, 2, 3, 4]); // [[1, 2], [3, 4]]
+    const b = new Float32Array([5, 6, 7, 8]); // [[5, 6], [7, 8]]
+    const c = new Float32Array(2 * 4).fill(1);
+    gemm(2, 2, 2, a, 0, 2, 1, b, 0, 2, 1, c, 1, 4);
+    expect([...c]).toEqual([1, 20, 23, 1, 1, 44, 51, 1]);
+  });
+
+  it('does nothing for empty dimensions', () => {
+    const c = new Float32Array(4).fill(3);
+    gemm(2, 2, 0, new Float32Array(0), 0, 0, 1, new Float32Array(0), 0, 2, 1, c, 0, 2);
+    expect([...c]).toEqual([3, 3, 3, 3]);
+  });
+});

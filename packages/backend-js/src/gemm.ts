@@ -1,0 +1,264 @@
+/**
+ * The one matrix-multiply routine of the js backend, used by both `matmul` and `conv2d`.
+ *
+ * It follows the classic blocked layout: the K dimension is cut into blocks of {@link KC},
+ * B is packed per (K-block × N-block) into column panels {@link NR} wide, A is packed per
+ * (M-block × K-block) into row panels {@link MR} tall, and a 4×4 register-blocked micro-kernel
+ * multiplies one A panel by one B panel with its 16 accumulators in local variables. Packing
+ * pads partial panels with zeros so the micro-kernel always runs full width; only the valid
+ * part of each tile is written back. Accumulation inside a K block is in double precision.
+ *
+ * Both matrices are read through (row stride, column stride) pairs, so transposed operands
+ * need no copy beyond the packing every call does anyway.
+ *
+ * @module
+ */
+
+/** Rows of a micro-tile. */
+export const MR = 4;
+/** Columns of a micro-tile. */
+export const NR = 4;
+/** Depth of one K block (packed panels of A and B are this long). */
+export const KC = 256;
+/** Rows of A packed at once (a multiple of {@link MR}). */
+export const MC = 128;
+/** Columns of B packed at once (a multiple of {@link NR}). */
+export const NC = 2048;
+
+let packA = new Float32Array(MC * KC);
+let packB = new Float32Array(KC * NR * 64);
+const tile = new Float64Array(MR * NR);
+
+/**
+ * `C += op(A) · op(B)` for an `m × n` C and shared dimension `k`.
+ *
+ * Element `(i, p)` of A is `a[aOff + i * aRs + p * aCs]`, element `(p, j)` of B is
+ * `b[bOff + p * bRs + j * bCs]`, element `(i, j)` of C is `c[cOff + i * ldc + j]`. C is
+ * accumulated into, so pass a zeroed C for a plain product.
+ */
+export function gemm(
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  aOff: number,
+  aRs: number,
+  aCs: number,
+  b: Float32Array,
+  bOff: number,
+  bRs: number,
+  bCs: number,
+  c: Float32Array,
+  cOff: number,
+  ldc: number,
+): void {
+  if (m <= 0 || n <= 0 || k <= 0) return;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
+    const ncPanels = Math.ceil(nc / NR);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = Math.min(KC, k - pc);
+      const needB = ncPanels * NR * kc;
+      if (packB.length < needB) packB = new Float32Array(needB);
+      packPanelsB(b, bOff + pc * bRs + jc * bCs, bRs, bCs, kc, nc, packB);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = Math.min(MC, m - ic);
+        const mcPanels = Math.ceil(mc / MR);
+        const needA = mcPanels * MR * kc;
+        if (packA.length < needA) packA = new Float32Array(needA);
+        packPanelsA(a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, packA);
+        macroKernel(mc, nc, kc, packA, packB, c, cOff + ic * ldc + jc, ldc);
+      }
+    }
+  }
+}
+
+/** Packs an `mc × kc` block of A into row panels: panel `r`, depth `p`, row `i` at `r·MR·kc + p·MR + i`. */
+function packPanelsA(
+  a: Float32Array,
+  off: number,
+  rs: number,
+  cs: number,
+  mc: number,
+  kc: number,
+  dst: Float32Array,
+): void {
+  let d = 0;
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = Math.min(MR, mc - ir);
+    const base = off + ir * rs;
+    if (rows === MR) {
+      let s = base;
+      for (let p = 0; p < kc; p++) {
+        dst[d] = a[s];
+        dst[d + 1] = a[s + rs];
+        dst[d + 2] = a[s + 2 * rs];
+        dst[d + 3] = a[s + 3 * rs];
+        d += MR;
+        s += cs;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const s = base + p * cs;
+        for (let i = 0; i < MR; i++) dst[d + i] = i < rows ? a[s + i * rs] : 0;
+        d += MR;
+      }
+    }
+  }
+}
+
+/** Packs a `kc × nc` block of B into column panels: panel `q`, depth `p`, column `j` at `q·NR·kc + p·NR + j`. */
+function packPanelsB(
+  b: Float32Array,
+  off: number,
+  rs: number,
+  cs: number,
+  kc: number,
+  nc: number,
+  dst: Float32Array,
+): void {
+  let d = 0;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const cols = Math.min(NR, nc - jr);
+    const base = off + jr * cs;
+    if (cols === NR) {
+      let s = base;
+      for (let p = 0; p < kc; p++) {
+        dst[d] = b[s];
+        dst[d + 1] = b[s + cs];
+        dst[d + 2] = b[s + 2 * cs];
+        dst[d + 3] = b[s + 3 * cs];
+        d += NR;
+        s += rs;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const s = base + p * rs;
+        for (let j = 0; j < NR; j++) dst[d + j] = j < cols ? b[s + j * cs] : 0;
+        d += NR;
+      }
+    }
+  }
+}
+
+/** Multiplies the packed `mc × kc` A block by the packed `kc × nc` B block into C. */
+function macroKernel(
+  mc: number,
+  nc: number,
+  kc: number,
+  pa: Float32Array,
+  pb: Float32Array,
+  c: Float32Array,
+  cOff: number,
+  ldc: number,
+): void {
+  const panelA = MR * kc;
+  const panelB = NR * kc;
+  for (let jr = 0, bBase = 0; jr < nc; jr += NR, bBase += panelB) {
+    const cols = Math.min(NR, nc - jr);
+    for (let ir = 0, aBase = 0; ir < mc; ir += MR, aBase += panelA) {
+      const rows = Math.min(MR, mc - ir);
+      microKernel(kc, pa, aBase, pb, bBase, c, cOff + ir * ldc + jr, ldc, rows, cols);
+    }
+  }
+}
+
+/** One 4×4 tile: `C[0:rows, 0:cols] += Apanel · Bpanel` over depth `kc`. */
+function microKernel(
+  kc: number,
+  pa: Float32Array,
+  ai: number,
+  pb: Float32Array,
+  bi: number,
+  c: Float32Array,
+  ci: number,
+  ldc: number,
+  rows: number,
+  cols: number,
+): void {
+  let c00 = 0;
+  let c01 = 0;
+  let c02 = 0;
+  let c03 = 0;
+  let c10 = 0;
+  let c11 = 0;
+  let c12 = 0;
+  let c13 = 0;
+  let c20 = 0;
+  let c21 = 0;
+  let c22 = 0;
+  let c23 = 0;
+  let c30 = 0;
+  let c31 = 0;
+  let c32 = 0;
+  let c33 = 0;
+  const end = ai + kc * MR;
+  for (; ai < end; ai += MR, bi += NR) {
+    const a0 = pa[ai];
+    const a1 = pa[ai + 1];
+    const a2 = pa[ai + 2];
+    const a3 = pa[ai + 3];
+    const b0 = pb[bi];
+    const b1 = pb[bi + 1];
+    const b2 = pb[bi + 2];
+    const b3 = pb[bi + 3];
+    c00 += a0 * b0;
+    c01 += a0 * b1;
+    c02 += a0 * b2;
+    c03 += a0 * b3;
+    c10 += a1 * b0;
+    c11 += a1 * b1;
+    c12 += a1 * b2;
+    c13 += a1 * b3;
+    c20 += a2 * b0;
+    c21 += a2 * b1;
+    c22 += a2 * b2;
+    c23 += a2 * b3;
+    c30 += a3 * b0;
+    c31 += a3 * b1;
+    c32 += a3 * b2;
+    c33 += a3 * b3;
+  }
+  if (rows === MR && cols === NR) {
+    c[ci] += c00;
+    c[ci + 1] += c01;
+    c[ci + 2] += c02;
+    c[ci + 3] += c03;
+    ci += ldc;
+    c[ci] += c10;
+    c[ci + 1] += c11;
+    c[ci + 2] += c12;
+    c[ci + 3] += c13;
+    ci += ldc;
+    c[ci] += c20;
+    c[ci + 1] += c21;
+    c[ci + 2] += c22;
+    c[ci + 3] += c23;
+    ci += ldc;
+    c[ci] += c30;
+    c[ci + 1] += c31;
+    c[ci + 2] += c32;
+    c[ci + 3] += c33;
+    return;
+  }
+  tile[0] = c00;
+  tile[1] = c01;
+  tile[2] = c02;
+  tile[3] = c03;
+  tile[4] = c10;
+  tile[5] = c11;
+  tile[6] = c12;
+  tile[7] = c13;
+  tile[8] = c20;
+  tile[9] = c21;
+  tile[10] = c22;
+  tile[11] = c23;
+  tile[12] = c30;
+  tile[13] = c31;
+  tile[14] = c32;
+  tile[15] = c33;
+  for (let i = 0; i < rows; i++) {
+    const row = ci + i * ldc;
+    for (let j = 0; j < cols; j++) c[row + j] += tile[i * NR + j];
+  }
+}
