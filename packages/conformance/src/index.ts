@@ -1,0 +1,28 @@
+/**
+ * `@kernelzoo/conformance`: the one test suite every kernelzoo backend must pass, with the
+ * oracles it compares against and the per-backend tolerances.
+ *
+ * A backend package runs it from a vitest file:
+ *
+ * ```ts
+ * import { describeConformance } from '@kernelzoo/conformance';
+ * import { registerJsBackend } from '@kernelzoo/backend-js';
+ * import { setBackend } from '@kernelzoo/core';
+ *
+ * describeConformance({
+ *   name: 'js',
+ *   setup: async () => {
+ *     registerJsBackend();
+ *     await setBackend('js');
+ *   },
+ * });
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { expectClose, expectShape, isClose, MismatchError } from './compare.js';
+export { type ConformanceEnv, KERNELS, type KernelName } from './env.js';
+export { CaseRandom, type HostTensor, host, hostInt, sizeOf } from './host.js';
+export * as oracle from './oracle/index.js';
+export { describeConformance } from './suite.js';
+export { DEFAULT_TOLERANCE, TOLERANCES, type Tolerance, toleranceFor } from './tolerances.js';
