@@ -53,6 +53,13 @@ describe('main', () => {
     ).toBe(2);
     expect(err).toContain("unknown command 'bogus'");
   });
+
+  it('prints the summary of the seed SKConv on an installed backend (backend-js)', async () => {
+    let out = '';
+    expect(await main(['summary'], (s) => (out += s))).toBe(0);
+    expect(out).toContain('total parameters: 2,328,704');
+    expect(out).toContain('total multiply-adds: 1,283,555,328');
+  });
 });
 
 describe('discoverBackends', () => {
