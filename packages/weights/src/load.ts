@@ -1,0 +1,154 @@
+import type { nn, Tensor } from '@kernelzoo/core';
+import { WeightsError } from './errors.js';
+import { type RawStateDict, toTensors } from './raw.js';
+import { isSafetensors, readSafetensors } from './safetensors.js';
+import { extractStateDict, type StateDictOptions } from './state-dict.js';
+import { isLegacyTorch, readTorchLegacy, readTorchZip } from './torch.js';
+import { isZip, ZipArchive } from './zip.js';
+
+/** Where weights come from: a file path (Node only), or the file's bytes. */
+export type WeightsSource = string | Uint8Array | ArrayBuffer;
+
+/** The file formats the loader reads. */
+export type WeightsFormat = 'safetensors' | 'pytorch-zip' | 'pytorch-legacy';
+
+/** Options of {@link readWeights} and {@link parseWeights}. */
+export interface ReadWeightsOptions extends StateDictOptions {}
+
+/** Options of {@link loadWeights}. */
+export interface LoadWeightsOptions extends ReadWeightsOptions {
+  /** Refuse missing and unexpected keys (default true). Mis-shaped keys are always refused. */
+  strict?: boolean;
+}
+
+/** What {@link loadWeights} needs of a model: `loadStateDict`, as every core module has. */
+export interface LoadsStateDict {
+  /** Loads tensors by key; throws `StateDictError` listing every mismatch, changing nothing. */
+  loadStateDict(dict: ReadonlyMap<string, Tensor>, options?: nn.LoadStateDictOptions): nn.LoadStateDictResult;
+}
+
+/**
+ * Tells the format of a weights file from its first bytes.
+ * @param bytes - the file, or at least its first 16 bytes.
+ * @throws {@link WeightsError} when it is none of the formats read.
+ */
+export function detectFormat(bytes: Uint8Array): WeightsFormat {
+  if (isZip(bytes)) return 'pytorch-zip';
+  if (isLegacyTorch(bytes)) return 'pytorch-legacy';
+  if (isSafetensors(bytes)) return 'safetensors';
+  const head = [...bytes.subarray(0, 8)].map((x) => x.toString(16).padStart(2, '0')).join(' ');
+  throw new WeightsError(
+    `unrecognised file (${bytes.length} bytes, starting ${head || '(empty)'}): expected safetensors, a PyTorch zip checkpoint or a legacy PyTorch checkpoint`,
+    { offset: 0 },
+  );
+}
+
+function asBytes(source: Uint8Array | ArrayBuffer): Uint8Array {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  throw new WeightsError(`source must be a path, Uint8Array or ArrayBuffer, got ${typeof source}`);
+}
+
+function parseTree(bytes: Uint8Array, zip: ZipArchive | null): unknown {
+  const format = detectFormat(bytes);
+  if (format === 'safetensors') return readSafetensors(bytes).tensors;
+  if (format === 'pytorch-legacy') return readTorchLegacy(bytes);
+  return readTorchZip(zip ?? new ZipArchive(bytes));
+}
+
+/**
+ * Reads a weights file from memory, synchronously: safetensors, a zip-format or legacy
+ * PyTorch checkpoint (told apart by content). Finds the state dict inside the checkpoint
+ * and strips a `module.` prefix as {@link StateDictOptions} say. Zip entries must be
+ * stored (as PyTorch writes them); use {@link readWeights} for deflated ones.
+ * @param bytes - the file.
+ * @param options - which entry holds the state dict, which prefix to strip.
+ * @throws {@link WeightsError} saying what was wrong and where.
+ */
+export function parseWeights(
+  bytes: Uint8Array | ArrayBuffer,
+  options: ReadWeightsOptions = {},
+): RawStateDict {
+  return extractStateDict(parseTree(asBytes(bytes), null), options);
+}
+
+/**
+ * Reads the bytes of a file in Node (`node:fs/promises`, imported only when called, so
+ * browser bundles are unaffected).
+ * @param path - the file's path.
+ */
+export async function readFileBytes(path: string): Promise<Uint8Array> {
+  let fs: typeof import('node:fs/promises');
+  try {
+    fs = await import('node:fs/promises');
+  } catch {
+    throw new WeightsError(
+      `cannot read '${path}': file paths need Node (node:fs); in a browser pass the bytes (Uint8Array or ArrayBuffer)`,
+    );
+  }
+  try {
+    const buf = await fs.readFile(path);
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } catch (e) {
+    throw new WeightsError(`cannot read '${path}': ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Reads a weights file — safetensors, or a PyTorch checkpoint in the zip or legacy format —
+ * from a path (Node) or bytes, into a raw state dict. Deflated zip entries are inflated.
+ * @param source - a file path (Node), or the file's bytes.
+ * @param options - which entry holds the state dict, which prefix to strip.
+ * @throws {@link WeightsError} saying what was wrong and where.
+ */
+export async function readWeights(
+  source: WeightsSource,
+  options: ReadWeightsOptions = {},
+): Promise<RawStateDict> {
+  const bytes = typeof source === 'string' ? await readFileBytes(source) : asBytes(source);
+  let zip: ZipArchive | null = null;
+  if (detectFormat(bytes) === 'pytorch-zip') {
+    zip = new ZipArchive(bytes);
+    await zip.inflateAll();
+  }
+  return extractStateDict(parseTree(bytes, zip), options);
+}
+
+/**
+ * Loads weights into a model in one call: reads the file ({@link readWeights}), makes
+ * tensors on the current backend and calls the model's `loadStateDict`. Every missing,
+ * unexpected and mis-shaped key is reported at once (a `StateDictError`), and the model is
+ * unchanged after a failed load.
+ * @param model - any core module (or anything with `loadStateDict`).
+ * @param source - a file path (Node), or the file's bytes.
+ * @param options - `strict` (default true), and which entry and prefix (see {@link StateDictOptions}).
+ * @returns the keys left missing and unexpected (empty unless `strict: false`).
+ */
+export async function loadWeights(
+  model: LoadsStateDict,
+  source: WeightsSource,
+  options: LoadWeightsOptions = {},
+): Promise<nn.LoadStateDictResult> {
+  const raw = await readWeights(source, options);
+  return loadRawWeights(model, raw, options);
+}
+
+/**
+ * Loads a raw state dict (from {@link readWeights}, {@link parseWeights} or
+ * {@link readSafetensors}) into a model; the tensors made for it are freed afterwards.
+ * @param model - any core module.
+ * @param raw - the raw tensors by key.
+ * @param options - `strict` (default true).
+ */
+export function loadRawWeights(
+  model: LoadsStateDict,
+  raw: ReadonlyMap<string, import('./raw.js').RawTensor>,
+  options: { strict?: boolean } = {},
+): nn.LoadStateDictResult {
+  const tensors = toTensors(raw);
+  try {
+    return model.loadStateDict(tensors, { strict: options.strict ?? true });
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
+}

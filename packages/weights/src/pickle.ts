@@ -1,0 +1,414 @@
+import { WeightsError } from './errors.js';
+
+/**
+ * A global the unpickler was allowed to resolve. A callable one is applied by `REDUCE`;
+ * others (like storage types) are plain markers passed around as values.
+ */
+export interface PyGlobal {
+  /** Always `'global'`. */
+  readonly kind: 'global';
+  /** The Python module, e.g. `torch._utils`. */
+  readonly module: string;
+  /** The name in the module, e.g. `_rebuild_tensor_v2`. */
+  readonly name: string;
+  /** Applies the global to `REDUCE`'s arguments; absent for globals that are not callable. */
+  readonly call?: (args: unknown[]) => unknown;
+  /** Applies `BUILD`'s state to an object this global made; absent where BUILD is refused. */
+  readonly build?: (obj: unknown, state: unknown) => unknown;
+}
+
+/** Options of {@link unpickle}. */
+export interface UnpickleOptions {
+  /**
+   * Resolves `module.name` to an allowed global, or returns undefined to refuse it (the
+   * unpickler then throws a {@link WeightsError} naming the global).
+   */
+  findGlobal: (module: string, name: string) => PyGlobal | undefined;
+  /** Resolves a persistent id (`BINPERSID`); throws to refuse. */
+  persistentLoad?: (pid: unknown) => unknown;
+  /** Names the format in errors (default `pickle`). */
+  format?: string;
+  /** Names the zip entry in errors. */
+  entry?: string;
+  /** Added to positions in errors (where the pickle starts in its file). */
+  baseOffset?: number;
+  /** Where in `bytes` to start (default 0). */
+  start?: number;
+}
+
+/** What {@link unpickle} returns. */
+export interface UnpickleResult {
+  /** The unpickled object: dicts as `Map`, tuples and lists as arrays, ints as numbers (or bigint beyond 2^53). */
+  readonly value: unknown;
+  /** The position just past the `STOP` opcode. */
+  readonly end: number;
+}
+
+/** The longest `LONG4` integer accepted, in bytes. */
+const MAX_LONG_BYTES = 64;
+
+/**
+ * A restricted unpickler, in the spirit of `torch.load(weights_only=True)`: it knows the
+ * opcodes a state dict needs (protocols 2–4, no text opcodes), resolves only the globals
+ * `findGlobal` allows, applies `REDUCE` only to those, never constructs objects with
+ * `NEWOBJ`/`INST`/`OBJ`, and bounds every length by the input. Anything else is refused with
+ * a {@link WeightsError} naming the opcode or global and the byte where it was found.
+ * @param bytes - the pickle (or a file holding several, read from `options.start`).
+ * @param options - the allowed globals, the persistent-id loader and error context.
+ */
+export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleResult {
+  const format = options.format ?? 'pickle';
+  const base = options.baseOffset ?? 0;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = bytes.length;
+  const stack: unknown[] = [];
+  const marks: number[] = [];
+  const memo = new Map<number, unknown>();
+  const latin1 = new TextDecoder('latin1');
+  const utf8 = new TextDecoder('utf-8');
+  let pos = options.start ?? 0;
+  let opPos = pos;
+
+  const fail = (message: string): never => {
+    throw new WeightsError(message, { format, entry: options.entry, offset: base + opPos });
+  };
+  const need = (k: number): void => {
+    if (k < 0 || pos + k > n) fail(`truncated: needs ${k} more bytes but ${n - pos} remain`);
+  };
+  const u8 = (): number => {
+    need(1);
+    return bytes[pos++];
+  };
+  const u16 = (): number => {
+    need(2);
+    const v = dv.getUint16(pos, true);
+    pos += 2;
+    return v;
+  };
+  const u32 = (): number => {
+    need(4);
+    const v = dv.getUint32(pos, true);
+    pos += 4;
+    return v;
+  };
+  const u64 = (): number => {
+    need(8);
+    const v = dv.getUint32(pos + 4, true) * 2 ** 32 + dv.getUint32(pos, true);
+    pos += 8;
+    return v;
+  };
+  const take = (k: number): Uint8Array => {
+    need(k);
+    const v = bytes.subarray(pos, pos + k);
+    pos += k;
+    return v;
+  };
+  const line = (): string => {
+    const nl = bytes.indexOf(0x0a, pos);
+    if (nl < 0 || nl - pos > 1024) fail('unterminated text line');
+    const s = latin1.decode(bytes.subarray(pos, nl));
+    pos = nl + 1;
+    return s;
+  };
+  const pop = (): unknown => {
+    if (stack.length === 0 || (marks.length > 0 && stack.length <= marks[marks.length - 1]))
+      fail('stack underflow');
+    return stack.pop();
+  };
+  const top = (): unknown => {
+    if (stack.length === 0) fail('stack underflow');
+    return stack[stack.length - 1];
+  };
+  const popMark = (): unknown[] => {
+    const m = marks.pop();
+    if (m === undefined) fail('no MARK to pop to');
+    return stack.splice(m as number);
+  };
+  const signedLong = (b: Uint8Array): number | bigint => {
+    if (b.length === 0) return 0;
+    let v = 0n;
+    for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+    if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  };
+  const resolve = (module: string, name: string): PyGlobal => {
+    const g = options.findGlobal(module, name);
+    if (!g) fail(`global '${module}.${name}' is not allowed (only the globals a state dict needs are)`);
+    return g as PyGlobal;
+  };
+  const setItems = (d: unknown, items: unknown[]): void => {
+    if (!(d instanceof Map)) fail(`SETITEM(S) on ${kindOf(d)}, not a dict`);
+    if (items.length % 2 !== 0) fail('SETITEMS with an odd number of items');
+    for (let i = 0; i < items.length; i += 2) {
+      const k = items[i];
+      if (k !== null && typeof k === 'object') fail(`dict key of unsupported type ${kindOf(k)}`);
+      (d as Map<unknown, unknown>).set(k, items[i + 1]);
+    }
+  };
+  const append = (l: unknown, items: unknown[]): void => {
+    if (!Array.isArray(l) || Object.isFrozen(l)) fail(`APPEND(S) on ${kindOf(l)}, not a list`);
+    for (const it of items) (l as unknown[]).push(it);
+  };
+
+  for (;;) {
+    opPos = pos;
+    if (pos >= n) fail('truncated: no STOP opcode');
+    const op = bytes[pos++];
+    switch (op) {
+      case 0x80: // PROTO
+        if (u8() > 5) fail('unsupported pickle protocol');
+        break;
+      case 0x95: // FRAME
+        u64();
+        break;
+      case 0x2e: // STOP '.'
+        if (stack.length !== 1 || marks.length !== 0)
+          fail(`STOP with ${stack.length} items on the stack and ${marks.length} open marks`);
+        return { value: stack[0], end: pos };
+      case 0x28: // MARK '('
+        marks.push(stack.length);
+        break;
+      case 0x30: // POP '0'
+        pop();
+        break;
+      case 0x31: // POP_MARK '1'
+        popMark();
+        break;
+      case 0x32: // DUP '2'
+        stack.push(top());
+        break;
+      case 0x4e: // NONE 'N'
+        stack.push(null);
+        break;
+      case 0x88: // NEWTRUE
+        stack.push(true);
+        break;
+      case 0x89: // NEWFALSE
+        stack.push(false);
+        break;
+      case 0x4a: // BININT 'J'
+        need(4);
+        stack.push(dv.getInt32(pos, true));
+        pos += 4;
+        break;
+      case 0x4b: // BININT1 'K'
+        stack.push(u8());
+        break;
+      case 0x4d: // BININT2 'M'
+        stack.push(u16());
+        break;
+      case 0x8a: // LONG1
+        stack.push(signedLong(take(u8())));
+        break;
+      case 0x8b: {
+        // LONG4
+        need(4);
+        const len = dv.getInt32(pos, true);
+        pos += 4;
+        if (len < 0 || len > MAX_LONG_BYTES)
+          fail(`LONG4 of ${len} bytes (at most ${MAX_LONG_BYTES} accepted)`);
+        stack.push(signedLong(take(len)));
+        break;
+      }
+      case 0x47: // BINFLOAT 'G' (big-endian double)
+        need(8);
+        stack.push(dv.getFloat64(pos, false));
+        pos += 8;
+        break;
+      case 0x58: // BINUNICODE 'X'
+        stack.push(utf8.decode(take(u32())));
+        break;
+      case 0x8c: // SHORT_BINUNICODE
+        stack.push(utf8.decode(take(u8())));
+        break;
+      case 0x8d: // BINUNICODE8
+        stack.push(utf8.decode(take(u64())));
+        break;
+      case 0x54: // BINSTRING 'T'
+        stack.push(latin1.decode(take(u32())));
+        break;
+      case 0x55: // SHORT_BINSTRING 'U'
+        stack.push(latin1.decode(take(u8())));
+        break;
+      case 0x42: // BINBYTES 'B'
+        stack.push(take(u32()));
+        break;
+      case 0x43: // SHORT_BINBYTES 'C'
+        stack.push(take(u8()));
+        break;
+      case 0x8e: // BINBYTES8
+        stack.push(take(u64()));
+        break;
+      case 0x29: // EMPTY_TUPLE ')'
+        stack.push(Object.freeze([]));
+        break;
+      case 0x74: // TUPLE 't'
+        stack.push(Object.freeze(popMark()));
+        break;
+      case 0x85: // TUPLE1
+        stack.push(Object.freeze([pop()]));
+        break;
+      case 0x86: {
+        // TUPLE2
+        const b = pop();
+        const a = pop();
+        stack.push(Object.freeze([a, b]));
+        break;
+      }
+      case 0x87: {
+        // TUPLE3
+        const c = pop();
+        const b = pop();
+        const a = pop();
+        stack.push(Object.freeze([a, b, c]));
+        break;
+      }
+      case 0x5d: // EMPTY_LIST ']'
+        stack.push([]);
+        break;
+      case 0x6c: // LIST 'l'
+        stack.push(popMark());
+        break;
+      case 0x61: {
+        // APPEND 'a'
+        const v = pop();
+        append(top(), [v]);
+        break;
+      }
+      case 0x65: {
+        // APPENDS 'e'
+        const items = popMark();
+        append(top(), items);
+        break;
+      }
+      case 0x7d: // EMPTY_DICT '}'
+        stack.push(new Map());
+        break;
+      case 0x64: {
+        // DICT 'd'
+        const items = popMark();
+        const d = new Map();
+        setItems(d, items);
+        stack.push(d);
+        break;
+      }
+      case 0x73: {
+        // SETITEM 's'
+        const v = pop();
+        const k = pop();
+        setItems(top(), [k, v]);
+        break;
+      }
+      case 0x75: {
+        // SETITEMS 'u'
+        const items = popMark();
+        setItems(top(), items);
+        break;
+      }
+      case 0x71: // BINPUT 'q'
+        memo.set(u8(), top());
+        break;
+      case 0x72: // LONG_BINPUT 'r'
+        memo.set(u32(), top());
+        break;
+      case 0x94: // MEMOIZE
+        memo.set(memo.size, top());
+        break;
+      case 0x68: // BINGET 'h'
+      case 0x6a: {
+        // LONG_BINGET 'j'
+        const i = op === 0x68 ? u8() : u32();
+        if (!memo.has(i)) fail(`memo entry ${i} was never stored`);
+        stack.push(memo.get(i));
+        break;
+      }
+      case 0x63: {
+        // GLOBAL 'c'
+        const module = line();
+        const name = line();
+        stack.push(resolve(module, name));
+        break;
+      }
+      case 0x93: {
+        // STACK_GLOBAL
+        const name = pop();
+        const module = pop();
+        if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
+        stack.push(resolve(module as string, name as string));
+        break;
+      }
+      case 0x52: {
+        // REDUCE 'R'
+        const args = pop();
+        const f = pop();
+        if (!isGlobal(f) || !f.call)
+          fail(`REDUCE on ${describeCallable(f)}, which is not an allowed callable`);
+        if (!Array.isArray(args)) fail(`REDUCE with ${kindOf(args)} arguments, not a tuple`);
+        try {
+          stack.push((f as PyGlobal).call!(args as unknown[]));
+        } catch (e) {
+          if (e instanceof WeightsError) throw e;
+          fail(`${(f as PyGlobal).module}.${(f as PyGlobal).name}: ${(e as Error).message}`);
+        }
+        break;
+      }
+      case 0x62: {
+        // BUILD 'b'
+        const state = pop();
+        const obj = top();
+        const maker = obj !== null && typeof obj === 'object' ? madeBy.get(obj) : undefined;
+        if (!maker?.build) fail(`BUILD on ${kindOf(obj)} is not allowed`);
+        stack[stack.length - 1] = maker!.build!(obj, state);
+        break;
+      }
+      case 0x51: {
+        // BINPERSID 'Q'
+        const pid = pop();
+        if (!options.persistentLoad) fail('persistent ids are not allowed here');
+        try {
+          stack.push(options.persistentLoad!(pid));
+        } catch (e) {
+          if (e instanceof WeightsError) throw e;
+          fail(`persistent id: ${(e as Error).message}`);
+        }
+        break;
+      }
+      default:
+        fail(
+          `opcode 0x${op.toString(16).padStart(2, '0')}${op >= 0x20 && op < 0x7f ? ` ('${String.fromCharCode(op)}')` : ''} is not allowed or unknown`,
+        );
+    }
+  }
+}
+
+/** Objects made by a global's `call`, so `BUILD` knows who may update them. */
+const madeBy = new WeakMap<object, PyGlobal>();
+
+/**
+ * Records that `obj` was made by `g`, so a later `BUILD` on it goes to `g.build`.
+ * @internal
+ */
+export function markMadeBy<T>(obj: T, g: PyGlobal): T {
+  if (obj !== null && typeof obj === 'object') madeBy.set(obj, g);
+  return obj;
+}
+
+/** Whether a value is a {@link PyGlobal}. */
+export function isGlobal(v: unknown): v is PyGlobal {
+  return v !== null && typeof v === 'object' && (v as { kind?: unknown }).kind === 'global';
+}
+
+function describeCallable(v: unknown): string {
+  return isGlobal(v) ? `global '${v.module}.${v.name}'` : kindOf(v);
+}
+
+/** A short description of an unpickled value's kind, for errors. @internal */
+export function kindOf(v: unknown): string {
+  if (v === null) return 'None';
+  if (Array.isArray(v)) return Object.isFrozen(v) ? 'a tuple' : 'a list';
+  if (v instanceof Map) return 'a dict';
+  if (v instanceof Uint8Array) return 'bytes';
+  if (isGlobal(v)) return `global '${v.module}.${v.name}'`;
+  if (typeof v === 'object') return 'an object';
+  return `a ${typeof v}`;
+}
