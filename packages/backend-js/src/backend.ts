@@ -138,15 +138,7 @@ export class JsBackend implements Backend {
 
   /** Elementwise function of two tensors, broadcast to `outShape`. */
   binary(op: BinaryOp, a: TensorInfo, b: TensorInfo, outShape: Shape): TensorInfo {
-    const y = elementwise.binary(
-      op,
-      this.data(a, op),
-      a.shape,
-      this.data(b, op),
-      b.shape,
-      outShape,
-      a.dtype,
-    );
+    const y = elementwise.binary(op, this.data(a, op), a.shape, this.data(b, op), b.shape, outShape, a.dtype);
     return this.out(y, outShape, a.dtype);
   }
 
@@ -233,7 +225,11 @@ export class JsBackend implements Backend {
 
   /** A block of `x`. */
   slice(x: TensorInfo, begin: readonly number[], size: readonly number[]): TensorInfo {
-    return this.out(transform.slice(this.data(x, 'slice'), x.shape, begin, size, x.dtype), [...size], x.dtype);
+    return this.out(
+      transform.slice(this.data(x, 'slice'), x.shape, begin, size, x.dtype),
+      [...size],
+      x.dtype,
+    );
   }
 
   /** Permutes dimensions. */

@@ -26,7 +26,7 @@ export function biasActivationPerRow(
       if (activation === 'relu') {
         for (; i < end; i++) {
           const v = out[i] + b;
-          out[i] = v > 0 ? v : v === v ? 0 : v;
+          out[i] = v > 0 || Number.isNaN(v) ? v : 0;
         }
       } else if (activation === 'sigmoid') {
         for (; i < end; i++) out[i] = 1 / (1 + Math.exp(-(out[i] + b)));
@@ -60,7 +60,7 @@ export function biasActivationPerColumn(
 
 /** One value through an activation (`relu` keeps NaN, as PyTorch does). */
 export function applyActivation(v: number, activation: Activation): number {
-  if (activation === 'relu') return v > 0 ? v : v === v ? 0 : v;
+  if (activation === 'relu') return v > 0 || Number.isNaN(v) ? v : 0;
   if (activation === 'sigmoid') return 1 / (1 + Math.exp(-v));
   return v;
 }

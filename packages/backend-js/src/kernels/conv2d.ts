@@ -50,7 +50,8 @@ function gemmConv(x: Float32Array, w: Float32Array, out: Float32Array, info: Con
     info.padRight === 0;
   // Output columns per im2col chunk: all of them when the column matrix fits the budget.
   let chunk = hw;
-  if (!pointwise && kDim * hw > COL_BUDGET) chunk = Math.max(NR * 16, Math.floor(COL_BUDGET / kDim / NR) * NR);
+  if (!pointwise && kDim * hw > COL_BUDGET)
+    chunk = Math.max(NR * 16, Math.floor(COL_BUDGET / kDim / NR) * NR);
   if (!pointwise && colScratch.length < kDim * Math.min(chunk, hw))
     colScratch = new Float32Array(kDim * Math.min(chunk, hw));
   for (let n = 0; n < batch; n++) {

@@ -22,7 +22,7 @@ export function unary(op: UnaryOp, x: TypedArray): TypedArray {
         for (let i = 0; i < n; i++) out[i] = Math.imul(x[i], x[i]);
         break;
       case 'relu':
-        for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : 0;
+        for (let i = 0; i < n; i++) out[i] = Math.max(x[i], 0);
         break;
       default:
         for (let i = 0; i < n; i++) out[i] = floatUnary(op, x[i]);
@@ -58,7 +58,7 @@ export function unary(op: UnaryOp, x: TypedArray): TypedArray {
     case 'relu':
       for (let i = 0; i < n; i++) {
         const v = x[i];
-        out[i] = v > 0 ? v : v === v ? 0 : v;
+        out[i] = v > 0 || Number.isNaN(v) ? v : 0;
       }
       break;
     case 'sigmoid':
@@ -90,7 +90,7 @@ function floatUnary(op: UnaryOp, v: number): number {
     case 'reciprocal':
       return 1 / v;
     case 'relu':
-      return v > 0 ? v : v === v ? 0 : v;
+      return v > 0 || Number.isNaN(v) ? v : 0;
     case 'sigmoid':
       return 1 / (1 + Math.exp(-v));
     case 'tanh':
@@ -102,7 +102,7 @@ function floatUnary(op: UnaryOp, v: number): number {
 function powC(a: number, b: number): number {
   if (a === 1 || b === 0) return 1;
   if (a === -1 && (b === Infinity || b === -Infinity)) return 1;
-  return Math.pow(a, b);
+  return a ** b;
 }
 
 /**

@@ -34,8 +34,8 @@ export function pool2d(x: Float32Array, type: 'max' | 'avg', info: Pool2dInfo): 
             for (let kx = kxLo; kx < kxHi; kx++) {
               const v = x[row + kx * dw];
               // NaN wins, as in PyTorch.
-              if (v > m || v !== v) m = v;
-              if (m !== m) break;
+              if (v > m || Number.isNaN(v)) m = v;
+              if (Number.isNaN(m)) break;
             }
           }
           out[o] = m;

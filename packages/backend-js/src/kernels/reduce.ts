@@ -46,13 +46,13 @@ export function reduce(op: ReduceOp, x: TypedArray, shape: Shape, axes: readonly
             let m = acc[o];
             for (let j = i; j < i + inner; j++) {
               const v = x[j];
-              if (v > m || v !== v) m = v;
+              if (v > m || Number.isNaN(v)) m = v;
             }
             acc[o] = m;
           } else {
             for (let j = 0, q = o; j < inner; j++, q++) {
               const v = x[i + j];
-              if (v > acc[q] || v !== v) acc[q] = v;
+              if (v > acc[q] || Number.isNaN(v)) acc[q] = v;
             }
           }
         } else if (innerOut === 0) {
@@ -105,7 +105,7 @@ export function softmax(x: Float32Array, shape: Shape, axis: number): Float32Arr
       let m = Number.NEGATIVE_INFINITY;
       for (let k = 0, p = base; k < len; k++, p += inner) {
         const v = x[p];
-        if (v > m || v !== v) m = v;
+        if (v > m || Number.isNaN(v)) m = v;
       }
       // An all −∞ row: subtracting −∞ would give NaN; PyTorch gives NaN too, so keep it.
       let s = 0;
@@ -129,14 +129,14 @@ export function argmax(x: TypedArray, shape: Shape, axis: number): Int32Array {
       let p = o * len * inner + i;
       let best = x[p];
       let bi = 0;
-      if (best === best) {
+      if (!Number.isNaN(best)) {
         p += inner;
         for (let k = 1; k < len; k++, p += inner) {
           const v = x[p];
           if (v > best) {
             best = v;
             bi = k;
-          } else if (v !== v) {
+          } else if (Number.isNaN(v)) {
             bi = k;
             break;
           }

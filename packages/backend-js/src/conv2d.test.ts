@@ -1,0 +1,221 @@
+import {
+  type Activation,
+  type Conv2dInfo,
+  conv2d,
+  conv2dInfo,
+  SeededRandom,
+  setBackend,
+  setDebug,
+  tensor,
+  tidy,
+} from '@kernelzoo/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registerJsBackend } from './index.js';
+
+/** Tolerance: |got − expected| ≤ RTOL · Σ|x·w| + ATOL (the scale float rounding grows with). */
+const RTOL = 1e-5;
+const ATOL = 1e-6;
+
+/** Direct convolution in double precision, straight from the definition. */
+function naiveConv(
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array | null,
+  p: Conv2dInfo,
+  activation: Activation,
+): { out: Float64Array; scale: Float64Array } {
+  const cg = p.inChannels / p.groups;
+  const mg = p.outChannels / p.groups;
+  const out = new Float64Array(p.batch * p.outChannels * p.outHeight * p.outWidth);
+  const scale = new Float64Array(out.length);
+  let o = 0;
+  for (let n = 0; n < p.batch; n++)
+    for (let oc = 0; oc < p.outChannels; oc++) {
+      const g = Math.floor(oc / mg);
+      for (let oy = 0; oy < p.outHeight; oy++)
+        for (let ox = 0; ox < p.outWidth; ox++, o++) {
+          let s = bias ? bias[oc] : 0;
+          let t = Math.abs(s);
+          for (let c = 0; c < cg; c++)
+            for (let ky = 0; ky < p.kernelHeight; ky++)
+              for (let kx = 0; kx < p.kernelWidth; kx++) {
+                const iy = oy * p.strideHeight - p.padTop + ky * p.dilationHeight;
+                const ix = ox * p.strideWidth - p.padLeft + kx * p.dilationWidth;
+                if (iy < 0 || iy >= p.inHeight || ix < 0 || ix >= p.inWidth) continue;
+                const xv = x[((n * p.inChannels + g * cg + c) * p.inHeight + iy) * p.inWidth + ix];
+                const wv = w[((oc * cg + c) * p.kernelHeight + ky) * p.kernelWidth + kx];
+                s += xv * wv;
+                t += Math.abs(xv * wv);
+              }
+          if (activation === 'relu') s = Math.max(s, 0);
+          if (activation === 'sigmoid') s = 1 / (1 + Math.exp(-s));
+          out[o] = s;
+          scale[o] = t;
+        }
+    }
+  return { out, scale };
+}
+
+function random(rng: SeededRandom, n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
+  return a;
+}
+
+interface Case {
+  x: [number, number, number, number];
+  w: [number, number, number, number];
+  stride: readonly [number, number];
+  dilation: readonly [number, number];
+  padding: readonly [number, number, number, number];
+  groups: number;
+  bias: boolean;
+  activation: Activation;
+}
+
+function runCase(c: Case, seed: number): void {
+  const rng = new SeededRandom(seed);
+  const xv = random(
+    rng,
+    c.x.reduce((a, b) => a * b, 1),
+  );
+  const wv = random(
+    rng,
+    c.w.reduce((a, b) => a * b, 1),
+  );
+  const bv = c.bias ? random(rng, c.w[0]) : null;
+  const info = conv2dInfo(c.x, c.w, {
+    stride: c.stride,
+    dilation: c.dilation,
+    padding: c.padding,
+    groups: c.groups,
+  });
+  const got = tidy(() =>
+    conv2d(tensor(xv, c.x), tensor(wv, c.w), {
+      bias: bv ? tensor(bv) : null,
+      stride: c.stride,
+      dilation: c.dilation,
+      padding: c.padding,
+      groups: c.groups,
+      activation: c.activation,
+    }),
+  );
+  expect(got.shape).toEqual([c.x[0], c.w[0], info.outHeight, info.outWidth]);
+  const y = got.dataSync();
+  got.dispose();
+  const { out, scale } = naiveConv(xv, wv, bv, info, c.activation);
+  for (let i = 0; i < out.length; i++) {
+    const err = Math.abs(y[i] - out[i]);
+    if (!(err <= RTOL * scale[i] + ATOL))
+      throw new Error(`${JSON.stringify(c)}: element ${i} got ${y[i]}, expected ${out[i]}`);
+  }
+}
+
+describe('conv2d', () => {
+  beforeAll(async () => {
+    registerJsBackend();
+    await setBackend('js');
+    setDebug({ checkLeaks: true });
+  });
+
+  it('matches a naive direct convolution over random configurations', () => {
+    const rng = new SeededRandom(7);
+    const acts: Activation[] = ['linear', 'relu', 'sigmoid'];
+    for (let t = 0; t < 120; t++) {
+      const kind = t % 4; // 0: groups 1, 1: groups 2, 2: depthwise (multiplier 1 or 2), 3: groups 32
+      const groups = kind === 0 ? 1 : kind === 1 ? 2 : kind === 2 ? rng.int(2, 5) : 32;
+      const cg = kind === 2 ? 1 : kind === 3 ? rng.int(1, 2) : rng.int(1, 4);
+      const mg = kind === 2 ? rng.int(1, 2) : kind === 3 ? rng.int(1, 2) : rng.int(1, 5);
+      const kh = rng.int(1, 3);
+      const kw = rng.int(1, 3);
+      const dilation: [number, number] = [rng.int(1, 3), rng.int(1, 3)];
+      const padding: [number, number, number, number] = [
+        rng.int(0, 2),
+        rng.int(0, 2),
+        rng.int(0, 2),
+        rng.int(0, 2),
+      ];
+      const effH = dilation[0] * (kh - 1) + 1;
+      const effW = dilation[1] * (kw - 1) + 1;
+      const h = Math.max(1, rng.int(1, 9), effH - padding[0] - padding[1]);
+      const w = Math.max(1, rng.int(1, 9), effW - padding[2] - padding[3]);
+      runCase(
+        {
+          x: [rng.int(1, 3), cg * groups, h, w],
+          w: [mg * groups, cg, kh, kw],
+          stride: [rng.int(1, 3), rng.int(1, 3)],
+          dilation,
+          padding,
+          groups,
+          bias: rng.next() < 0.6,
+          activation: acts[rng.int(0, 2)],
+        },
+        1000 + t,
+      );
+    }
+  });
+
+  it('handles 1×1 convolutions, 1×1 spatial inputs and batches', () => {
+    const base = { stride: [1, 1], dilation: [1, 1], padding: [0, 0, 0, 0], bias: true } as const;
+    const cases: Case[] = [
+      { ...base, x: [3, 5, 4, 6], w: [7, 5, 1, 1], groups: 1, activation: 'relu', padding: [0, 0, 0, 0] },
+      { ...base, x: [2, 8, 4, 3], w: [6, 4, 1, 1], groups: 2, activation: 'linear', padding: [0, 0, 0, 0] },
+      {
+        ...base,
+        x: [2, 5, 5, 5],
+        w: [3, 5, 1, 1],
+        groups: 1,
+        activation: 'linear',
+        stride: [2, 2],
+        padding: [0, 0, 0, 0],
+      },
+      { ...base, x: [2, 4, 1, 1], w: [3, 4, 1, 1], groups: 1, activation: 'sigmoid', padding: [0, 0, 0, 0] },
+      { ...base, x: [2, 4, 1, 1], w: [3, 4, 3, 3], groups: 1, activation: 'linear', padding: [1, 1, 1, 1] },
+      { ...base, x: [1, 6, 1, 1], w: [6, 1, 3, 3], groups: 6, activation: 'relu', padding: [1, 1, 1, 1] },
+      { ...base, x: [1, 3, 5, 4], w: [4, 3, 1, 1], groups: 1, activation: 'linear', padding: [1, 0, 2, 1] },
+    ];
+    cases.forEach((c, i) => {
+      runCase(c, 50 + i);
+    });
+  });
+
+  it('chunks im2col for large column matrices', () => {
+    // K = 16·9 = 144, H·W = 120·120: the column matrix exceeds the scratch budget.
+    runCase(
+      {
+        x: [1, 16, 120, 120],
+        w: [4, 16, 3, 3],
+        stride: [1, 1],
+        dilation: [1, 1],
+        padding: [1, 1, 1, 1],
+        groups: 1,
+        bias: false,
+        activation: 'linear',
+      },
+      3,
+    );
+  });
+
+  it('gives hand-derived values', () => {
+    // 3×3 input 1..9, 2×2 kernel of ones, padding 1 on top/left only, bias 0.5.
+    const y = tidy(() =>
+      conv2d(tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]), tensor([1, 1, 1, 1], [1, 1, 2, 2]), {
+        padding: [1, 0, 1, 0],
+        bias: tensor([0.5]),
+      }),
+    );
+    expect(y.shape).toEqual([1, 1, 3, 3]);
+    expect([...y.dataSync()]).toEqual([1.5, 3.5, 5.5, 5.5, 12.5, 16.5, 11.5, 24.5, 28.5]);
+    y.dispose();
+    // Depthwise with stride 2: each channel its own weight.
+    const z = tidy(() =>
+      conv2d(
+        tensor([1, 2, 3, 4, 10, 20, 30, 40], [1, 2, 2, 2]),
+        tensor([1, 0, 0, 1, 0, 1, 1, 0], [2, 1, 2, 2]),
+        { groups: 2, stride: 2 },
+      ),
+    );
+    expect([...z.dataSync()]).toEqual([5, 50]);
+    z.dispose();
+  });
+});
