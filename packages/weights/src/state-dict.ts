@@ -54,10 +54,10 @@ function isLeaf(v: unknown): v is Leaf {
 }
 
 /** Whether a dict holds a tensor, at any depth. */
-function holdsTensors(v: unknown, seen = new Set<unknown>()): boolean {
-  if (!(v instanceof Map) || seen.has(v) || seen.size > 100_000) return false;
+function holdsTensors(v: unknown, seen = new Set<unknown>(), depth = 0): boolean {
+  if (!(v instanceof Map) || seen.has(v) || depth > MAX_DEPTH) return false;
   seen.add(v);
-  for (const x of v.values()) if (isLeaf(x) || holdsTensors(x, seen)) return true;
+  for (const x of v.values()) if (isLeaf(x) || holdsTensors(x, seen, depth + 1)) return true;
   return false;
 }
 
