@@ -6,7 +6,9 @@
  * (M-block × K-block) into row panels {@link MR} tall, and a 4×4 register-blocked micro-kernel
  * multiplies one A panel by one B panel with its 16 accumulators in local variables. Packing
  * pads partial panels with zeros so the micro-kernel always runs full width; only the valid
- * part of each tile is written back. Accumulation inside a K block is in double precision.
+ * part of each tile is written back. Packed panels are Float64Arrays (the values are exact
+ * copies of the float32 inputs) so the micro-kernel's loads need no conversion; accumulation
+ * inside a K block is in double precision.
  *
  * Both matrices are read through (row stride, column stride) pairs, so transposed operands
  * need no copy beyond the packing every call does anyway.
@@ -23,10 +25,11 @@ export const KC = 256;
 /** Rows of A packed at once (a multiple of {@link MR}). */
 export const MC = 128;
 /** Columns of B packed at once (a multiple of {@link NR}). */
-export const NC = 2048;
+export const NC = 1024;
 
-let packA = new Float32Array(MC * KC);
-let packB = new Float32Array(KC * NR * 64);
+/** Grow-only packing buffers, shared by every call (the backend is single-threaded). */
+let packA = new Float64Array(MC * KC);
+let packB = new Float64Array(KC * NR * 64);
 const tile = new Float64Array(MR * NR);
 
 /**
@@ -59,13 +62,13 @@ export function gemm(
     for (let pc = 0; pc < k; pc += KC) {
       const kc = Math.min(KC, k - pc);
       const needB = ncPanels * NR * kc;
-      if (packB.length < needB) packB = new Float32Array(needB);
+      if (packB.length < needB) packB = new Float64Array(needB);
       packPanelsB(b, bOff + pc * bRs + jc * bCs, bRs, bCs, kc, nc, packB);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = Math.min(MC, m - ic);
         const mcPanels = Math.ceil(mc / MR);
         const needA = mcPanels * MR * kc;
-        if (packA.length < needA) packA = new Float32Array(needA);
+        if (packA.length < needA) packA = new Float64Array(needA);
         packPanelsA(a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, packA);
         macroKernel(mc, nc, kc, packA, packB, c, cOff + ic * ldc + jc, ldc);
       }
@@ -81,7 +84,7 @@ function packPanelsA(
   cs: number,
   mc: number,
   kc: number,
-  dst: Float32Array,
+  dst: Float64Array,
 ): void {
   let d = 0;
   for (let ir = 0; ir < mc; ir += MR) {
@@ -115,7 +118,7 @@ function packPanelsB(
   cs: number,
   kc: number,
   nc: number,
-  dst: Float32Array,
+  dst: Float64Array,
 ): void {
   let d = 0;
   for (let jr = 0; jr < nc; jr += NR) {
@@ -146,8 +149,8 @@ function macroKernel(
   mc: number,
   nc: number,
   kc: number,
-  pa: Float32Array,
-  pb: Float32Array,
+  pa: Float64Array,
+  pb: Float64Array,
   c: Float32Array,
   cOff: number,
   ldc: number,
@@ -166,9 +169,9 @@ function macroKernel(
 /** One 4×4 tile: `C[0:rows, 0:cols] += Apanel · Bpanel` over depth `kc`. */
 function microKernel(
   kc: number,
-  pa: Float32Array,
+  pa: Float64Array,
   ai: number,
-  pb: Float32Array,
+  pb: Float64Array,
   bi: number,
   c: Float32Array,
   ci: number,
@@ -192,8 +195,9 @@ function microKernel(
   let c31 = 0;
   let c32 = 0;
   let c33 = 0;
-  const end = ai + kc * MR;
-  for (; ai < end; ai += MR, bi += NR) {
+  // Literal 4s, not MR/NR: V8 does not fold imported-module constants in this hot loop.
+  const end = ai + kc * 4;
+  for (; ai < end; ai += 4, bi += 4) {
     const a0 = pa[ai];
     const a1 = pa[ai + 1];
     const a2 = pa[ai + 2];
