@@ -1,5 +1,14 @@
 import { registerJsBackend } from '@kernelzoo/backend-js';
-import { dispose, nn, type Tensor, randomUniform, StateDictError, setBackend, tensor, tidy } from '@kernelzoo/core';
+import {
+  dispose,
+  nn,
+  randomUniform,
+  StateDictError,
+  setBackend,
+  type Tensor,
+  tensor,
+  tidy,
+} from '@kernelzoo/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRawWeights, loadWeights } from './load.js';
 import { fromTensors, toTensors } from './raw.js';
@@ -43,7 +52,11 @@ class OneNorm extends nn.Module {
 }
 
 function run(m: nn.Module, x: number[], shape: number[]): number[] {
-  return Array.from(tidy(() => m.forward(tensor(x, shape))).dataSync().slice());
+  return Array.from(
+    tidy(() => m.forward(tensor(x, shape)))
+      .dataSync()
+      .slice(),
+  );
 }
 
 function maxDiff(a: number[], b: number[]): number {
@@ -129,7 +142,11 @@ describe('PyTorch parity on backend-js', () => {
   });
 
   it('makes tensors from raw dicts and frees them', () => {
-    const ts = toTensors(new Map([['w', { dtype: 'float32', shape: [2], data: Float32Array.from([1, 2]), sourceDtype: 'float32' }]]));
+    const ts = toTensors(
+      new Map([
+        ['w', { dtype: 'float32', shape: [2], data: Float32Array.from([1, 2]), sourceDtype: 'float32' }],
+      ]),
+    );
     expect(ts.get('w')!.shape).toEqual([2]);
     dispose([...ts.values()]);
   });

@@ -80,7 +80,10 @@ describe('safetensors', () => {
     const cases: [Uint8Array, RegExp][] = [
       [new Uint8Array(3), /shorter than the 8-byte header length/],
       [build(ok, data).subarray(0, 20), /header length \d+ runs past the end/],
-      [build(ok, data).subarray(0, 8 + JSON.stringify(ok).length + 4), /run past the end of the 4-byte data section.*key 'w'/],
+      [
+        build(ok, data).subarray(0, 8 + JSON.stringify(ok).length + 4),
+        /run past the end of the 4-byte data section.*key 'w'/,
+      ],
       [
         (() => {
           const f = build(ok, data);
@@ -89,9 +92,18 @@ describe('safetensors', () => {
         })(),
         new RegExp(`header length \\d+ exceeds the limit of ${MAX_SAFETENSORS_HEADER_BYTES}`),
       ],
-      [build({ w: { dtype: 'F8_E4M3', shape: [2], data_offsets: [0, 2] } }, data), /unknown or unsupported dtype 'F8_E4M3'.*key 'w'/],
-      [build({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, data), /span 8 bytes but F32 \[3\] needs 12/],
-      [build({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 8] } }, data), /shape must be an array of integers/],
+      [
+        build({ w: { dtype: 'F8_E4M3', shape: [2], data_offsets: [0, 2] } }, data),
+        /unknown or unsupported dtype 'F8_E4M3'.*key 'w'/,
+      ],
+      [
+        build({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, data),
+        /span 8 bytes but F32 \[3\] needs 12/,
+      ],
+      [
+        build({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 8] } }, data),
+        /shape must be an array of integers/,
+      ],
       [build({ w: { dtype: 'F32', shape: [2], data_offsets: [8, 0] } }, data), /begin after end/],
       [build({ w: { dtype: 'F32', shape: [2], data_offsets: [0] } }, data), /data_offsets must be/],
       [
@@ -122,7 +134,11 @@ describe('safetensors', () => {
   });
 
   it('writes what it is given or says why not', () => {
-    expect(() => writeSafetensors(new Map([['w', raw('float32', [3], [1, 2])]]))).toThrow(/has 2 values for shape \[3\]/);
-    expect(() => writeSafetensors(new Map([['__metadata__', raw('float32', [1], [1])]]))).toThrow(WeightsError);
+    expect(() => writeSafetensors(new Map([['w', raw('float32', [3], [1, 2])]]))).toThrow(
+      /has 2 values for shape \[3\]/,
+    );
+    expect(() => writeSafetensors(new Map([['__metadata__', raw('float32', [1], [1])]]))).toThrow(
+      WeightsError,
+    );
   });
 });

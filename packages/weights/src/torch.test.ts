@@ -6,8 +6,8 @@ import type { RawTensor } from './raw.js';
 import {
   bf16,
   buildTorchLegacy,
-  buildZip,
   buildTorchZip,
+  buildZip,
   f16,
   f32,
   i64,
@@ -119,9 +119,9 @@ describe('real PyTorch files', () => {
   });
 
   it('refuses broken.pt with a KernelzooError', async () => {
-    await expect(readWeights(FIXTURES + 'broken.pt')).rejects.toThrow(WeightsError);
-    await expect(readWeights(FIXTURES + 'broken.pt')).rejects.toThrow(/unrecognised file \(3 bytes/);
-    await expect(readWeights(FIXTURES + 'no-such-file.pt')).rejects.toThrow(KernelzooError);
+    await expect(readWeights(`${FIXTURES}broken.pt`)).rejects.toThrow(WeightsError);
+    await expect(readWeights(`${FIXTURES}broken.pt`)).rejects.toThrow(/unrecognised file \(3 bytes/);
+    await expect(readWeights(`${FIXTURES}no-such-file.pt`)).rejects.toThrow(KernelzooError);
   });
 
   it('returns float32 data as views of the file where aligned', () => {
@@ -141,11 +141,34 @@ describe('hand-built zip checkpoints', () => {
           // rows 1..2 of a 3×4 storage
           ['a', tensor({ storage: '0', storageType: 'FloatStorage', numel: 12, offset: 4, shape: [2, 4] })],
           // its transpose: [4, 3] with strides [1, 4]
-          ['t', tensor({ storage: '0', storageType: 'FloatStorage', numel: 12, shape: [4, 3], stride: [1, 4] })],
+          [
+            't',
+            tensor({ storage: '0', storageType: 'FloatStorage', numel: 12, shape: [4, 3], stride: [1, 4] }),
+          ],
           // every other column, from offset 1
-          ['s', tensor({ storage: '0', storageType: 'FloatStorage', numel: 12, offset: 1, shape: [3, 2], stride: [4, 2] })],
+          [
+            's',
+            tensor({
+              storage: '0',
+              storageType: 'FloatStorage',
+              numel: 12,
+              offset: 1,
+              shape: [3, 2],
+              stride: [4, 2],
+            }),
+          ],
           // a broadcast (stride 0) view
-          ['e', tensor({ storage: '0', storageType: 'FloatStorage', numel: 12, offset: 5, shape: [2, 3], stride: [0, 1] })],
+          [
+            'e',
+            tensor({
+              storage: '0',
+              storageType: 'FloatStorage',
+              numel: 12,
+              offset: 5,
+              shape: [2, 3],
+              stride: [0, 1],
+            }),
+          ],
           ['p', tensor({ storage: '1', storageType: 'HalfStorage', numel: 3, shape: [3], parameter: true })],
         ]),
         { '0': f32(W), '1': f16([0.5, -1, 65504]) },
@@ -160,9 +183,13 @@ describe('hand-built zip checkpoints', () => {
 
   it('copies unaligned float32 storages', () => {
     const sd = parseWeights(
-      buildTorchZip(new Map([['w', tensor({ storage: '0', storageType: 'FloatStorage', numel: 3, shape: [3] })]]), {
-        '0': f32([1, 2, 3]),
-      }, { align: 1 }),
+      buildTorchZip(
+        new Map([['w', tensor({ storage: '0', storageType: 'FloatStorage', numel: 3, shape: [3] })]]),
+        {
+          '0': f32([1, 2, 3]),
+        },
+        { align: 1 },
+      ),
     );
     expect(values(sd.get('w'))).toEqual([1, 2, 3]);
   });
@@ -179,11 +206,28 @@ describe('hand-built zip checkpoints', () => {
 
   it('refuses views past the storage end, with the key', () => {
     const bytes = buildTorchZip(
-      new Map([['w', tensor({ storage: '0', storageType: 'FloatStorage', numel: 4, offset: 2, shape: [3] })]]),
+      new Map([
+        ['w', tensor({ storage: '0', storageType: 'FloatStorage', numel: 4, offset: 2, shape: [3] })],
+      ]),
       { '0': f32([1, 2, 3, 4]) },
     );
     expect(() => parseWeights(bytes)).toThrow(WeightsError);
     expect(() => parseWeights(bytes)).toThrow(/key 'w'/);
+  });
+
+  it('refuses huge broadcast views and absurd storage sizes without allocating', () => {
+    const wide = buildTorchZip(
+      new Map([
+        ['w', tensor({ storage: '0', storageType: 'FloatStorage', numel: 1, shape: [1 << 30], stride: [0] })],
+      ]),
+      { '0': f32([1]) },
+    );
+    expect(() => parseWeights(wide)).toThrow(/expanded views are limited.*key 'w'/);
+    const absurd = buildTorchZip(
+      new Map([['w', tensor({ storage: '0', storageType: 'FloatStorage', numel: 2 ** 40, shape: [2] })]]),
+      { '0': f32([1, 2]) },
+    );
+    expect(() => parseWeights(absurd)).toThrow(/holds 8 bytes but float32\[1099511627776\] needs/);
   });
 
   it('refuses storages shorter than declared', () => {
@@ -210,22 +254,43 @@ describe('hand-built zip checkpoints', () => {
     ]);
     const storages = { '0': f32([1]), '1': f32([2]) };
     for (const wrapper of ['state_dict', 'model']) {
-      const bytes = buildTorchZip(new Map<string, Value>([['epoch', 3], [wrapper, inner], ['arch', 'resnet']]), storages);
+      const bytes = buildTorchZip(
+        new Map<string, Value>([
+          ['epoch', 3],
+          [wrapper, inner],
+          ['arch', 'resnet'],
+        ]),
+        storages,
+      );
       expect([...parseWeights(bytes).keys()], wrapper).toEqual(['conv.weight', 'conv.bias']);
-      expect([...parseWeights(bytes, { stripPrefix: false }).keys()]).toEqual(['module.conv.weight', 'module.conv.bias']);
+      expect([...parseWeights(bytes, { stripPrefix: false }).keys()]).toEqual([
+        'module.conv.weight',
+        'module.conv.bias',
+      ]);
       expect([...parseWeights(bytes, { key: wrapper, stripPrefix: 'module.conv.' }).keys()]).toEqual([
         'weight',
         'bias',
       ]);
     }
-    const two = buildTorchZip(new Map<string, Value>([['epoch', 3], ['a', inner], ['b', inner]]), storages);
-    expect(() => parseWeights(two)).toThrow(/several entries hold tensors \('a', 'b'\); choose one with the 'key' option/);
+    const two = buildTorchZip(
+      new Map<string, Value>([
+        ['epoch', 3],
+        ['a', inner],
+        ['b', inner],
+      ]),
+      storages,
+    );
+    expect(() => parseWeights(two)).toThrow(
+      /several entries hold tensors \('a', 'b'\); choose one with the 'key' option/,
+    );
     expect([...parseWeights(two, { key: 'b' }).keys()]).toEqual(['conv.weight', 'conv.bias']);
   });
 
   it('refuses globals outside the allow-list, naming them', () => {
     const evil = (module: string, name: string) =>
-      buildZipWith(new Pickler().proto().global(module, name).mark().str('echo hi').tuple().reduce().stop().bytes());
+      buildZipWith(
+        new Pickler().proto().global(module, name).mark().str('echo hi').tuple().reduce().stop().bytes(),
+      );
     for (const [m, n] of [
       ['os', 'system'],
       ['builtins', 'eval'],
@@ -267,13 +332,44 @@ describe('hand-built legacy checkpoints', () => {
     ];
     const bytes = buildTorchLegacy(
       new Map<string, Value>([
-        ['w', tensor({ storage: '100', storageType: 'FloatStorage', storageModule: 'torch.cuda', numel: 12, shape: [3, 4] })],
-        ['wt', tensor({ storage: '100', storageType: 'FloatStorage', numel: 12, offset: 1, shape: [2, 2], stride: [1, 4] })],
+        [
+          'w',
+          tensor({
+            storage: '100',
+            storageType: 'FloatStorage',
+            storageModule: 'torch.cuda',
+            numel: 12,
+            shape: [3, 4],
+          }),
+        ],
+        [
+          'wt',
+          tensor({
+            storage: '100',
+            storageType: 'FloatStorage',
+            numel: 12,
+            offset: 1,
+            shape: [2, 2],
+            stride: [1, 4],
+          }),
+        ],
         ['h', tensor({ storage: '200', storageType: 'HalfStorage', numel: 4, shape: [4] })],
-        ['b', tensor({ storage: '300', storageType: 'BFloat16Storage', numel: 3, shape: [3], parameter: true })],
+        [
+          'b',
+          tensor({ storage: '300', storageType: 'BFloat16Storage', numel: 3, shape: [3], parameter: true }),
+        ],
         ['n', tensor({ storage: '400', storageType: 'LongStorage', numel: 2, offset: 1, shape: [] })],
         // an old-style storage view: elements 6..11 of storage 100, seen as [2, 3]
-        ['v', tensor({ storage: '100', storageType: 'FloatStorage', numel: 12, shape: [2, 3], view: ['101', 6, 6] })],
+        [
+          'v',
+          tensor({
+            storage: '100',
+            storageType: 'FloatStorage',
+            numel: 12,
+            shape: [2, 3],
+            view: ['101', 6, 6],
+          }),
+        ],
       ]),
       storages,
     );
@@ -292,7 +388,17 @@ describe('hand-built legacy checkpoints', () => {
   it('refuses a view that leaves its storage view', () => {
     const bytes = buildTorchLegacy(
       new Map<string, Value>([
-        ['v', tensor({ storage: '1', storageType: 'FloatStorage', numel: 12, offset: 2, shape: [6], view: ['2', 6, 6] })],
+        [
+          'v',
+          tensor({
+            storage: '1',
+            storageType: 'FloatStorage',
+            numel: 12,
+            offset: 2,
+            shape: [6],
+            view: ['2', 6, 6],
+          }),
+        ],
       ]),
       [['1', 12, f32(W)]],
     );
@@ -301,7 +407,9 @@ describe('hand-built legacy checkpoints', () => {
 
   it('refuses wrong magic numbers, sizes and truncation', () => {
     const good = buildTorchLegacy(
-      new Map<string, Value>([['w', tensor({ storage: '1', storageType: 'FloatStorage', numel: 3, shape: [3] })]]),
+      new Map<string, Value>([
+        ['w', tensor({ storage: '1', storageType: 'FloatStorage', numel: 3, shape: [3] })],
+      ]),
       [['1', 3, f32([1, 2, 3])]],
     );
     expect(values(parseWeights(good).get('w'))).toEqual([1, 2, 3]);

@@ -40,7 +40,10 @@ export class Pickler {
     do {
       bytes.push(Number(x & 0xffn));
       x >>= 8n;
-    } while (!(x === 0n && (bytes[bytes.length - 1] & 0x80) === 0) && !(x === -1n && bytes[bytes.length - 1] & 0x80));
+    } while (
+      !(x === 0n && (bytes[bytes.length - 1] & 0x80) === 0) &&
+      !(x === -1n && bytes[bytes.length - 1] & 0x80)
+    );
     return this.op(0x8a, bytes.length, ...bytes);
   }
   float(v: number): this {
@@ -144,7 +147,12 @@ function pickleValue(p: Pickler, v: Value, legacy: boolean): void {
     if (t.parameter) p.global('torch._utils', '_rebuild_parameter').mark();
     p.global('torch._utils', '_rebuild_tensor_v2').mark();
     // persistent id
-    p.mark().str('storage').global(t.storageModule ?? 'torch', t.storageType).str(t.storage).str('cpu').int(t.numel);
+    p.mark()
+      .str('storage')
+      .global(t.storageModule ?? 'torch', t.storageType)
+      .str(t.storage)
+      .str('cpu')
+      .int(t.numel);
     if (legacy) {
       if (t.view) p.str(t.view[0]).int(t.view[1]).int(t.view[2]).op(0x87);
       else p.none();
@@ -156,7 +164,8 @@ function pickleValue(p: Pickler, v: Value, legacy: boolean): void {
     p.tuple().mark();
     for (const d of t.stride ?? rowMajor(t.shape)) p.int(d);
     p.tuple().bool(false).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce();
-    if (t.parameter) p.bool(false).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce();
+    if (t.parameter)
+      p.bool(false).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce();
   }
 }
 
@@ -168,7 +177,10 @@ export function pickleCheckpoint(v: Value, legacy = false): Uint8Array {
 }
 
 /** Entries of a zip archive: name to bytes, stored (or deflated when asked). */
-export function buildZip(entries: [string, Uint8Array][], options: { deflate?: boolean; align?: number } = {}): Uint8Array {
+export function buildZip(
+  entries: [string, Uint8Array][],
+  options: { deflate?: boolean; align?: number } = {},
+): Uint8Array {
   const chunks: number[] = [];
   const central: number[] = [];
   const align = options.align ?? 64;
@@ -184,28 +196,59 @@ export function buildZip(entries: [string, Uint8Array][], options: { deflate?: b
     if (extra > 0 && extra < 4) extra += align;
     const header = [
       ...le32(0x04034b50),
-      20, 0, 0, 0,
-      method, 0,
-      0, 0, 0, 0,
+      20,
+      0,
+      0,
+      0,
+      method,
+      0,
+      0,
+      0,
+      0,
+      0,
       ...le32(0), // crc (unchecked)
       ...le32(body.length),
       ...le32(data.length),
-      nameBytes.length & 0xff, nameBytes.length >> 8,
-      extra & 0xff, extra >> 8,
+      nameBytes.length & 0xff,
+      nameBytes.length >> 8,
+      extra & 0xff,
+      extra >> 8,
     ];
     chunks.push(...header, ...nameBytes);
-    if (extra > 0) chunks.push(0xfe, 0xca, (extra - 4) & 0xff, (extra - 4) >> 8, ...new Array(extra - 4).fill(0));
+    if (extra > 0)
+      chunks.push(0xfe, 0xca, (extra - 4) & 0xff, (extra - 4) >> 8, ...new Array(extra - 4).fill(0));
     chunks.push(...body);
     central.push(
       ...le32(0x02014b50),
-      20, 0, 20, 0, 0, 0,
-      method, 0,
-      0, 0, 0, 0,
+      20,
+      0,
+      20,
+      0,
+      0,
+      0,
+      method,
+      0,
+      0,
+      0,
+      0,
+      0,
       ...le32(0),
       ...le32(body.length),
       ...le32(data.length),
-      nameBytes.length & 0xff, nameBytes.length >> 8,
-      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+      nameBytes.length & 0xff,
+      nameBytes.length >> 8,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
       ...le32(offset),
       ...nameBytes,
     );
@@ -213,12 +256,18 @@ export function buildZip(entries: [string, Uint8Array][], options: { deflate?: b
   const cdOffset = chunks.length;
   const eocd = [
     ...le32(0x06054b50),
-    0, 0, 0, 0,
-    entries.length & 0xff, entries.length >> 8,
-    entries.length & 0xff, entries.length >> 8,
+    0,
+    0,
+    0,
+    0,
+    entries.length & 0xff,
+    entries.length >> 8,
+    entries.length & 0xff,
+    entries.length >> 8,
     ...le32(central.length),
     ...le32(cdOffset),
-    0, 0,
+    0,
+    0,
   ];
   return Uint8Array.from([...chunks, ...central, ...eocd]);
 }
