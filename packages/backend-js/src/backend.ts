@@ -20,7 +20,7 @@ import type {
   TypedArray,
   UnaryOp,
 } from '@kernelzoo/core';
-import { gemm } from './gemm.js';
+import { gemm, StridedMatrix } from './gemm.js';
 import { biasActivationPerColumn } from './kernels/activation.js';
 import { conv2d } from './kernels/conv2d.js';
 import * as elementwise from './kernels/elementwise.js';
@@ -125,7 +125,7 @@ export class JsBackend implements Backend {
     for (let i = 0; i < batch; i++) {
       const aOff = info.aBatch === 1 ? 0 : i * m * k;
       const bOff = info.bBatch === 1 ? 0 : i * k * n;
-      gemm(m, n, k, av, aOff, aRs, aCs, bv, bOff, bRs, bCs, out, i * m * n, n);
+      gemm(m, n, k, av, aOff, aRs, aCs, new StridedMatrix(bv, bOff, bRs, bCs), out, i * m * n, n);
     }
     biasActivationPerColumn(out, batch * m, n, bias === null ? null : this.f32(bias, op), activation);
     return this.out(out, info.outShape, 'float32');

@@ -179,8 +179,8 @@ describe('conv2d', () => {
     });
   });
 
-  it('chunks im2col for large column matrices', () => {
-    // K = 16·9 = 144, H·W = 120·120: the column matrix exceeds the scratch budget.
+  it('covers several GEMM column and depth blocks', () => {
+    // H·W = 120·120 spans several column blocks of the GEMM.
     runCase(
       {
         x: [1, 16, 120, 120],
@@ -193,6 +193,20 @@ describe('conv2d', () => {
         activation: 'linear',
       },
       3,
+    );
+    // K = 40·3·3 = 360 spans two depth blocks; im2col rows start mid-channel in the second.
+    runCase(
+      {
+        x: [2, 80, 7, 9],
+        w: [6, 40, 3, 3],
+        stride: [2, 1],
+        dilation: [2, 1],
+        padding: [1, 2, 0, 1],
+        groups: 2,
+        bias: true,
+        activation: 'linear',
+      },
+      4,
     );
   });
 

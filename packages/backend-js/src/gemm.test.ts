@@ -1,6 +1,6 @@
 import { SeededRandom } from '@kernelzoo/core';
 import { describe, expect, it } from 'vitest';
-import { gemm, KC, MC, NC } from './gemm.js';
+import { gemm, KC, MC, NC, StridedMatrix } from './gemm.js';
 
 /** Relative tolerance against a double-precision triple loop. */
 const RTOL = 1e-5;
@@ -47,7 +47,7 @@ function check(m: number, n: number, k: number, ta: boolean, tb: boolean, seed: 
   const [aRs, aCs] = ta ? [1, m] : [k, 1];
   const [bRs, bCs] = tb ? [1, k] : [n, 1];
   const c = new Float32Array(m * n);
-  gemm(m, n, k, a, 0, aRs, aCs, b, 0, bRs, bCs, c, 0, n);
+  gemm(m, n, k, a, 0, aRs, aCs, new StridedMatrix(b, 0, bRs, bCs), c, 0, n);
   const { c: e, scale } = naive(m, n, k, a, aRs, aCs, b, bRs, bCs);
   let worst = 0;
   for (let i = 0; i < m * n; i++) worst = Math.max(worst, Math.abs(c[i] - e[i]) / Math.max(scale[i], 1e-30));
@@ -88,13 +88,13 @@ describe('gemm', () => {
     const a = new Float32Array([1, 2, 3, 4]); // [[1, 2], [3, 4]]
     const b = new Float32Array([5, 6, 7, 8]); // [[5, 6], [7, 8]]
     const c = new Float32Array(2 * 4).fill(1);
-    gemm(2, 2, 2, a, 0, 2, 1, b, 0, 2, 1, c, 1, 4);
+    gemm(2, 2, 2, a, 0, 2, 1, new StridedMatrix(b, 0, 2, 1), c, 1, 4);
     expect([...c]).toEqual([1, 20, 23, 1, 1, 44, 51, 1]);
   });
 
   it('does nothing for empty dimensions', () => {
     const c = new Float32Array(4).fill(3);
-    gemm(2, 2, 0, new Float32Array(0), 0, 0, 1, new Float32Array(0), 0, 2, 1, c, 0, 2);
+    gemm(2, 2, 0, new Float32Array(0), 0, 0, 1, new StridedMatrix(new Float32Array(0), 0, 2, 1), c, 0, 2);
     expect([...c]).toEqual([3, 3, 3, 3]);
   });
 });

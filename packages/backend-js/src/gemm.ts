@@ -10,8 +10,9 @@
  * copies of the float32 inputs) so the micro-kernel's loads need no conversion; accumulation
  * inside a K block is in double precision.
  *
- * Both matrices are read through (row stride, column stride) pairs, so transposed operands
- * need no copy beyond the packing every call does anyway.
+ * A is read through (row stride, column stride), so a transposed A needs no copy beyond the
+ * packing every call does anyway; B comes from a {@link PanelSource}, which may be a strided
+ * matrix or a gatherer such as convolution's im2col.
  *
  * @module
  */
@@ -33,11 +34,49 @@ let packB = new Float64Array(KC * NR * 64);
 const tile = new Float64Array(MR * NR);
 
 /**
- * `C += op(A) · op(B)` for an `m × n` C and shared dimension `k`.
+ * Where the GEMM gets B from: something that can write any `kc × nc` block of B in the packed
+ * panel layout. A plain (strided) matrix is a {@link StridedMatrix}; convolution passes a
+ * source that gathers the im2col matrix straight into the panels, so the column matrix is
+ * never materialised.
+ */
+export interface PanelSource {
+  /**
+   * Writes rows `p0 .. p0 + kc` and columns `j0 .. j0 + nc` of B into `dst` as column panels
+   * {@link NR} wide: panel `q`, depth `p`, lane `j` at `q·NR·kc + p·NR + j`. Lanes past the
+   * last column of a partial panel must be written as 0.
+   */
+  packPanels(p0: number, kc: number, j0: number, nc: number, dst: Float64Array): void;
+}
+
+/** A matrix read through strides: element `(p, j)` is `data[offset + p·rowStride + j·colStride]`. */
+export class StridedMatrix implements PanelSource {
+  /**
+   * @param data - the values.
+   * @param offset - index of element (0, 0).
+   * @param rowStride - distance between rows.
+   * @param colStride - distance between columns (1 for row-major; the row length of a transposed matrix).
+   */
+  constructor(
+    readonly data: Float32Array,
+    readonly offset: number,
+    readonly rowStride: number,
+    readonly colStride: number,
+  ) {}
+
+  /** Packs a block (see {@link PanelSource.packPanels}). */
+  packPanels(p0: number, kc: number, j0: number, nc: number, dst: Float64Array): void {
+    const rs = this.rowStride;
+    const cs = this.colStride;
+    packPanelsB(this.data, this.offset + p0 * rs + j0 * cs, rs, cs, kc, nc, dst);
+  }
+}
+
+/**
+ * `C += op(A) · B` for an `m × n` C and shared dimension `k`.
  *
- * Element `(i, p)` of A is `a[aOff + i * aRs + p * aCs]`, element `(p, j)` of B is
- * `b[bOff + p * bRs + j * bCs]`, element `(i, j)` of C is `c[cOff + i * ldc + j]`. C is
- * accumulated into, so pass a zeroed C for a plain product.
+ * Element `(i, p)` of A is `a[aOff + i * aRs + p * aCs]`; B comes from a {@link PanelSource};
+ * element `(i, j)` of C is `c[cOff + i * ldc + j]`. C is accumulated into, so pass a zeroed C
+ * for a plain product.
  */
 export function gemm(
   m: number,
@@ -47,10 +86,7 @@ export function gemm(
   aOff: number,
   aRs: number,
   aCs: number,
-  b: Float32Array,
-  bOff: number,
-  bRs: number,
-  bCs: number,
+  b: PanelSource,
   c: Float32Array,
   cOff: number,
   ldc: number,
@@ -63,7 +99,7 @@ export function gemm(
       const kc = Math.min(KC, k - pc);
       const needB = ncPanels * NR * kc;
       if (packB.length < needB) packB = new Float64Array(needB);
-      packPanelsB(b, bOff + pc * bRs + jc * bCs, bRs, bCs, kc, nc, packB);
+      b.packPanels(pc, kc, jc, nc, packB);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = Math.min(MC, m - ic);
         const mcPanels = Math.ceil(mc / MR);
