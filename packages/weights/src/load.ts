@@ -1,7 +1,7 @@
 import type { nn, Tensor } from '@kernelzoo/core';
 import { WeightsError } from './errors.js';
-import { type RawStateDict, toTensors } from './raw.js';
-import { isSafetensors, readSafetensors } from './safetensors.js';
+import { type RawStateDict, type RawTensor, toTensors } from './raw.js';
+import { isSafetensors, readSafetensors, type SafetensorsContents } from './safetensors.js';
 import { extractStateDict, type StateDictOptions } from './state-dict.js';
 import { isLegacyTorch, readTorchLegacy, readTorchZip } from './torch.js';
 import { isZip, ZipArchive } from './zip.js';
@@ -134,6 +134,30 @@ export async function loadWeights(
 }
 
 /**
+ * Loads weights from bytes into a model synchronously — for constructors that take
+ * `{weights}`. Like {@link loadWeights}, but without file paths or deflated zip entries
+ * (PyTorch writes stored entries).
+ * @param model - any core module.
+ * @param bytes - the file's bytes: safetensors or a PyTorch checkpoint.
+ * @param options - `strict` (default true), and which entry and prefix (see {@link StateDictOptions}).
+ */
+export function loadWeightsSync(
+  model: LoadsStateDict,
+  bytes: Uint8Array | ArrayBuffer,
+  options: LoadWeightsOptions = {},
+): nn.LoadStateDictResult {
+  return loadRawWeights(model, parseWeights(bytes, options), options);
+}
+
+/**
+ * Reads a safetensors file from a path (Node) or bytes, with its metadata.
+ * @param source - a file path (Node), or the file's bytes.
+ */
+export async function readSafetensorsFile(source: WeightsSource): Promise<SafetensorsContents> {
+  return readSafetensors(typeof source === 'string' ? await readFileBytes(source) : asBytes(source));
+}
+
+/**
  * Loads a raw state dict (from {@link readWeights}, {@link parseWeights} or
  * {@link readSafetensors}) into a model; the tensors made for it are freed afterwards.
  * @param model - any core module.
@@ -142,7 +166,7 @@ export async function loadWeights(
  */
 export function loadRawWeights(
   model: LoadsStateDict,
-  raw: ReadonlyMap<string, import('./raw.js').RawTensor>,
+  raw: ReadonlyMap<string, RawTensor>,
   options: { strict?: boolean } = {},
 ): nn.LoadStateDictResult {
   const tensors = toTensors(raw);

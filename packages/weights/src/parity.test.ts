@@ -10,7 +10,7 @@ import {
   tidy,
 } from '@kernelzoo/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadRawWeights, loadWeights } from './load.js';
+import { loadRawWeights, loadWeights, loadWeightsSync, readSafetensorsFile } from './load.js';
 import { fromTensors, toTensors } from './raw.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { FIXTURES } from './test-support/fixtures.js';
@@ -139,6 +139,32 @@ describe('PyTorch parity on backend-js', () => {
     expect(Array.from(n2.norm1.stateDict().get('num_batches_tracked')!.dataSync())).toEqual([1]);
     dispose([x, ya, yb, xn, yn1, yn2]);
     for (const m of [a, b, n1, n2]) m.dispose();
+  });
+
+  it('loads synchronously from bytes, and reads safetensors files from a path', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { readFileSync } = await import('node:fs');
+    const m = new TwoConvs();
+    loadWeightsSync(m, new Uint8Array(readFileSync(`${FIXTURES}conv2d.pt`)));
+    expect(maxDiff(run(m, X, [1, 2, 5, 5]), Y)).toBeLessThanOrEqual(1e-6);
+    const dir = await mkdtemp(`${tmpdir()}/kz-weights-`);
+    try {
+      const file = `${dir}/two-convs.safetensors`;
+      await writeFile(
+        file,
+        writeSafetensors(await fromTensors(m.stateDict()), { metadata: { source: 'conv2d.pt' } }),
+      );
+      const st = await readSafetensorsFile(file);
+      expect(st.metadata).toEqual({ source: 'conv2d.pt' });
+      const n = new TwoConvs();
+      await loadWeights(n, file);
+      expect(maxDiff(run(n, X, [1, 2, 5, 5]), Y)).toBeLessThanOrEqual(1e-6);
+      n.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    m.dispose();
   });
 
   it('makes tensors from raw dicts and frees them', () => {

@@ -303,6 +303,25 @@ describe('hand-built zip checkpoints', () => {
     }
   });
 
+  it('accepts torch._tensor._rebuild_from_type_v2 around an allowed rebuild, refuses it around others', () => {
+    const wrapped = (fn: [string, string]) => {
+      const p = new Pickler().proto().emptyDict().str('w');
+      p.global('torch._tensor', '_rebuild_from_type_v2').mark();
+      p.global(fn[0], fn[1]).global('torch', 'Tensor').mark();
+      p.mark().str('storage').global('torch', 'FloatStorage').str('0').str('cpu').int(2).tuple().binpersid();
+      p.int(0).int(2).op(0x85).int(1).op(0x85).bool(false).emptyDict().tuple();
+      p.emptyDict().tuple().reduce().setitem().stop();
+      return buildZip([
+        ['archive/data.pkl', p.bytes()],
+        ['archive/data/0', f32([3, 4])],
+      ]);
+    };
+    expect(values(parseWeights(wrapped(['torch._utils', '_rebuild_tensor_v2'])).get('w'))).toEqual([3, 4]);
+    expect(() => parseWeights(wrapped(['builtins', 'exec']))).toThrow(
+      "global 'builtins.exec' is not allowed",
+    );
+  });
+
   it('refuses NEWOBJ, INST and other opcodes a state dict does not need', () => {
     for (const op of [0x81, 0x69, 0x6f, 0x92, 0x49, 0x56]) {
       const p = new Pickler().proto().emptyTuple().op(op).stop();

@@ -130,10 +130,27 @@ const GLOBALS = new Map<string, PyGlobal>([
     'torch._utils._rebuild_parameter_with_state',
     { kind: 'global', module: 'torch._utils', name: '_rebuild_parameter_with_state', call: rebuildParameter },
   ],
+  [
+    'torch._tensor._rebuild_from_type_v2',
+    { kind: 'global', module: 'torch._tensor', name: '_rebuild_from_type_v2', call: rebuildFromType },
+  ],
+  ['torch.Tensor', { kind: 'global', module: 'torch', name: 'Tensor' }],
+  ['torch.nn.parameter.Parameter', { kind: 'global', module: 'torch.nn.parameter', name: 'Parameter' }],
 ]);
 for (const [name, dtype] of Object.entries(STORAGE_TYPES)) {
   GLOBALS.set(`torch.${name}`, storageGlobal('torch', name, dtype));
   GLOBALS.set(`torch.cuda.${name}`, storageGlobal('torch.cuda', name, dtype));
+}
+
+/** `_rebuild_from_type_v2(func, type, args, state)`: applies `func` (itself allowed) to `args`. */
+function rebuildFromType(args: unknown[]): unknown {
+  const [func, type, inner] = args;
+  if (!isGlobal(func) || !func.call)
+    throw new Error(`argument 0 must be an allowed callable, got ${kindOf(func)}`);
+  if (!isGlobal(type) || (type.name !== 'Tensor' && type.name !== 'Parameter'))
+    throw new Error(`argument 1 must be torch.Tensor or Parameter, got ${kindOf(type)}`);
+  if (!Array.isArray(inner)) throw new Error(`argument 2 must be a tuple, got ${kindOf(inner)}`);
+  return func.call(inner);
 }
 
 function rebuildParameter(args: unknown[]): unknown {
