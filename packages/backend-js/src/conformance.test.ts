@@ -1,0 +1,11 @@
+import { describeConformance } from '@kernelzoo/conformance';
+import { setBackend } from '@kernelzoo/core';
+import { registerJsBackend } from './index.js';
+
+describeConformance({
+  name: 'js',
+  setup: async () => {
+    registerJsBackend();
+    await setBackend('js');
+  },
+});
