@@ -214,10 +214,15 @@ export function engineCases(name: string): Case[] {
           const before = baseB();
           const onB = tensor([1, 2, 3, 4], [2, 2]);
           const onBi = tensor(Int32Array.from([5, 6]), [2]);
-          assert(onB.backendName === second, `tensor made on ${second} reports ${onB.backendName}`);
+          const tensorsOnB = () => memory().backends[second]?.tensors ?? 0;
+          assert(
+            baseB() === before + 2 && tensorsOnB() === 2,
+            `tensors made on ${second} are not held there`,
+          );
           await setBackend(name);
           const y = add(onB, 10);
-          assert(onB.backendName === name && y.backendName === name, `inputs did not move to ${name}`);
+          assert(tensorsOnB() === 1, `the input did not move off ${second}`);
+          assert(onB.backendName === getBackend().name, `a moved tensor reports backend ${onB.backendName}`);
           expectClose(y.dataSync(), [11, 12, 13, 14], { rtol: 0, atol: 0 }, 'moved input result');
           expectClose(
             await onBi.data(),
@@ -229,7 +234,7 @@ export function engineCases(name: string): Case[] {
           const onA = tensor([0.5, 0.25]);
           await setBackend(second);
           const z = add(onA, onBi.dtype === 'int32' ? 1 : 0);
-          assert(z.backendName === second && onA.backendName === second, `inputs did not move to ${second}`);
+          assert(tensorsOnB() === 3 && baseB() === before + 3, `inputs did not move to ${second}`);
           expectClose(z.dataSync(), [1.5, 1.25], { rtol: 0, atol: 0 }, 'moved back result');
           dispose([onB, onBi, y, onA, z]);
           assert(baseB() === before, `${second} kept buffers after every tensor was disposed`);
