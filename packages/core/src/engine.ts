@@ -277,11 +277,14 @@ class Engine implements TensorOwner {
       const m = b.memory();
       per[name] = { tensors: 0, buffers: m.buffers, bytes: m.bytes };
     }
+    // Key by instance: two instances of one backend class may share `name` but not a registration.
+    const registeredName = new Map<Backend, string>();
+    for (const [name, b] of this.instances) registeredName.set(b, name);
     let numTensors = 0;
     for (const t of this.live) {
       if (t.record === null) continue;
       numTensors++;
-      const entry = per[t.record.backend.name];
+      const entry = per[registeredName.get(t.record.backend) ?? t.record.backend.name];
       if (entry) entry.tensors++;
     }
     let bytes = 0;

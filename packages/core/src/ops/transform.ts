@@ -2,7 +2,7 @@ import { ENGINE } from '../engine.js';
 import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import type { DType, Shape } from '../types.js';
-import { formatShape, sizeFromShape } from '../util/shape.js';
+import { formatShape, shapesEqual, sizeFromShape } from '../util/shape.js';
 import { checkAxis, checkTensor, describe } from './validate.js';
 
 /**
@@ -101,6 +101,16 @@ export function stack(xs: readonly Tensor[], axis = 0): Tensor {
   if (!Array.isArray(xs) || xs.length === 0)
     throw new ArgumentError('stack', 'xs', 'a non-empty array of tensors', describe(xs));
   const first = checkTensor('stack', 'xs[0]', xs[0]);
+  xs.forEach((x, i) => {
+    checkTensor('stack', `xs[${i}]`, x);
+    if (x.dtype !== first.dtype || !shapesEqual(x.shape, first.shape))
+      throw new ArgumentError(
+        'stack',
+        `xs[${i}]`,
+        `${first.dtype} of shape ${formatShape(first.shape)} (like xs[0])`,
+        `${x.dtype} of shape ${formatShape(x.shape)}`,
+      );
+  });
   const a = checkAxis('stack', 'axis', axis, first.rank + 1);
   const expanded = xs.map((x) => expandDims(x, a));
   try {
