@@ -181,6 +181,15 @@ describe('hand-built zip checkpoints', () => {
     expect(values(sd.get('p'))).toEqual([0.5, -1, 65504]);
   });
 
+  it('reads zip64 directories', () => {
+    const bytes = buildTorchZip(
+      new Map([['w', tensor({ storage: '0', storageType: 'FloatStorage', numel: 3, shape: [3] })]]),
+      { '0': f32([1, 2, 3]) },
+      { zip64: true },
+    );
+    expect(values(parseWeights(bytes).get('w'))).toEqual([1, 2, 3]);
+  });
+
   it('copies unaligned float32 storages', () => {
     const sd = parseWeights(
       buildTorchZip(

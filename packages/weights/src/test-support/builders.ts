@@ -176,14 +176,26 @@ export function pickleCheckpoint(v: Value, legacy = false): Uint8Array {
   return p.stop().bytes();
 }
 
-/** Entries of a zip archive: name to bytes, stored (or deflated when asked). */
+/** Little-endian fields: [value, width in bytes] pairs. */
+function fields(...fs: [number, number][]): number[] {
+  const out: number[] = [];
+  for (const [v, w] of fs) for (let i = 0; i < w; i++) out.push(Math.floor(v / 2 ** (8 * i)) & 0xff);
+  return out;
+}
+
+/**
+ * Entries of a zip archive: name to bytes, stored (or deflated when asked), data aligned
+ * like PyTorch's (64 bytes by default), with zip64 directory records when asked.
+ */
 export function buildZip(
   entries: [string, Uint8Array][],
-  options: { deflate?: boolean; align?: number } = {},
+  options: { deflate?: boolean; align?: number; zip64?: boolean } = {},
 ): Uint8Array {
   const chunks: number[] = [];
   const central: number[] = [];
   const align = options.align ?? 64;
+  const z = options.zip64 === true;
+  const big = 0xffffffff;
   const enc = new TextEncoder();
   for (const [name, data] of entries) {
     const nameBytes = enc.encode(name);
@@ -194,89 +206,45 @@ export function buildZip(
     let extra = 0;
     if (!options.deflate && align > 1) extra = (align - ((offset + 30 + nameBytes.length) % align)) % align;
     if (extra > 0 && extra < 4) extra += align;
-    const header = [
-      ...le32(0x04034b50),
-      20,
-      0,
-      0,
-      0,
-      method,
-      0,
-      0,
-      0,
-      0,
-      0,
-      ...le32(0), // crc (unchecked)
-      ...le32(body.length),
-      ...le32(data.length),
-      nameBytes.length & 0xff,
-      nameBytes.length >> 8,
-      extra & 0xff,
-      extra >> 8,
-    ];
-    chunks.push(...header, ...nameBytes);
-    if (extra > 0)
-      chunks.push(0xfe, 0xca, (extra - 4) & 0xff, (extra - 4) >> 8, ...new Array(extra - 4).fill(0));
-    chunks.push(...body);
-    central.push(
-      ...le32(0x02014b50),
-      20,
-      0,
-      20,
-      0,
-      0,
-      0,
-      method,
-      0,
-      0,
-      0,
-      0,
-      0,
-      ...le32(0),
-      ...le32(body.length),
-      ...le32(data.length),
-      nameBytes.length & 0xff,
-      nameBytes.length >> 8,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      ...le32(offset),
+    chunks.push(
+      ...fields([0x04034b50, 4], [20, 2], [0, 2], [method, 2], [0, 4], [0, 4]),
+      ...fields([body.length, 4], [data.length, 4], [nameBytes.length, 2], [extra, 2]),
       ...nameBytes,
     );
+    if (extra > 0) chunks.push(...fields([0xcafe, 2], [extra - 4, 2]), ...new Array(extra - 4).fill(0));
+    chunks.push(...body);
+    central.push(
+      ...fields([0x02014b50, 4], [45, 2], [45, 2], [0, 2], [method, 2], [0, 4], [0, 4]),
+      ...fields([z ? big : body.length, 4], [z ? big : data.length, 4], [nameBytes.length, 2]),
+      ...fields([z ? 28 : 0, 2], [0, 2], [0, 2], [0, 2], [0, 4], [z ? big : offset, 4]),
+      ...nameBytes,
+    );
+    if (z) central.push(...fields([1, 2], [24, 2], [data.length, 8], [body.length, 8], [offset, 8]));
   }
   const cdOffset = chunks.length;
-  const eocd = [
-    ...le32(0x06054b50),
-    0,
-    0,
-    0,
-    0,
-    entries.length & 0xff,
-    entries.length >> 8,
-    entries.length & 0xff,
-    entries.length >> 8,
-    ...le32(central.length),
-    ...le32(cdOffset),
-    0,
-    0,
-  ];
-  return Uint8Array.from([...chunks, ...central, ...eocd]);
+  const n = entries.length;
+  const tail: number[] = [];
+  if (z) {
+    const record = cdOffset + central.length;
+    tail.push(
+      ...fields([0x06064b50, 4], [44, 8], [45, 2], [45, 2], [0, 4], [0, 4], [n, 8], [n, 8]),
+      ...fields([central.length, 8], [cdOffset, 8]),
+      ...fields([0x07064b50, 4], [0, 4], [record, 8], [1, 4]),
+      ...fields([0x06054b50, 4], [0, 2], [0, 2], [0xffff, 2], [0xffff, 2], [big, 4], [big, 4], [0, 2]),
+    );
+  } else {
+    tail.push(
+      ...fields([0x06054b50, 4], [0, 2], [0, 2], [n, 2], [n, 2], [central.length, 4], [cdOffset, 4], [0, 2]),
+    );
+  }
+  return Uint8Array.from([...chunks, ...central, ...tail]);
 }
 
 /** A zip-format checkpoint of `v`, with storages' bytes given by key. */
 export function buildTorchZip(
   v: Value,
   storages: Record<string, Uint8Array>,
-  options: { deflate?: boolean; align?: number } = {},
+  options: { deflate?: boolean; align?: number; zip64?: boolean } = {},
 ): Uint8Array {
   const entries: [string, Uint8Array][] = [['archive/data.pkl', pickleCheckpoint(v)]];
   entries.push(['archive/byteorder', new TextEncoder().encode('little')]);
