@@ -211,7 +211,8 @@ export function writeSafetensors(
   out.set(json, 8);
   let pos = 8 + json.length;
   for (const t of tensors.values()) {
-    const src = t.dtype === 'int32' ? Int32Array.from(t.data) : Float32Array.from(t.data);
+    const want = t.dtype === 'int32' ? Int32Array : Float32Array;
+    const src = t.data instanceof want ? t.data : want.from(t.data);
     out.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), pos);
     pos += src.byteLength;
   }
