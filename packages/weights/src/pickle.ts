@@ -141,7 +141,8 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleR
     if (items.length % 2 !== 0) fail('SETITEMS with an odd number of items');
     for (let i = 0; i < items.length; i += 2) {
       const k = items[i];
-      if (k !== null && typeof k === 'object') fail(`dict key of unsupported type ${kindOf(k)}`);
+      if (k instanceof Map || (Array.isArray(k) && !Object.isFrozen(k)))
+        fail(`dict key of unhashable type ${kindOf(k)}`);
       (d as Map<unknown, unknown>).set(k, items[i + 1]);
     }
   };

@@ -81,6 +81,14 @@ describe('safetensors', () => {
       [new Uint8Array(3), /shorter than the 8-byte header length/],
       [build(ok, data).subarray(0, 20), /header length \d+ runs past the end/],
       [
+        (() => {
+          const f = build(ok, data);
+          new DataView(f.buffer).setUint32(0, 1000, true);
+          return f;
+        })(),
+        /header length 1000 runs past the end of the \d+-byte file \(at byte 0\)/,
+      ],
+      [
         build(ok, data).subarray(0, 8 + JSON.stringify(ok).length + 4),
         /run past the end of the 4-byte data section.*key 'w'/,
       ],
