@@ -48,6 +48,7 @@ export {
   readTorchLegacy,
   readTorchZip,
   type StorageRef,
+  type StorageView,
   type TensorRef,
 } from './torch.js';
 export { isZip, ZipArchive, type ZipEntry } from './zip.js';

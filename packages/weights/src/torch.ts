@@ -44,9 +44,17 @@ export interface StorageRef {
   /** The bytes, once known (legacy storages are read after the pickle). */
   bytes: Uint8Array | null;
   /** For a legacy storage view: the storage it slices and its first element there. */
-  readonly view?: { readonly root: StorageRef; readonly offset: number };
+  readonly view?: StorageView;
   /** Where the bytes came from, for errors. */
   entry?: string;
+}
+
+/** A legacy storage view: a slice of another storage. */
+export interface StorageView {
+  /** The storage sliced. */
+  readonly root: StorageRef;
+  /** The view's first element, in elements of the root storage. */
+  readonly offset: number;
 }
 
 /** A tensor in a checkpoint, not yet read: a strided view of a storage. */
