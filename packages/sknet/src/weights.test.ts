@@ -1,0 +1,56 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { registerJsBackend } from '@kernelzoo/backend-js';
+import { memory, nn, randomNormal, StateDictError, setBackend, tidy } from '@kernelzoo/core';
+import { fromTensors, writeSafetensors } from '@kernelzoo/weights';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SKConv } from './skconv.js';
+
+const arch = { features: 8, M: 2, G: 2, r: 2, L: 4 };
+
+async function safetensorsOf(m: SKConv): Promise<Uint8Array> {
+  return writeSafetensors(await fromTensors(m.stateDict()));
+}
+
+describe('SKConv weights', () => {
+  beforeAll(async () => {
+    registerJsBackend();
+    await setBackend('js');
+  });
+
+  it('loads a safetensors file, a state dict or a path into identical outputs', async () => {
+    nn.manualSeed(1);
+    const source = new SKConv(arch);
+    const bytes = await safetensorsOf(source);
+    const x = randomNormal([2, 8, 5, 7], 0, 1, { seed: 3 });
+    const expected = await tidy(() => source.forward(x)).data();
+
+    nn.manualSeed(2); // different initial weights, replaced by the load
+    const fromBytes = new SKConv({ ...arch, weights: bytes });
+    const fromDict = new SKConv({ ...arch, weights: source.stateDict() });
+    const dir = await mkdtemp(join(tmpdir(), 'kz-sknet-'));
+    await writeFile(join(dir, 'sk.safetensors'), bytes);
+    const fromPath = await SKConv.load(arch, join(dir, 'sk.safetensors'));
+    for (const m of [fromBytes, fromDict, fromPath]) {
+      // Same weights, same kernels, same order: bit-identical.
+      expect(await tidy(() => m.forward(x)).data()).toEqual(expected);
+    }
+  });
+
+  it('reports every mismatched key and frees the half-built module', async () => {
+    const other = await safetensorsOf(new SKConv({ ...arch, features: 4 }));
+    const before = memory().numTensors;
+    let err: unknown;
+    try {
+      new SKConv({ ...arch, weights: other });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(StateDictError);
+    const keys = (err as StateDictError).mismatched.map((m) => m.key);
+    expect(keys).toContain('convs.0.0.weight');
+    expect(keys).toContain('fcs.1.bias');
+    expect(memory().numTensors).toBe(before);
+  });
+});
