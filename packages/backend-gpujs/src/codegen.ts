@@ -1,0 +1,169 @@
+/**
+ * Generates gpu.js kernel source. Every kernel is written for one set of shapes, with sizes
+ * and strides inlined as literals, in the JavaScript subset gpu.js translates (plain `let`,
+ * `for` with literal bounds, `if`, `Math.*`, the helper functions of `helpers.ts`).
+ *
+ * Index arithmetic is exact: a coordinate is found from the output thread `(x, y)` without
+ * forming a flat index above 2²⁴ where the innermost length divides the row width, and input
+ * reads are turned into `(row, column)` pairs the same way.
+ *
+ * @module
+ */
+import type { Layout } from './layout.js';
+
+/** One kernel argument: its physical shape and layout. */
+export interface ArgSpec {
+  /** Physical shape (int32 tensors carry a trailing 2). */
+  readonly shape: readonly number[];
+  /** How it lies in its texture. */
+  readonly layout: Layout;
+}
+
+/** A number as a float literal of the kernel language. */
+export function lit(v: number): string {
+  if (Number.isNaN(v)) return 'kzNaN()';
+  if (v === Number.POSITIVE_INFINITY) return 'kzInf()';
+  if (v === Number.NEGATIVE_INFINITY) return '(0.0 - kzInf())';
+  if (Object.is(v, -0)) return '(0.0 - 0.0)';
+  if (Number.isInteger(v) && Math.abs(v) < 1e15) return `${v}.0`;
+  const s = Math.fround(v).toPrecision(9);
+  return s.includes('e') || s.includes('.') ? s : `${s}.0`;
+}
+
+function stridesOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1] * shape[i + 1];
+  return s;
+}
+
+/** Builds the body of one kernel. */
+export class KernelSource {
+  private readonly lines: string[] = [];
+  private n = 0;
+  private indent = 1;
+
+  /**
+   * @param out - the output's physical shape and layout.
+   * @param args - the inputs, in argument order (named `a0`, `a1`, …).
+   */
+  constructor(
+    readonly out: ArgSpec,
+    readonly args: readonly ArgSpec[],
+  ) {}
+
+  /** Adds a statement. */
+  line(s: string): void {
+    this.lines.push(`${'  '.repeat(this.indent)}${s}`);
+  }
+
+  /** Opens a block (`for (…) {`, `if (…) {`). */
+  open(s: string): void {
+    this.line(`${s} {`);
+    this.indent++;
+  }
+
+  /** Closes a block. */
+  close(): void {
+    this.indent--;
+    this.line('}');
+  }
+
+  /** Declares a float variable holding `expr` and returns its name. */
+  let(expr: string, prefix = 't'): string {
+    const name = `${prefix}${this.n++}`;
+    this.line(`let ${name} = ${expr};`);
+    return name;
+  }
+
+  /**
+   * Declares the output coordinates (one float variable per physical dimension) for this
+   * thread and returns their names. Threads past the end of the tensor return 0.
+   */
+  outCoords(): string[] {
+    const { shape, layout } = this.out;
+    const k = shape.length;
+    const tx = this.let('kzF(this.thread.x)', 'tx');
+    const coords = new Array<string>(k);
+    const last = shape[k - 1];
+    let q: string;
+    if (layout.rows === 1) {
+      if (k === 1) return [tx];
+      q = this.let(`kzDiv(${tx}, ${lit(last)})`, 'q');
+      coords[k - 1] = this.let(`${tx} - ${q} * ${lit(last)}`, 'c');
+    } else {
+      const ty = this.let('kzF(this.thread.y)', 'ty');
+      const tail = layout.size - (layout.rows - 1) * layout.width;
+      if (tail < layout.width)
+        this.line(`if (${ty} > ${lit(layout.rows - 1.5)} && ${tx} > ${lit(tail - 0.5)}) { return 0.0; }`);
+      if (layout.width % last === 0) {
+        const per = layout.width / last;
+        const qx = this.let(`kzDiv(${tx}, ${lit(last)})`, 'q');
+        coords[k - 1] = this.let(`${tx} - ${qx} * ${lit(last)}`, 'c');
+        q = this.let(`${ty} * ${lit(per)} + ${qx}`, 'q');
+      } else {
+        const i = this.let(`${ty} * ${lit(layout.width)} + ${tx}`, 'i');
+        q = this.let(`kzDiv(${i}, ${lit(last)})`, 'q');
+        coords[k - 1] = this.let(`${i} - ${q} * ${lit(last)}`, 'c');
+      }
+    }
+    for (let d = k - 2; d >= 1; d--) {
+      const next = this.let(`kzDiv(${q}, ${lit(shape[d])})`, 'q');
+      coords[d] = this.let(`${q} - ${next} * ${lit(shape[d])}`, 'c');
+      q = next;
+    }
+    if (k >= 2) coords[0] = q;
+    return coords;
+  }
+
+  /**
+   * Reads argument `i` at physical coordinates `coords` (float expressions, one per
+   * dimension); returns a variable holding the value.
+   */
+  read(i: number, coords: readonly string[]): string {
+    const { shape, layout } = this.args[i];
+    const k = shape.length;
+    const strides = stridesOf(shape);
+    const last = shape[k - 1];
+    const outer: string[] = [];
+    for (let d = 0; d < k - 1; d++) {
+      if (shape[d] === 1) continue;
+      const s = strides[d] / last;
+      outer.push(s === 1 ? `(${coords[d]})` : `(${coords[d]}) * ${lit(s)}`);
+    }
+    const w = `(${coords[k - 1]})`;
+    const q = outer.length === 0 ? null : outer.join(' + ');
+    if (layout.rows === 1) {
+      const idx = q === null ? w : `(${q}) * ${lit(last)} + ${w}`;
+      return this.let(`a${i}[${idx}]`, 'v');
+    }
+    if (layout.width % last === 0 && q !== null) {
+      const per = layout.width / last;
+      const qv = this.let(q, 'r');
+      const row = this.let(`kzDiv(${qv}, ${lit(per)})`, 'r');
+      return this.let(`a${i}[${row}][(${qv} - ${row} * ${lit(per)}) * ${lit(last)} + ${w}]`, 'v');
+    }
+    const j = this.let(q === null ? w : `(${q}) * ${lit(last)} + ${w}`, 'j');
+    const row = this.let(`kzDiv(${j}, ${lit(layout.width)})`, 'r');
+    return this.let(`a${i}[${row}][${j} - ${row} * ${lit(layout.width)}]`, 'v');
+  }
+
+  /**
+   * Reads argument `i` at the thread's own position (for an input with the output's layout
+   * and element order).
+   */
+  readSame(i: number): string {
+    return this.let(
+      this.args[i].layout.rows === 1 ? `a${i}[this.thread.x]` : `a${i}[this.thread.y][this.thread.x]`,
+      'v',
+    );
+  }
+
+  /** The complete kernel function source. */
+  source(): string {
+    const params = this.args.map((_, i) => `a${i}`).join(', ');
+    return `function(${params}) {\n${this.lines.join('\n')}\n}`;
+  }
+}
+
+/** Row-major strides of a shape. */
+export { stridesOf };
