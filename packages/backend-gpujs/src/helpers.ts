@@ -26,6 +26,15 @@ function kzInf(): number {
 function kzNaN(): number {
   return 0 / 0;
 }
+function kzExp(x: number): number {
+  return Math.exp(x);
+}
+function kzLog(x: number): number {
+  return Math.log(x);
+}
+function kzSigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
 function kzTanh(x: number): number {
   return Math.tanh(x);
 }
@@ -49,6 +58,9 @@ export const JS_HELPERS: readonly ((...args: number[]) => number)[] = [
   kzIsNaN,
   kzInf,
   kzNaN,
+  kzExp,
+  kzLog,
+  kzSigmoid,
   kzTanh,
   kzPow,
   kzTrunc,
@@ -61,6 +73,12 @@ export const GLSL3_HELPERS: readonly [string, string][] = [
   ['kzIsNaN', 'float kzIsNaN(float x) { return isnan(x) ? 1.0 : 0.0; }'],
   ['kzInf', 'float kzInf() { return uintBitsToFloat(0x7F800000u); }'],
   ['kzNaN', 'float kzNaN() { return uintBitsToFloat(0x7FC00000u); }'],
+  ['kzExp', 'float kzExp(float x) { if (isnan(x)) return x; return exp(x); }'],
+  [
+    'kzLog',
+    'float kzLog(float x) { if (isnan(x) || x < 0.0) return uintBitsToFloat(0x7FC00000u); if (x == 0.0) return -uintBitsToFloat(0x7F800000u); if (isinf(x)) return x; return log(x); }',
+  ],
+  ['kzSigmoid', 'float kzSigmoid(float x) { if (isnan(x)) return x; return 1.0 / (1.0 + exp(-x)); }'],
   [
     'kzTanh',
     'float kzTanh(float x) { if (isnan(x)) return x; if (x > 10.0) return 1.0; if (x < -10.0) return -1.0; float e = exp(2.0 * x); return (e - 1.0) / (e + 1.0); }',

@@ -20,7 +20,7 @@ const LIMB = 65536;
 /** Code that returns the float value `v` after the fused activation. */
 function activate(k: KernelSource, v: string, activation: Activation): void {
   if (activation === 'relu') k.line(`if (${v} > 0.0 || kzIsNaN(${v}) > 0.5) { return ${v}; }\n  return 0.0;`);
-  else if (activation === 'sigmoid') k.line(`return 1.0 / (1.0 + Math.exp(0.0 - ${v}));`);
+  else if (activation === 'sigmoid') k.line(`return kzSigmoid(${v});`);
   else k.line(`return ${v};`);
 }
 
@@ -64,9 +64,9 @@ function unaryExpr(op: UnaryOp, v: string): string {
     case 'abs':
       return `Math.abs(${v})`;
     case 'exp':
-      return `Math.exp(${v})`;
+      return `kzExp(${v})`;
     case 'log':
-      return `Math.log(${v})`;
+      return `kzLog(${v})`;
     case 'sqrt':
       return `Math.sqrt(${v})`;
     case 'rsqrt':
@@ -78,7 +78,7 @@ function unaryExpr(op: UnaryOp, v: string): string {
     case 'relu':
       return `Math.max(${v}, 0.0)`;
     case 'sigmoid':
-      return `1.0 / (1.0 + Math.exp(0.0 - ${v}))`;
+      return `kzSigmoid(${v})`;
     case 'tanh':
       return `kzTanh(${v})`;
   }

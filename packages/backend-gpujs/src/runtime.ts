@@ -105,11 +105,18 @@ export class Runtime {
   }
 
   private kernelModes(): string[] {
+    const names: Record<string, GpujsMode> = {
+      WebGL2Kernel: 'webgl2',
+      WebGLKernel: 'webgl',
+      HeadlessGLKernel: 'headlessgl',
+      WebAssemblyKernel: 'webasm',
+      CPUKernel: 'cpu',
+    };
     const modes: string[] = [];
     for (const k of this.cache.values()) {
-      const inner = (k as unknown as { kernel?: { constructor?: { mode?: string } } }).kernel;
-      const m = inner?.constructor?.mode;
-      if (typeof m === 'string') modes.push(m);
+      const inner = (k as unknown as { kernel?: { constructor?: { name?: string } } }).kernel;
+      const name = inner?.constructor?.name ?? 'unknown';
+      modes.push(names[name] ?? name);
     }
     return modes;
   }
