@@ -22,7 +22,7 @@ export interface Tolerance {
  */
 export const TOLERANCES: Readonly<Record<string, Tolerance>> = Object.freeze({
   js: Object.freeze({ rtol: 1e-5, atol: 1e-5 }),
-  wasm: Object.freeze({ rtol: 1e-4, atol: 1e-5 }),
+  wasm: Object.freeze({ rtol: 1e-5, atol: 1e-5 }),
   gpujs: Object.freeze({ rtol: 1e-3, atol: 1e-4 }),
 });
 

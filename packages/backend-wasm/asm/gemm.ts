@@ -1,0 +1,456 @@
+// AssemblyScript: the packed, register-blocked SIMD128 GEMM and the convolutions built on it.
+//
+// Every function works on raw pointers into linear memory, which the TypeScript side owns
+// (its allocator hands out every buffer and scratch area). Nothing here allocates, and there
+// are no mutable globals in memory, so several instances (one per worker) can share one
+// memory. Parallel kernels take `(tid, nt)` and do their share of the work.
+//
+// C = A · B with A `M × K` (weights, packed once into MR-row panels per K block) and B
+// `K × N` (a matrix, or the implicit im2col matrix of a convolution, packed per K×N block
+// into NR-column panels in per-thread scratch). The micro-kernel keeps a 6×8 tile of C in
+// twelve v128 accumulators.
+
+// Micro-tile rows (MR) and columns (NR); 8 columns are two v128.
+const MR: i32 = 6;
+const NR: i32 = 8;
+
+// ---- parameter block layout (i32 words), written by the TypeScript side ----
+const P_KIND = 0; // 0: B is a matrix, 1: B is the im2col matrix of a convolution
+const P_M = 1;
+const P_N = 2;
+const P_K = 3;
+const P_A = 4; // packed A
+const P_A_GROUP = 5; // floats between packed A of consecutive groups (or batches)
+const P_B = 6;
+const P_BRS = 7;
+const P_BCS = 8;
+const P_B_BATCH = 9; // floats between batches of B
+const P_B_GROUP = 10; // floats between groups of B
+const P_C = 11;
+const P_LDC = 12;
+const P_C_BATCH = 13;
+const P_C_GROUP = 14;
+const P_BIAS = 15;
+const P_BIAS_MODE = 16; // 0 none, 1 per row (conv), 2 per column (matmul)
+const P_ACT = 17; // 0 linear, 1 relu, 2 sigmoid
+const P_BATCH = 18;
+const P_GROUPS = 19;
+const P_SCRATCH = 20;
+const P_SCRATCH_BYTES = 21;
+const P_KC = 22;
+const P_NC = 23;
+const P_IH = 25;
+const P_IW = 26;
+const P_OW = 28;
+const P_KH = 29;
+const P_KW = 30;
+const P_SH = 31;
+const P_SW = 32;
+const P_DH = 33;
+const P_DW = 34;
+const P_PT = 35;
+const P_PL = 36;
+const P_A_BATCHED = 37; // packed A differs per batch (batched matmul)
+
+function pi(p: usize, i: i32): i32 {
+  return load<i32>(p + ((<usize>i) << 2));
+}
+
+/**
+ * Packs `A` (`m × k`, element (i, q) at `a + 4·(i·ars + q·acs)`) for the micro-kernel: K blocks
+ * of `kcBlock`; inside block `pc`, panel `ip` starts at float `pc·Mp + ip·MR·kc` and holds
+ * `kc × MR` values, row-padded with zeros. `Mp` is `m` rounded up to MR.
+ */
+export function pack_a(a: usize, ars: i32, acs: i32, m: i32, k: i32, kcBlock: i32, dst: usize): void {
+  const mp = ((m + MR - 1) / MR) * MR;
+  for (let pc = 0; pc < k; pc += kcBlock) {
+    const kc = min(kcBlock, k - pc);
+    for (let ip = 0; ip < mp; ip += MR) {
+      let d = dst + ((<usize>(pc * mp + ip * kc)) << 2);
+      for (let q = 0; q < kc; q++) {
+        for (let r = 0; r < MR; r++) {
+          const i = ip + r;
+          let v: f32 = 0;
+          if (i < m) v = load<f32>(a + ((<usize>(i * ars + (pc + q) * acs)) << 2));
+          store<f32>(d, v);
+          d += 4;
+        }
+      }
+    }
+  }
+}
+
+/** Packs a `kc × nc` block of a matrix B (element (q, j) at `b + 4·(q·brs + j·bcs)`) into NR panels. */
+function pack_b_mat(b: usize, brs: i32, bcs: i32, k0: i32, kc: i32, n0: i32, nc: i32, dst: usize): void {
+  let d = dst;
+  for (let jp = 0; jp < nc; jp += NR) {
+    const cols = min(NR, nc - jp);
+    const j = n0 + jp;
+    if (cols === NR && bcs === 1) {
+      let s = b + ((<usize>(k0 * brs + j)) << 2);
+      const step = (<usize>brs) << 2;
+      for (let q = 0; q < kc; q++) {
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
+        s += step;
+        d += 32;
+      }
+    } else {
+      for (let q = 0; q < kc; q++) {
+        const row = b + ((<usize>((k0 + q) * brs)) << 2);
+        for (let c = 0; c < NR; c++) {
+          let v: f32 = 0;
+          if (c < cols) v = load<f32>(row + ((<usize>((j + c) * bcs)) << 2));
+          store<f32>(d, v);
+          d += 4;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Packs a `kc × nc` block of the implicit im2col matrix of one group's input `x` (CHW planes)
+ * into NR panels: row q is (channel, ky, kx), column j is output pixel (oy, ox).
+ */
+function pack_b_conv(x: usize, p: usize, k0: i32, kc: i32, n0: i32, nc: i32, dst: usize): void {
+  const ih = pi(p, P_IH);
+  const iw = pi(p, P_IW);
+  const ow = pi(p, P_OW);
+  const kh = pi(p, P_KH);
+  const kw = pi(p, P_KW);
+  const sh = pi(p, P_SH);
+  const sw = pi(p, P_SW);
+  const dh = pi(p, P_DH);
+  const dw = pi(p, P_DW);
+  const pt = pi(p, P_PT);
+  const pl = pi(p, P_PL);
+  const khw = kh * kw;
+  const plane = ih * iw;
+  let d = dst;
+  for (let jp = 0; jp < nc; jp += NR) {
+    const cols = min(NR, nc - jp);
+    const j = n0 + jp;
+    const oy0 = j / ow;
+    const ox0 = j - oy0 * ow;
+    // Whether the panel lies within one output row and is contiguous in the input.
+    const oneRow = cols === NR && ox0 + NR <= ow && sw === 1;
+    let c = k0 / khw;
+    const rem = k0 - c * khw;
+    let ky = rem / kw;
+    let kx = rem - ky * kw;
+    for (let q = 0; q < kc; q++) {
+      const base = x + ((<usize>(c * plane)) << 2);
+      if (oneRow) {
+        const iy = oy0 * sh - pt + ky * dh;
+        const ix = ox0 - pl + kx * dw;
+        if (iy < 0 || iy >= ih) {
+          v128.store(d, f32x4.splat(0));
+          v128.store(d, f32x4.splat(0), 16);
+        } else if (ix >= 0 && ix + NR <= iw) {
+          const s = base + ((<usize>(iy * iw + ix)) << 2);
+          v128.store(d, v128.load(s));
+          v128.store(d, v128.load(s, 16), 16);
+        } else {
+          const row = base + ((<usize>(iy * iw)) << 2);
+          for (let t = 0; t < NR; t++) {
+            const xx = ix + t;
+            let v: f32 = 0;
+            if (xx >= 0 && xx < iw) v = load<f32>(row + ((<usize>xx) << 2));
+            store<f32>(d + ((<usize>t) << 2), v);
+          }
+        }
+      } else {
+        let oy = oy0;
+        let ox = ox0;
+        for (let t = 0; t < NR; t++) {
+          let v: f32 = 0;
+          if (t < cols) {
+            const iy = oy * sh - pt + ky * dh;
+            const xx = ox * sw - pl + kx * dw;
+            if (iy >= 0 && iy < ih && xx >= 0 && xx < iw)
+              v = load<f32>(base + ((<usize>(iy * iw + xx)) << 2));
+            ox++;
+            if (ox === ow) {
+              ox = 0;
+              oy++;
+            }
+          }
+          store<f32>(d + ((<usize>t) << 2), v);
+        }
+      }
+      d += 32;
+      kx++;
+      if (kx === kw) {
+        kx = 0;
+        ky++;
+        if (ky === kh) {
+          ky = 0;
+          c++;
+        }
+      }
+    }
+  }
+}
+
+function sigmoidf(v: f32): f32 {
+  return <f32>(1.0 / (1.0 + Math.exp(-(<f64>v))));
+}
+
+/**
+ * One 6×8 tile: C[rows × cols] (=|+=) Apanel · Bpanel over `kc`. `mode` bit 1: accumulate into
+ * C; bit 2: last K block, apply the epilogue (bias, activation). Full tiles are stored with
+ * SIMD; partial ones go through `tile` scratch.
+ */
+function micro(
+  kc: i32,
+  pa: usize,
+  pb: usize,
+  c: usize,
+  ldc: i32,
+  mode: i32,
+  bias: usize,
+  biasMode: i32,
+  act: i32,
+  rows: i32,
+  cols: i32,
+  tile: usize,
+): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0);
+  let c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0);
+  let c51 = f32x4.splat(0);
+  for (let q = 0; q < kc; q++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 16);
+    c40 = f32x4.add(c40, f32x4.mul(a, b0));
+    c41 = f32x4.add(c41, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 20);
+    c50 = f32x4.add(c50, f32x4.mul(a, b0));
+    c51 = f32x4.add(c51, f32x4.mul(a, b1));
+    pa += 24;
+    pb += 32;
+  }
+  const acc = (mode & 1) !== 0;
+  const last = (mode & 2) !== 0;
+  if (rows === MR && cols === NR) {
+    const step = (<usize>ldc) << 2;
+    if (acc) {
+      c00 = f32x4.add(c00, v128.load(c));
+      c01 = f32x4.add(c01, v128.load(c, 16));
+      c10 = f32x4.add(c10, v128.load(c + step));
+      c11 = f32x4.add(c11, v128.load(c + step, 16));
+      c20 = f32x4.add(c20, v128.load(c + 2 * step));
+      c21 = f32x4.add(c21, v128.load(c + 2 * step, 16));
+      c30 = f32x4.add(c30, v128.load(c + 3 * step));
+      c31 = f32x4.add(c31, v128.load(c + 3 * step, 16));
+      c40 = f32x4.add(c40, v128.load(c + 4 * step));
+      c41 = f32x4.add(c41, v128.load(c + 4 * step, 16));
+      c50 = f32x4.add(c50, v128.load(c + 5 * step));
+      c51 = f32x4.add(c51, v128.load(c + 5 * step, 16));
+    }
+    if (last && biasMode === 1) {
+      let bv = v128.load32_splat(bias);
+      c00 = f32x4.add(c00, bv);
+      c01 = f32x4.add(c01, bv);
+      bv = v128.load32_splat(bias, 4);
+      c10 = f32x4.add(c10, bv);
+      c11 = f32x4.add(c11, bv);
+      bv = v128.load32_splat(bias, 8);
+      c20 = f32x4.add(c20, bv);
+      c21 = f32x4.add(c21, bv);
+      bv = v128.load32_splat(bias, 12);
+      c30 = f32x4.add(c30, bv);
+      c31 = f32x4.add(c31, bv);
+      bv = v128.load32_splat(bias, 16);
+      c40 = f32x4.add(c40, bv);
+      c41 = f32x4.add(c41, bv);
+      bv = v128.load32_splat(bias, 20);
+      c50 = f32x4.add(c50, bv);
+      c51 = f32x4.add(c51, bv);
+    } else if (last && biasMode === 2) {
+      const b0 = v128.load(bias);
+      const b1 = v128.load(bias, 16);
+      c00 = f32x4.add(c00, b0);
+      c01 = f32x4.add(c01, b1);
+      c10 = f32x4.add(c10, b0);
+      c11 = f32x4.add(c11, b1);
+      c20 = f32x4.add(c20, b0);
+      c21 = f32x4.add(c21, b1);
+      c30 = f32x4.add(c30, b0);
+      c31 = f32x4.add(c31, b1);
+      c40 = f32x4.add(c40, b0);
+      c41 = f32x4.add(c41, b1);
+      c50 = f32x4.add(c50, b0);
+      c51 = f32x4.add(c51, b1);
+    }
+    if (last && act === 1) {
+      // max propagates NaN, as PyTorch's relu does.
+      const z = f32x4.splat(0);
+      c00 = f32x4.max(c00, z);
+      c01 = f32x4.max(c01, z);
+      c10 = f32x4.max(c10, z);
+      c11 = f32x4.max(c11, z);
+      c20 = f32x4.max(c20, z);
+      c21 = f32x4.max(c21, z);
+      c30 = f32x4.max(c30, z);
+      c31 = f32x4.max(c31, z);
+      c40 = f32x4.max(c40, z);
+      c41 = f32x4.max(c41, z);
+      c50 = f32x4.max(c50, z);
+      c51 = f32x4.max(c51, z);
+    }
+    v128.store(c, c00);
+    v128.store(c, c01, 16);
+    v128.store(c + step, c10);
+    v128.store(c + step, c11, 16);
+    v128.store(c + 2 * step, c20);
+    v128.store(c + 2 * step, c21, 16);
+    v128.store(c + 3 * step, c30);
+    v128.store(c + 3 * step, c31, 16);
+    v128.store(c + 4 * step, c40);
+    v128.store(c + 4 * step, c41, 16);
+    v128.store(c + 5 * step, c50);
+    v128.store(c + 5 * step, c51, 16);
+    if (last && act === 2) {
+      for (let r = 0; r < MR; r++) {
+        for (let t = 0; t < NR; t++) {
+          const e = c + <usize>r * step + ((<usize>t) << 2);
+          store<f32>(e, sigmoidf(load<f32>(e)));
+        }
+      }
+    }
+    return;
+  }
+  v128.store(tile, c00);
+  v128.store(tile, c01, 16);
+  v128.store(tile, c10, 32);
+  v128.store(tile, c11, 48);
+  v128.store(tile, c20, 64);
+  v128.store(tile, c21, 80);
+  v128.store(tile, c30, 96);
+  v128.store(tile, c31, 112);
+  v128.store(tile, c40, 128);
+  v128.store(tile, c41, 144);
+  v128.store(tile, c50, 160);
+  v128.store(tile, c51, 176);
+  for (let r = 0; r < rows; r++) {
+    const rowc = c + <usize>(r * ldc) * 4;
+    const rowt = tile + <usize>(r * NR) * 4;
+    for (let t = 0; t < cols; t++) {
+      let v = load<f32>(rowt + ((<usize>t) << 2));
+      const e = rowc + ((<usize>t) << 2);
+      if (acc) v += load<f32>(e);
+      if (last) {
+        if (biasMode === 1) v += load<f32>(bias + ((<usize>r) << 2));
+        else if (biasMode === 2) v += load<f32>(bias + ((<usize>t) << 2));
+        if (act === 1) v = v > 0 || F32.isNaN(v) ? v : 0;
+        else if (act === 2) v = sigmoidf(v);
+      }
+      store<f32>(e, v);
+    }
+  }
+}
+
+/**
+ * The GEMM driver (matrix or convolution B), run by `nt` threads; thread `tid` takes a
+ * contiguous share of the work units (batch × group × column chunk). See the P_* layout.
+ */
+export function gemm_run(p: usize, tid: i32, nt: i32): void {
+  const kind = pi(p, P_KIND);
+  const m = pi(p, P_M);
+  const n = pi(p, P_N);
+  const k = pi(p, P_K);
+  const batch = pi(p, P_BATCH);
+  const groups = pi(p, P_GROUPS);
+  const kcBlock = pi(p, P_KC);
+  let ncBlock = pi(p, P_NC);
+  const biasMode = pi(p, P_BIAS_MODE);
+  const act = pi(p, P_ACT);
+  const ldc = pi(p, P_LDC);
+  const brs = pi(p, P_BRS);
+  const bcs = pi(p, P_BCS);
+  const aBatched = pi(p, P_A_BATCHED);
+  const mp = ((m + MR - 1) / MR) * MR;
+  const bg = batch * groups;
+  // Column chunks: at most NC wide, and enough of them that every thread gets work.
+  let chunks = (n + ncBlock - 1) / ncBlock;
+  const want = 2 * nt;
+  if (nt > 1 && bg * chunks < want) {
+    const per = (want + bg - 1) / bg;
+    ncBlock = (((n + per - 1) / per + NR - 1) / NR) * NR;
+    if (ncBlock < NR) ncBlock = NR;
+    chunks = (n + ncBlock - 1) / ncBlock;
+  }
+  const units = bg * chunks;
+  const u0 = <i32>((<i64>units * tid) / nt);
+  const u1 = <i32>((<i64>units * (tid + 1)) / nt);
+  const scratch = <usize>pi(p, P_SCRATCH) + <usize>tid * <usize>pi(p, P_SCRATCH_BYTES);
+  const tile = scratch;
+  const packB = scratch + 256;
+  for (let u = u0; u < u1; u++) {
+    const bgIdx = u / chunks;
+    const chunk = u - bgIdx * chunks;
+    const bi = bgIdx / groups;
+    const g = bgIdx - bi * groups;
+    const n0 = chunk * ncBlock;
+    const nc = min(ncBlock, n - n0);
+    const aBase = <usize>pi(p, P_A) + ((<usize>((aBatched !== 0 ? bgIdx : g) * pi(p, P_A_GROUP))) << 2);
+    const bBase = <usize>pi(p, P_B) + ((<usize>(bi * pi(p, P_B_BATCH) + g * pi(p, P_B_GROUP))) << 2);
+    const cBase = <usize>pi(p, P_C) + ((<usize>(bi * pi(p, P_C_BATCH) + g * pi(p, P_C_GROUP))) << 2);
+    let biasBase = <usize>pi(p, P_BIAS);
+    if (biasMode === 1) biasBase += (<usize>(g * m)) << 2;
+    for (let pc = 0; pc < k; pc += kcBlock) {
+      const kc = min(kcBlock, k - pc);
+      if (kind === 0) pack_b_mat(bBase, brs, bcs, pc, kc, n0, nc, packB);
+      else pack_b_conv(bBase, p, pc, kc, n0, nc, packB);
+      const mode = (pc > 0 ? 1 : 0) | (pc + kc >= k ? 2 : 0);
+      for (let ip = 0; ip < mp; ip += MR) {
+        const rows = min(MR, m - ip);
+        const pa = aBase + ((<usize>(pc * mp + ip * kc)) << 2);
+        const crow = cBase + ((<usize>(ip * ldc)) << 2);
+        const brow = biasMode === 1 ? biasBase + ((<usize>ip) << 2) : biasBase;
+        for (let jp = 0; jp < nc; jp += NR) {
+          const cols = min(NR, nc - jp);
+          const j = n0 + jp;
+          const bb = biasMode === 2 ? brow + ((<usize>j) << 2) : brow;
+          micro(
+            kc,
+            pa,
+            packB + ((<usize>(jp * kc)) << 2),
+            crow + ((<usize>j) << 2),
+            ldc,
+            mode,
+            bb,
+            biasMode,
+            act,
+            rows,
+            cols,
+            tile,
+          );
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,3 @@
+// AssemblyScript entry point of the kernels module: re-exports every kernel.
+export * from './gemm';
+export * from './kernels';

@@ -1,0 +1,181 @@
+/**
+ * The allocator of the wasm backend: hands out 64-byte-aligned blocks of the WebAssembly
+ * memory, reuses freed blocks through exact-size free lists, coalesces free blocks when the
+ * memory would otherwise have to grow, and grows the memory page by page up to its maximum.
+ *
+ * @module
+ */
+import { KernelzooError } from '@kernelzoo/core';
+
+/** Bytes per WebAssembly page. */
+export const PAGE = 65536;
+const ALIGN = 64;
+
+/** Thrown when the WebAssembly memory cannot hold a requested buffer. */
+export class WasmOutOfMemoryError extends KernelzooError {}
+
+function formatBytes(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
+/** A free-list allocator over one `WebAssembly.Memory`, starting at `base`. */
+export class Allocator {
+  private readonly memory: WebAssembly.Memory;
+  private readonly maxBytes: number;
+  private top: number;
+  private readonly base: number;
+  /** Free blocks by (rounded) size. */
+  private free = new Map<number, number[]>();
+  private freeBytes = 0;
+  /** Live blocks: address → rounded size. */
+  private readonly live = new Map<number, number>();
+  private liveBytes = 0;
+
+  /**
+   * @param memory - the memory to manage.
+   * @param base - the first byte the allocator may hand out (a multiple of 64).
+   * @param maxPages - the memory's maximum size in pages.
+   */
+  constructor(memory: WebAssembly.Memory, base: number, maxPages: number) {
+    this.memory = memory;
+    this.base = base;
+    this.top = base;
+    this.maxBytes = maxPages * PAGE;
+  }
+
+  /** Bytes in live blocks (rounded sizes). */
+  get usedBytes(): number {
+    return this.liveBytes;
+  }
+
+  /** The current size of the memory in bytes. */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** A block of at least `bytes` bytes; throws {@link WasmOutOfMemoryError} when none fits. */
+  alloc(bytes: number, what: string): number {
+    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    let ptr = this.take(size);
+    if (ptr < 0) ptr = this.bump(size);
+    if (ptr < 0) {
+      this.coalesce();
+      ptr = this.take(size);
+      if (ptr < 0) ptr = this.firstFit(size);
+      if (ptr < 0) ptr = this.bump(size);
+    }
+    if (ptr < 0)
+      throw new WasmOutOfMemoryError(
+        `wasm backend: out of memory allocating ${what}: asked for ${formatBytes(bytes)} (${bytes} bytes), ` +
+          `but the WebAssembly memory's maximum is ${formatBytes(this.maxBytes)} and ${formatBytes(this.liveBytes)} of it ` +
+          `are in use (${formatBytes(this.freeBytes)} free in fragments). Dispose tensors you no longer need, ` +
+          'or register the backend with a larger maxMemoryMB.',
+      );
+    this.live.set(ptr, size);
+    this.liveBytes += size;
+    return ptr;
+  }
+
+  /** Returns a block to the free lists (unknown addresses are ignored). */
+  release(ptr: number): void {
+    const size = this.live.get(ptr);
+    if (size === undefined) return;
+    this.live.delete(ptr);
+    this.liveBytes -= size;
+    if (ptr + size === this.top) {
+      this.top = ptr;
+      return;
+    }
+    let list = this.free.get(size);
+    if (list === undefined) {
+      list = [];
+      this.free.set(size, list);
+    }
+    list.push(ptr);
+    this.freeBytes += size;
+  }
+
+  /** Frees everything. */
+  reset(): void {
+    this.free.clear();
+    this.live.clear();
+    this.freeBytes = 0;
+    this.liveBytes = 0;
+    this.top = this.base;
+  }
+
+  private take(size: number): number {
+    const list = this.free.get(size);
+    if (list === undefined || list.length === 0) return -1;
+    this.freeBytes -= size;
+    return list.pop()!;
+  }
+
+  private bump(size: number): number {
+    const end = this.top + size;
+    if (end > this.maxBytes) return -1;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      // Grow by at least an eighth of the current size, to keep growth calls rare.
+      const need = Math.ceil((end - have) / PAGE);
+      const extra = Math.max(need, Math.min(Math.ceil(have / PAGE / 8), (this.maxBytes - have) / PAGE));
+      try {
+        this.memory.grow(extra);
+      } catch {
+        try {
+          this.memory.grow(need);
+        } catch {
+          return -1;
+        }
+      }
+    }
+    const ptr = this.top;
+    this.top = end;
+    return ptr;
+  }
+
+  /** Merges adjacent free blocks and gives a free tail back to the bump pointer. */
+  private coalesce(): void {
+    const blocks: [number, number][] = [];
+    for (const [size, list] of this.free) for (const p of list) blocks.push([p, size]);
+    blocks.sort((a, b) => a[0] - b[0]);
+    const merged: [number, number][] = [];
+    for (const [p, s] of blocks) {
+      const last = merged[merged.length - 1];
+      if (last !== undefined && last[0] + last[1] === p) last[1] += s;
+      else merged.push([p, s]);
+    }
+    const tail = merged[merged.length - 1];
+    if (tail !== undefined && tail[0] + tail[1] === this.top) {
+      this.top = tail[0];
+      merged.pop();
+    }
+    this.free = new Map();
+    this.freeBytes = 0;
+    for (const [p, s] of merged) this.push(p, s);
+  }
+
+  private push(ptr: number, size: number): void {
+    let list = this.free.get(size);
+    if (list === undefined) {
+      list = [];
+      this.free.set(size, list);
+    }
+    list.push(ptr);
+    this.freeBytes += size;
+  }
+
+  /** The smallest free block of at least `size` bytes, split. */
+  private firstFit(size: number): number {
+    let best = -1;
+    for (const s of this.free.keys())
+      if (s >= size && (best < 0 || s < best) && this.free.get(s)!.length > 0) best = s;
+    if (best < 0) return -1;
+    const ptr = this.take(best);
+    if (best > size) this.push(ptr + size, best - size);
+    return ptr;
+  }
+}

@@ -1,0 +1,19 @@
+import { describeConformance } from '@kernelzoo/conformance';
+import { getBackendName, setBackend } from '@kernelzoo/core';
+import { expect, it } from 'vitest';
+import { getThreads, registerWasmBackend, setThreads, wasmFeatures } from './index.js';
+
+async function setup(): Promise<void> {
+  registerWasmBackend({ threads: 2 });
+  await setBackend('wasm');
+  await setThreads(2);
+}
+
+describeConformance({ name: 'wasm', setup });
+
+it('sets up the wasm backend with 2 threads for the conformance suite', async () => {
+  await setup();
+  expect(getBackendName()).toBe('wasm');
+  expect(wasmFeatures().threads).toBe(true);
+  expect(getThreads()).toBe(2);
+});

@@ -1,0 +1,51 @@
+/**
+ * The source of a pool worker, as a string: the pool starts workers from it (`eval` in Node's
+ * `worker_threads`, a Blob URL in browsers), so no worker file has to be located at runtime.
+ *
+ * A worker instantiates the kernels module on the shared memory, reports `ready`, then loops:
+ * wait for the job counter to change, run its share of the job (`fn(...args, tid, nt)`), and
+ * decrement the pending count, waking the main thread when it reaches zero.
+ *
+ * Control block (Int32 words at `ctrl`): 0 job counter, 1 quit flag, 2 function index,
+ * 3 thread count, 4 argument count, 5 workers still running, 6 error flag; float64 arguments
+ * start at byte `ctrl + 64`.
+ *
+ * @module
+ */
+
+/** JavaScript run by each pool worker. */
+export const WORKER_SOURCE = `
+const isNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null && typeof self === 'undefined';
+let port;
+if (isNode) port = require('node:worker_threads').parentPort;
+function post(m) { if (isNode) port.postMessage(m); else self.postMessage(m); }
+function onMessage(msg) {
+  const { module, memory, ctrl, tid, names } = msg;
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const fns = names.map((n) => instance.exports[n]);
+  const c = new Int32Array(memory.buffer, ctrl, 16);
+  const args = new Float64Array(memory.buffer, ctrl + 64, 32);
+  let seen = Atomics.load(c, 0);
+  post('ready');
+  for (;;) {
+    Atomics.wait(c, 0, seen);
+    seen = Atomics.load(c, 0);
+    if (Atomics.load(c, 1) !== 0) break;
+    const nt = c[3];
+    try {
+      if (tid < nt) {
+        const n = c[4];
+        const a = [];
+        for (let i = 0; i < n; i++) a.push(args[i]);
+        a.push(tid, nt);
+        fns[c[2]](...a);
+      }
+    } catch (e) {
+      Atomics.store(c, 6, 1);
+    }
+    if (Atomics.sub(c, 5, 1) === 1) Atomics.notify(c, 5);
+  }
+}
+if (isNode) port.once('message', onMessage);
+else self.onmessage = (e) => { self.onmessage = null; onMessage(e.data); };
+`;
