@@ -102,6 +102,11 @@ export class GpujsBackend implements Backend {
     this.maxTextureSize = rt.maxTextureSize;
   }
 
+  /** Textures this backend has deleted so far (GL modes; 0 on cpu and webasm). */
+  get texturesDeleted(): number {
+    return this.rt.texturesDeleted;
+  }
+
   /** Kernels compiled so far (each op and shape once). */
   get compiledKernels(): number {
     return this.rt.kernelCount;

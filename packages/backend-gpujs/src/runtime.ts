@@ -193,8 +193,14 @@ export class Runtime {
 
   /** Releases a buffer's device memory (deletes its texture). */
   free(data: DeviceData): void {
-    if (isTexture(data)) data.delete();
+    if (isTexture(data)) {
+      data.delete();
+      this.texturesDeleted++;
+    }
   }
+
+  /** Textures deleted so far (GL modes). */
+  texturesDeleted = 0;
 
   /** Deletes every compiled kernel and the gpu.js instance. */
   destroy(): void {

@@ -1,0 +1,3 @@
+import { backendCases } from './backend.cases.js';
+
+backendCases('webgl2');
