@@ -228,29 +228,78 @@ function micro(
   let c41 = f32x4.splat(0);
   let c50 = f32x4.splat(0);
   let c51 = f32x4.splat(0);
-  for (let q = 0; q < kc; q++) {
-    const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
-    let a = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 16);
-    c40 = f32x4.add(c40, f32x4.mul(a, b0));
-    c41 = f32x4.add(c41, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 20);
-    c50 = f32x4.add(c50, f32x4.mul(a, b0));
-    c51 = f32x4.add(c51, f32x4.mul(a, b1));
-    pa += 24;
-    pb += 32;
+  let q = 0;
+  for (; q + 2 <= kc; q += 2) {
+    {
+      const b0 = v128.load(pb, 0);
+      const b1 = v128.load(pb, 16);
+      let a = v128.load32_splat(pa, 0);
+      c00 = f32x4.add(c00, f32x4.mul(a, b0));
+      c01 = f32x4.add(c01, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 4);
+      c10 = f32x4.add(c10, f32x4.mul(a, b0));
+      c11 = f32x4.add(c11, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 8);
+      c20 = f32x4.add(c20, f32x4.mul(a, b0));
+      c21 = f32x4.add(c21, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 12);
+      c30 = f32x4.add(c30, f32x4.mul(a, b0));
+      c31 = f32x4.add(c31, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 16);
+      c40 = f32x4.add(c40, f32x4.mul(a, b0));
+      c41 = f32x4.add(c41, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 20);
+      c50 = f32x4.add(c50, f32x4.mul(a, b0));
+      c51 = f32x4.add(c51, f32x4.mul(a, b1));
+    }
+    {
+      const b0 = v128.load(pb, 32);
+      const b1 = v128.load(pb, 48);
+      let a = v128.load32_splat(pa, 24);
+      c00 = f32x4.add(c00, f32x4.mul(a, b0));
+      c01 = f32x4.add(c01, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 28);
+      c10 = f32x4.add(c10, f32x4.mul(a, b0));
+      c11 = f32x4.add(c11, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 32);
+      c20 = f32x4.add(c20, f32x4.mul(a, b0));
+      c21 = f32x4.add(c21, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 36);
+      c30 = f32x4.add(c30, f32x4.mul(a, b0));
+      c31 = f32x4.add(c31, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 40);
+      c40 = f32x4.add(c40, f32x4.mul(a, b0));
+      c41 = f32x4.add(c41, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 44);
+      c50 = f32x4.add(c50, f32x4.mul(a, b0));
+      c51 = f32x4.add(c51, f32x4.mul(a, b1));
+    }
+    pa += 48;
+    pb += 64;
+  }
+  if (q < kc) {
+    {
+      const b0 = v128.load(pb, 0);
+      const b1 = v128.load(pb, 16);
+      let a = v128.load32_splat(pa, 0);
+      c00 = f32x4.add(c00, f32x4.mul(a, b0));
+      c01 = f32x4.add(c01, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 4);
+      c10 = f32x4.add(c10, f32x4.mul(a, b0));
+      c11 = f32x4.add(c11, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 8);
+      c20 = f32x4.add(c20, f32x4.mul(a, b0));
+      c21 = f32x4.add(c21, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 12);
+      c30 = f32x4.add(c30, f32x4.mul(a, b0));
+      c31 = f32x4.add(c31, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 16);
+      c40 = f32x4.add(c40, f32x4.mul(a, b0));
+      c41 = f32x4.add(c41, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 20);
+      c50 = f32x4.add(c50, f32x4.mul(a, b0));
+      c51 = f32x4.add(c51, f32x4.mul(a, b1));
+    }
   }
   const acc = (mode & 1) !== 0;
   const last = (mode & 2) !== 0;

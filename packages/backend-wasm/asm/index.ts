@@ -1,3 +1,5 @@
 // AssemblyScript entry point of the kernels module: re-exports every kernel.
+
+export * from './direct';
 export * from './gemm';
 export * from './kernels';

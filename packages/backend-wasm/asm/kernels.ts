@@ -761,3 +761,46 @@ export function cast_f2i(x: usize, out: usize, n: i32): void {
 export function cast_i2f(x: usize, out: usize, n: i32): void {
   for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i) << 2), <f32>load<i32>(x + ((<usize>i) << 2)));
 }
+
+/**
+ * An arithmetic ceiling for SIMD128 on this machine: `iters` rounds of 12 independent
+ * f32x4 multiply-then-add chains (`a = a·y + x`, 96 flops per round), no memory traffic.
+ */
+export function simd_peak(iters: i32): f32 {
+  let a0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0.1);
+  let a2 = f32x4.splat(0.2);
+  let a3 = f32x4.splat(0.3);
+  let a4 = f32x4.splat(0.4);
+  let a5 = f32x4.splat(0.5);
+  let a6 = f32x4.splat(0.6);
+  let a7 = f32x4.splat(0.7);
+  let a8 = f32x4.splat(0.8);
+  let a9 = f32x4.splat(0.9);
+  let a10 = f32x4.splat(1.0);
+  let a11 = f32x4.splat(1.1);
+  const x = f32x4.splat(<f32>iters * 1e-9);
+  const y = f32x4.splat(0.999);
+  for (let i = 0; i < iters; i++) {
+    a0 = f32x4.add(f32x4.mul(a0, y), x);
+    a1 = f32x4.add(f32x4.mul(a1, y), x);
+    a2 = f32x4.add(f32x4.mul(a2, y), x);
+    a3 = f32x4.add(f32x4.mul(a3, y), x);
+    a4 = f32x4.add(f32x4.mul(a4, y), x);
+    a5 = f32x4.add(f32x4.mul(a5, y), x);
+    a6 = f32x4.add(f32x4.mul(a6, y), x);
+    a7 = f32x4.add(f32x4.mul(a7, y), x);
+    a8 = f32x4.add(f32x4.mul(a8, y), x);
+    a9 = f32x4.add(f32x4.mul(a9, y), x);
+    a10 = f32x4.add(f32x4.mul(a10, y), x);
+    a11 = f32x4.add(f32x4.mul(a11, y), x);
+  }
+  const s = f32x4.add(
+    f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)),
+    f32x4.add(
+      f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)),
+      f32x4.add(f32x4.add(a8, a9), f32x4.add(a10, a11)),
+    ),
+  );
+  return f32x4.extract_lane(s, 0);
+}

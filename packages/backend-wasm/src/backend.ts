@@ -71,6 +71,8 @@ const NAMES = [
   'pool_run',
   'adaptive_avg_run',
   'resize_run',
+  'direct_pad_run',
+  'direct_conv_run',
 ] as const;
 type Parallel = (typeof NAMES)[number];
 
@@ -430,6 +432,10 @@ export class WasmBackend implements Backend {
       this.par('depthwise_run', [p], out.size * kh * kw);
       return out.info;
     }
+    if (k > 0 && useDirect(info)) {
+      this.directConv(xp, wp, bp, act, info, out.ptr, out.size * k);
+      return out.info;
+    }
     if (k === 0) {
       this.f32().fill(0, out.ptr >> 2, (out.ptr >> 2) + out.size);
       this.exports.bias_act_rows(out.ptr, batch, outChannels, hw, bp, act);
@@ -495,6 +501,65 @@ export class WasmBackend implements Backend {
       this.free(packA);
     }
     return out.info;
+  }
+
+  /** Direct convolution over a padded, stride-phase-split copy of the input (see asm/direct.ts). */
+  private directConv(
+    xp: number,
+    wp: number,
+    bp: number,
+    act: number,
+    info: Conv2dInfo,
+    outPtr: number,
+    work: number,
+  ): void {
+    const { batch, inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, groups } = info;
+    const { kernelHeight: kh, kernelWidth: kw, strideWidth: sw, dilationWidth: dw } = info;
+    const cg = inChannels / groups;
+    const mg = outChannels / groups;
+    const blocks = Math.ceil(mg / 4);
+    const hp = inHeight + info.padTop + info.padBottom;
+    const wpad = inWidth + info.padLeft + info.padRight;
+    const wq = Math.max(Math.ceil(wpad / sw), outWidth + Math.floor(((kw - 1) * dw) / sw)) + 8;
+    const buf = this.alloc((batch * inChannels * hp * sw * wq + 16) * 4, 'padded conv2d input');
+    let wpack = 0;
+    try {
+      wpack = this.alloc(groups * blocks * cg * kh * kw * 16, 'packed conv2d weights');
+      this.exports.direct_pack_w(wp, wpack, outChannels, groups, cg, kh * kw);
+      const p = this.params([
+        xp,
+        wpack,
+        outPtr,
+        bp,
+        act,
+        batch,
+        inChannels,
+        outChannels,
+        groups,
+        inHeight,
+        inWidth,
+        outHeight,
+        outWidth,
+        kh,
+        kw,
+        info.strideHeight,
+        sw,
+        info.dilationHeight,
+        dw,
+        info.padTop,
+        info.padLeft,
+        buf,
+        hp,
+        wq,
+        this.gemmScratch(),
+        SCRATCH_BYTES,
+      ]);
+      this.par('direct_pad_run', [p], batch * inChannels * hp * wpad);
+      this.par('direct_conv_run', [p], work);
+    } finally {
+      this.free(buf);
+      this.free(wpack);
+    }
   }
 
   /** Batched matrix product: packed SIMD GEMM with fused bias (per column) and activation. */
@@ -908,6 +973,32 @@ export class WasmBackend implements Backend {
     else this.exports.cast_i2f(xp, out.ptr, out.size);
     return out.info;
   }
+}
+
+/**
+ * Whether a convolution takes the direct path: grouped convolutions with several channels per
+ * group (the GEMM would see tiny M and K per group), and small-M convolutions whose kernel
+ * reaches over more than one pixel (where im2col packing costs as much as the products).
+ */
+function useDirect(info: Conv2dInfo): boolean {
+  const cg = info.inChannels / info.groups;
+  const m = info.outChannels / info.groups;
+  if (info.groups > 1) return cg > 1 && m <= DIRECT_MAX_M;
+  const khw = info.kernelHeight * info.kernelWidth;
+  return m <= DIRECT_MAX_M_DENSE && khw > 1 && cg * khw <= DIRECT_MAX_K;
+}
+
+/** Largest channels per group for the direct path (grouped). */
+let DIRECT_MAX_M = 64;
+/** Largest output channels for the direct path (ungrouped). */
+let DIRECT_MAX_M_DENSE = 64;
+/** Largest reduction length for the direct path (one float32 accumulator per output covers it all). */
+const DIRECT_MAX_K = 640;
+
+/** @internal Tuning hook for the benchmark: thresholds of the direct convolution path. */
+export function setDirectThresholds(grouped: number, dense: number): void {
+  DIRECT_MAX_M = grouped;
+  DIRECT_MAX_M_DENSE = dense;
 }
 
 const modules: (WebAssembly.Module | null)[] = [null, null];

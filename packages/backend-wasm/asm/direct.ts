@@ -1,0 +1,226 @@
+// AssemblyScript: direct convolution for grouped convolutions with few channels per group
+// (SKNet/ResNeXt G=32) and other small-M convolutions. The input is first copied into a
+// zero-padded, stride-phase-split buffer so every tap of 8 adjacent output pixels is two
+// contiguous v128 loads; 4 output channels × 8 pixels accumulate in 8 v128 registers.
+
+function pi(p: usize, i: i32): i32 {
+  return load<i32>(p + ((<usize>i) << 2));
+}
+
+function lo(n: i32, tid: i32, nt: i32): i32 {
+  return <i32>((<i64>n * tid) / nt);
+}
+
+// Params (i32 words): 0 x, 1 wpack, 2 out, 3 bias, 4 act, 5 batch, 6 inC, 7 outC, 8 groups,
+// 9 ih, 10 iw, 11 oh, 12 ow, 13 kh, 14 kw, 15 sh, 16 sw, 17 dh, 18 dw, 19 pt, 20 pl,
+// 21 padded buffer, 22 Hp (padded rows), 23 Wq (floats per phase row), 24 scratch,
+// 25 scratch bytes per thread.
+
+/**
+ * Fills the padded buffer: plane (n, c), row y, phase s, column q holds input
+ * (y − pt, q·sw + s − pl), zero outside. Parallel over planes.
+ */
+export function direct_pad_run(p: usize, tid: i32, nt: i32): void {
+  const x = <usize>pi(p, 0);
+  const planes = pi(p, 5) * pi(p, 6);
+  const ih = pi(p, 9);
+  const iw = pi(p, 10);
+  const sw = pi(p, 16);
+  const pt = pi(p, 19);
+  const pl = pi(p, 20);
+  const buf = <usize>pi(p, 21);
+  const hp = pi(p, 22);
+  const wq = pi(p, 23);
+  const p0 = lo(planes, tid, nt);
+  const p1 = lo(planes, tid + 1, nt);
+  const rowLen = sw * wq;
+  for (let q = p0; q < p1; q++) {
+    const src = x + ((<usize>(q * ih * iw)) << 2);
+    const dst = buf + ((<usize>(q * hp * rowLen)) << 2);
+    for (let y = 0; y < hp; y++) {
+      const d = dst + ((<usize>(y * rowLen)) << 2);
+      const iy = y - pt;
+      if (iy < 0 || iy >= ih) {
+        memory.fill(d, 0, (<usize>rowLen) << 2);
+        continue;
+      }
+      const srow = src + ((<usize>(iy * iw)) << 2);
+      if (sw === 1) {
+        // Left pad, the row, right pad.
+        const left = min(pl, wq);
+        memory.fill(d, 0, (<usize>left) << 2);
+        memory.copy(d + ((<usize>pl) << 2), srow, (<usize>iw) << 2);
+        memory.fill(d + ((<usize>(pl + iw)) << 2), 0, (<usize>(wq - pl - iw)) << 2);
+        continue;
+      }
+      for (let s = 0; s < sw; s++) {
+        const ds = d + ((<usize>(s * wq)) << 2);
+        for (let c = 0; c < wq; c++) {
+          const ix = c * sw + s - pl;
+          let v: f32 = 0;
+          if (ix >= 0 && ix < iw) v = load<f32>(srow + ((<usize>ix) << 2));
+          store<f32>(ds + ((<usize>c) << 2), v);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Packs weights `[outC, cg, kh, kw]` as, per group and block of 4 output channels,
+ * `[cg][kh][kw][4]` (missing channels of a last block are 0).
+ */
+export function direct_pack_w(w: usize, dst: usize, outC: i32, groups: i32, cg: i32, khw: i32): void {
+  const mg = outC / groups;
+  const blocks = (mg + 3) >> 2;
+  let d = dst;
+  for (let g = 0; g < groups; g++) {
+    for (let b = 0; b < blocks; b++) {
+      for (let c = 0; c < cg; c++) {
+        for (let t = 0; t < khw; t++) {
+          for (let j = 0; j < 4; j++) {
+            const o = b * 4 + j;
+            let v: f32 = 0;
+            if (o < mg) v = load<f32>(w + ((<usize>(((g * mg + o) * cg + c) * khw + t)) << 2));
+            store<f32>(d, v);
+            d += 4;
+          }
+        }
+      }
+    }
+  }
+}
+
+function sigmoidf(v: f32): f32 {
+  return <f32>(1.0 / (1.0 + Math.exp(-(<f64>v))));
+}
+
+function finish(o: usize, v: v128, bias: f32, act: i32, cols: i32, tile: usize): void {
+  let r = f32x4.add(v, f32x4.splat(bias));
+  if (act === 1) r = f32x4.max(r, f32x4.splat(0));
+  if (cols >= 4 && act !== 2) {
+    v128.store(o, r);
+    return;
+  }
+  v128.store(tile, r);
+  for (let t = 0; t < min(cols, 4); t++) {
+    let e = load<f32>(tile + ((<usize>t) << 2));
+    if (act === 2) e = sigmoidf(e);
+    store<f32>(o + ((<usize>t) << 2), e);
+  }
+}
+
+/** The direct convolution; work units are (batch, group, block of 4 output channels). */
+export function direct_conv_run(p: usize, tid: i32, nt: i32): void {
+  const wpack = <usize>pi(p, 1);
+  const out = <usize>pi(p, 2);
+  const bias = <usize>pi(p, 3);
+  const act = pi(p, 4);
+  const batch = pi(p, 5);
+  const inC = pi(p, 6);
+  const outC = pi(p, 7);
+  const groups = pi(p, 8);
+  const oh = pi(p, 11);
+  const ow = pi(p, 12);
+  const kh = pi(p, 13);
+  const kw = pi(p, 14);
+  const sh = pi(p, 15);
+  const sw = pi(p, 16);
+  const dh = pi(p, 17);
+  const dw = pi(p, 18);
+  const buf = <usize>pi(p, 21);
+  const hp = pi(p, 22);
+  const wq = pi(p, 23);
+  const scratch = <usize>pi(p, 24) + <usize>tid * <usize>pi(p, 25);
+  const tile = scratch;
+  const offs = scratch + 64; // per kx: float offset within a padded row (phase · Wq + shift)
+  const cg = inC / groups;
+  const mg = outC / groups;
+  const blocks = (mg + 3) >> 2;
+  const khw = kh * kw;
+  const rowLen = sw * wq;
+  const planeLen = hp * rowLen;
+  for (let kx = 0; kx < kw; kx++) {
+    const t = kx * dw;
+    store<i32>(offs + ((<usize>kx) << 2), (t % sw) * wq + t / sw);
+  }
+  const units = batch * groups * blocks;
+  const u0 = lo(units, tid, nt);
+  const u1 = lo(units, tid + 1, nt);
+  for (let u = u0; u < u1; u++) {
+    const b = u % blocks;
+    const ng = u / blocks;
+    const g = ng % groups;
+    const n = ng / groups;
+    const wBase = wpack + ((<usize>((g * blocks + b) * cg * khw * 4)) << 2);
+    const xBase = buf + ((<usize>((n * inC + g * cg) * planeLen)) << 2);
+    const o0 = g * mg + b * 4;
+    const nOut = min(4, mg - b * 4);
+    let b0: f32 = 0;
+    let b1: f32 = 0;
+    let b2: f32 = 0;
+    let b3: f32 = 0;
+    if (bias !== 0) {
+      b0 = load<f32>(bias + ((<usize>o0) << 2));
+      if (nOut > 1) b1 = load<f32>(bias + ((<usize>(o0 + 1)) << 2));
+      if (nOut > 2) b2 = load<f32>(bias + ((<usize>(o0 + 2)) << 2));
+      if (nOut > 3) b3 = load<f32>(bias + ((<usize>(o0 + 3)) << 2));
+    }
+    const oPlane = (<usize>(oh * ow)) << 2;
+    const outBase = out + ((<usize>((n * outC + o0) * oh * ow)) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      const rowOff = oy * sh;
+      for (let ox = 0; ox < ow; ox += 8) {
+        let a00 = f32x4.splat(0);
+        let a01 = f32x4.splat(0);
+        let a10 = f32x4.splat(0);
+        let a11 = f32x4.splat(0);
+        let a20 = f32x4.splat(0);
+        let a21 = f32x4.splat(0);
+        let a30 = f32x4.splat(0);
+        let a31 = f32x4.splat(0);
+        let wp = wBase;
+        for (let c = 0; c < cg; c++) {
+          const plane = xBase + ((<usize>(c * planeLen + ox)) << 2);
+          for (let ky = 0; ky < kh; ky++) {
+            const row = plane + ((<usize>((rowOff + ky * dh) * rowLen)) << 2);
+            for (let kx = 0; kx < kw; kx++) {
+              const src = row + ((<usize>load<i32>(offs + ((<usize>kx) << 2))) << 2);
+              const x0 = v128.load(src);
+              const x1 = v128.load(src, 16);
+              let w = v128.load32_splat(wp);
+              a00 = f32x4.add(a00, f32x4.mul(w, x0));
+              a01 = f32x4.add(a01, f32x4.mul(w, x1));
+              w = v128.load32_splat(wp, 4);
+              a10 = f32x4.add(a10, f32x4.mul(w, x0));
+              a11 = f32x4.add(a11, f32x4.mul(w, x1));
+              w = v128.load32_splat(wp, 8);
+              a20 = f32x4.add(a20, f32x4.mul(w, x0));
+              a21 = f32x4.add(a21, f32x4.mul(w, x1));
+              w = v128.load32_splat(wp, 12);
+              a30 = f32x4.add(a30, f32x4.mul(w, x0));
+              a31 = f32x4.add(a31, f32x4.mul(w, x1));
+              wp += 16;
+            }
+          }
+        }
+        const cols = min(8, ow - ox);
+        const o = outBase + ((<usize>(oy * ow + ox)) << 2);
+        finish(o, a00, b0, act, cols, tile);
+        if (cols > 4) finish(o + 16, a01, b0, act, cols - 4, tile);
+        if (nOut > 1) {
+          finish(o + oPlane, a10, b1, act, cols, tile);
+          if (cols > 4) finish(o + oPlane + 16, a11, b1, act, cols - 4, tile);
+        }
+        if (nOut > 2) {
+          finish(o + 2 * oPlane, a20, b2, act, cols, tile);
+          if (cols > 4) finish(o + 2 * oPlane + 16, a21, b2, act, cols - 4, tile);
+        }
+        if (nOut > 3) {
+          finish(o + 3 * oPlane, a30, b3, act, cols, tile);
+          if (cols > 4) finish(o + 3 * oPlane + 16, a31, b3, act, cols - 4, tile);
+        }
+      }
+    }
+  }
+}

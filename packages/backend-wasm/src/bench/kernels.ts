@@ -1,0 +1,329 @@
+/**
+ * `pnpm bench kernels`: the convolution shapes that dominate HRNet-W32, SKNet-50 and SPNet,
+ * plus plain GEMMs, on backend-js, backend-wasm (1 and 2 threads), tfjs-backend-wasm and
+ * tfjs-backend-cpu. Prints a Markdown table: median ms, GFLOP/s and the ratio to tfjs-wasm.
+ *
+ * Usage: node dist/bench/kernels.js [kernels] [--quick] [--only=substring]
+ *
+ * @module
+ */
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { JsBackend } from '@kernelzoo/backend-js';
+import type { Backend, Conv2dInfo, MatMulInfo, TensorInfo } from '@kernelzoo/core';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { setDirectThresholds, WasmBackend } from '../backend.js';
+import { decodeBase64 } from '../features.js';
+import { WASM_SIMD } from '../generated/wasm.js';
+
+interface ConvRow {
+  kind: 'conv';
+  name: string;
+  h: number;
+  w: number;
+  cin: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  stride: number;
+  dilation: number;
+  groups: number;
+}
+interface GemmRow {
+  kind: 'gemm';
+  name: string;
+  m: number;
+  n: number;
+  k: number;
+}
+type Row = ConvRow | GemmRow;
+
+function conv(
+  name: string,
+  h: number,
+  w: number,
+  cin: number,
+  cout: number,
+  kh: number,
+  kw: number,
+  o: { stride?: number; dilation?: number; groups?: number } = {},
+): ConvRow {
+  return {
+    kind: 'conv',
+    name,
+    h,
+    w,
+    cin,
+    cout,
+    kh,
+    kw,
+    stride: o.stride ?? 1,
+    dilation: o.dilation ?? 1,
+    groups: o.groups ?? 1,
+  };
+}
+
+const ROWS: Row[] = [
+  conv('HRNet-W32 3×3 64×48×32', 64, 48, 32, 32, 3, 3),
+  conv('HRNet-W32 3×3 32×24×64', 32, 24, 64, 64, 3, 3),
+  conv('HRNet-W32 stem 3×3/2 128×96×64', 128, 96, 64, 64, 3, 3, { stride: 2 }),
+  conv('SKNet-50 3×3 G=32 56×56×128', 56, 56, 128, 128, 3, 3, { groups: 32 }),
+  conv('SKNet-50 3×3 G=32 d=2 56×56×128', 56, 56, 128, 128, 3, 3, { groups: 32, dilation: 2 }),
+  conv('SKNet-50 3×3 G=32 14×14×512', 14, 14, 512, 512, 3, 3, { groups: 32 }),
+  conv('SKNet-50 1×1 56×56×256→128', 56, 56, 256, 128, 1, 1),
+  conv('SKNet-50 1×1 14×14×512→1024', 14, 14, 512, 1024, 1, 1),
+  conv('SPNet 1×3 64×64×512', 64, 64, 512, 512, 1, 3),
+  conv('SPNet 3×1 64×64×512', 64, 64, 512, 512, 3, 1),
+  conv('SPNet 1×1 64×64×512', 64, 64, 512, 512, 1, 1),
+  { kind: 'gemm', name: 'GEMM 512³', m: 512, n: 512, k: 512 },
+  { kind: 'gemm', name: 'GEMM 1024³', m: 1024, n: 1024, k: 1024 },
+];
+
+function flops(r: Row): number {
+  if (r.kind === 'gemm') return 2 * r.m * r.n * r.k;
+  const { oh, ow } = outSize(r);
+  return 2 * r.cout * oh * ow * (r.cin / r.groups) * r.kh * r.kw;
+}
+
+function outSize(r: ConvRow): { oh: number; ow: number; ph: number; pw: number } {
+  const ph = (r.dilation * (r.kh - 1)) >> 1;
+  const pw = (r.dilation * (r.kw - 1)) >> 1;
+  return {
+    ph,
+    pw,
+    oh: Math.floor((r.h + 2 * ph - r.dilation * (r.kh - 1) - 1) / r.stride) + 1,
+    ow: Math.floor((r.w + 2 * pw - r.dilation * (r.kw - 1) - 1) / r.stride) + 1,
+  };
+}
+
+function random(n: number, seed: number): Float32Array {
+  const v = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    v[i] = (s / 4294967296) * 2 - 1;
+  }
+  return v;
+}
+
+/** Median milliseconds of `fn` after one warm-up, over at least 3 and at most 15 runs (~`budget` ms). */
+function time(fn: () => void, budget: number): number {
+  fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < 3 || (times.length < 15 && performance.now() - start < budget)) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/** A runner for one row on one of our backends. */
+function ours(b: Backend, r: Row): { run: () => void; done: () => void } {
+  const put = (v: Float32Array, shape: number[]): TensorInfo => ({
+    dataId: b.write(v, shape, 'float32'),
+    shape,
+    dtype: 'float32',
+  });
+  if (r.kind === 'gemm') {
+    const a = put(random(r.m * r.k, 1), [r.m, r.k]);
+    const bb = put(random(r.k * r.n, 2), [r.k, r.n]);
+    const info: MatMulInfo = {
+      batch: 1,
+      aBatch: 1,
+      bBatch: 1,
+      m: r.m,
+      n: r.n,
+      k: r.k,
+      transposeA: false,
+      transposeB: false,
+      outShape: [r.m, r.n],
+    };
+    return {
+      run: () => b.disposeData(b.matmul(a, bb, null, info, 'linear').dataId),
+      done: () => {
+        b.disposeData(a.dataId);
+        b.disposeData(bb.dataId);
+      },
+    };
+  }
+  const { oh, ow, ph, pw } = outSize(r);
+  const x = put(random(r.cin * r.h * r.w, 3), [1, r.cin, r.h, r.w]);
+  const w = put(random((r.cout * r.cin * r.kh * r.kw) / r.groups, 4), [r.cout, r.cin / r.groups, r.kh, r.kw]);
+  const bias = put(random(r.cout, 5), [r.cout]);
+  const info: Conv2dInfo = {
+    batch: 1,
+    inChannels: r.cin,
+    inHeight: r.h,
+    inWidth: r.w,
+    outChannels: r.cout,
+    outHeight: oh,
+    outWidth: ow,
+    kernelHeight: r.kh,
+    kernelWidth: r.kw,
+    strideHeight: r.stride,
+    strideWidth: r.stride,
+    dilationHeight: r.dilation,
+    dilationWidth: r.dilation,
+    padTop: ph,
+    padBottom: ph,
+    padLeft: pw,
+    padRight: pw,
+    groups: r.groups,
+  };
+  return {
+    run: () => b.disposeData(b.conv2d(x, w, bias, info, 'relu').dataId),
+    done: () => {
+      for (const t of [x, w, bias]) b.disposeData(t.dataId);
+    },
+  };
+}
+
+/**
+ * A runner for one row on a tfjs backend (NHWC). tfjs has no grouped convolution, so a grouped
+ * row runs the way a tfjs user would write it: split into groups, one conv2d each, concat.
+ */
+function tfjsRunner(r: Row): { run: () => void; done: () => void } {
+  if (r.kind === 'gemm') {
+    const a = tf.tensor2d(random(r.m * r.k, 1), [r.m, r.k]);
+    const b = tf.tensor2d(random(r.k * r.n, 2), [r.k, r.n]);
+    return {
+      run: () => tf.matMul(a, b).dispose(),
+      done: () => tf.dispose([a, b]),
+    };
+  }
+  const { ph, pw } = outSize(r);
+  const x = tf.tensor4d(random(r.cin * r.h * r.w, 3), [1, r.h, r.w, r.cin]);
+  const cg = r.cin / r.groups;
+  const mg = r.cout / r.groups;
+  const ws = Array.from({ length: r.groups }, (_, g) =>
+    tf.tensor4d(random(r.kh * r.kw * cg * mg, 4 + g), [r.kh, r.kw, cg, mg]),
+  );
+  const bias = tf.tensor1d(random(r.cout, 5));
+  const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+    [0, 0],
+    [ph, ph],
+    [pw, pw],
+    [0, 0],
+  ];
+  const one = (xi: tf.Tensor4D, wi: tf.Tensor4D, bi: tf.Tensor1D | undefined) =>
+    tf.fused.conv2d({
+      x: xi,
+      filter: wi,
+      strides: r.stride,
+      pad,
+      dilations: r.dilation,
+      bias: bi,
+      activation: 'relu',
+    });
+  return {
+    run: () =>
+      tf
+        .tidy(() => {
+          if (r.groups === 1) return one(x, ws[0], bias);
+          const xs = tf.split(x, r.groups, 3);
+          const bs = tf.split(bias, r.groups);
+          return tf.concat(
+            xs.map((xi, g) => one(xi as tf.Tensor4D, ws[g], bs[g] as tf.Tensor1D)),
+            3,
+          );
+        })
+        .dispose(),
+    done: () => tf.dispose([x, bias, ...ws]),
+  };
+}
+
+function simdPeak(): number {
+  const mod = new WebAssembly.Module(decodeBase64(WASM_SIMD) as Uint8Array<ArrayBuffer>);
+  const memory = new WebAssembly.Memory({ initial: 2 });
+  const inst = new WebAssembly.Instance(mod, { env: { memory } });
+  const peak = inst.exports.simd_peak as (n: number) => number;
+  const iters = 20_000_000;
+  const ms = time(() => peak(iters), 500);
+  return (iters * 96) / ms / 1e6;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const only = args.find((a) => a.startsWith('--only='))?.slice(7);
+  const budget = quick ? 300 : 1500;
+  const direct = args.find((a) => a.startsWith('--direct='))?.slice(9);
+  if (direct !== undefined) {
+    const [g, d] = direct.split(',').map(Number);
+    setDirectThresholds(g, d);
+  }
+  const skip = new Set((args.find((a) => a.startsWith('--skip='))?.slice(7) ?? '').split(','));
+  const rows = ROWS.filter((r) => only === undefined || r.name.includes(only));
+  const js = new JsBackend();
+  const wasm = await WasmBackend.create({ threads: 2 });
+  await tf.setBackend('wasm');
+  await tf.ready();
+  const tfjsWasmThreads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'threads' : '1 thread';
+  const peak = simdPeak();
+  const columns = ['backend-js', 'wasm 1T', 'wasm 2T', 'tfjs-wasm', 'tfjs-cpu'];
+  const results: { row: Row; ms: number[] }[] = [];
+  for (const r of rows) {
+    const ms: number[] = [];
+    for (const col of columns) {
+      if (skip.has(col)) {
+        ms.push(Number.NaN);
+        continue;
+      }
+      let runner: { run: () => void; done: () => void };
+      if (col === 'backend-js') runner = ours(js, r);
+      else if (col === 'wasm 1T' || col === 'wasm 2T') {
+        await wasm.setThreads(col === 'wasm 1T' ? 1 : 2);
+        runner = ours(wasm, r);
+      } else {
+        await tf.setBackend(col === 'tfjs-wasm' ? 'wasm' : 'cpu');
+        runner = tfjsRunner(r);
+      }
+      // backend-js and tfjs-cpu are slow on the big rows: fewer runs for them.
+      const slow = col === 'backend-js' || col === 'tfjs-cpu';
+      ms.push(time(runner.run, slow ? budget / 3 : budget));
+      runner.done();
+    }
+    results.push({ row: r, ms });
+    process.stderr.write(`${r.name}: ${ms.map((m) => m.toFixed(2)).join(' / ')} ms\n`);
+  }
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const out: string[] = [];
+  out.push(
+    `Node ${process.version}, ${cpu}, ${availableParallelism()} logical CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} at start of output. tfjs-wasm ${tfjsWasmThreads} (XNNPACK, SIMD). ` +
+      `Measured SIMD128 ceiling (12 independent f32x4 mul→add chains, no loads, one thread): ${peak.toFixed(1)} GFLOP/s.`,
+  );
+  out.push('');
+  out.push(
+    `| shape | GFLOP | ${columns.map((c) => `${c} ms`).join(' | ')} | ${columns.map((c) => `${c} GFLOP/s`).join(' | ')} | wasm 1T / tfjs-wasm | wasm 2T / 1T |`,
+  );
+  out.push(`|${' --- |'.repeat(2 + 2 * columns.length + 2)}`);
+  for (const { row, ms } of results) {
+    const f = flops(row);
+    const g = ms.map((m) => f / m / 1e6);
+    const ratio = g[1] / g[3];
+    const scale = ms[1] / ms[2];
+    out.push(
+      `| ${row.name} | ${(f / 1e9).toFixed(3)} | ${ms.map((m) => m.toFixed(2)).join(' | ')} | ${g
+        .map((x) => x.toFixed(1))
+        .join(' | ')} | ${ratio.toFixed(2)}× | ${scale.toFixed(2)}× |`,
+    );
+  }
+  out.push('');
+  out.push(`GEMM rows: SIMD128 ceiling ${peak.toFixed(1)} GFLOP/s per thread (measured above).`);
+  console.log(out.join('\n'));
+  wasm.dispose();
+  process.exit(0);
+}
+
+const mode = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'kernels';
+if (mode !== 'kernels') {
+  console.error(`unknown benchmark '${mode}'; available: kernels`);
+  process.exit(2);
+}
+await main();
