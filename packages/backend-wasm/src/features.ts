@@ -80,6 +80,11 @@ export function wasmFeatures(): WasmFeatures {
   return cached;
 }
 
+/** @internal Forgets the probed features (tests stub `WebAssembly.validate`, then re-probe). */
+export function resetWasmFeatures(): void {
+  cached = null;
+}
+
 /** Throws a {@link WasmFeatureError} saying what is missing when the backend cannot run. */
 export function assertWasmSupport(): void {
   const f = wasmFeatures();

@@ -1,0 +1,115 @@
+import {
+  adaptiveAvgPool2d,
+  add,
+  batchNorm,
+  concat,
+  conv2d,
+  KernelzooError,
+  keep,
+  maxPool2d,
+  memory,
+  randomUniform,
+  resizeBilinear,
+  setBackend,
+  sum,
+  tidy,
+} from '@kernelzoo/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { WasmOutOfMemoryError } from './allocator.js';
+import { WasmBackend } from './backend.js';
+import { resetWasmFeatures, WasmFeatureError } from './features.js';
+import { getThreads, registerWasmBackend, setThreads } from './index.js';
+
+describe('wasm backend memory', () => {
+  it('stays flat over 2000 forward passes of a small multi-branch network (2 threads)', async () => {
+    registerWasmBackend({ threads: 2 });
+    await setBackend('wasm');
+    await setThreads(2);
+    expect(getThreads()).toBe(2);
+    const [x, w1, w2, mean, variance] = tidy(() =>
+      [
+        randomUniform([1, 8, 24, 20], -1, 1, { seed: 1 }),
+        randomUniform([16, 8, 3, 3], -1, 1, { seed: 2 }),
+        randomUniform([16, 4, 3, 3], -1, 1, { seed: 3 }),
+        randomUniform([16], -1, 1, { seed: 4 }),
+        randomUniform([16], 0.5, 1, { seed: 5 }),
+      ].map((t) => keep(t)),
+    );
+    const forward = () =>
+      tidy(() => {
+        const a = conv2d(x, w1, { padding: 1, activation: 'relu' });
+        const b = batchNorm(conv2d(a, w2, { padding: 2, dilation: 2, groups: 4 }), mean, variance);
+        const p = maxPool2d(add(a, b), 2, { stride: 2 });
+        const up = resizeBilinear(p, [24, 20], false);
+        const g = adaptiveAvgPool2d(up, 1);
+        return sum(concat([add(up, g), a], 1));
+      });
+    const backend = (await import('@kernelzoo/core')).getBackend() as WasmBackend;
+    const baseline = memory().numTensors;
+    let heap = 0;
+    let checksum = 0;
+    for (let i = 0; i < 2000; i++) {
+      const y = forward();
+      if (i % 500 === 0) checksum = y.dataSync()[0];
+      y.dispose();
+      if (i === 20) heap = backend.heapStats().memoryBytes;
+    }
+    expect(Number.isFinite(checksum)).toBe(true);
+    expect(memory().numTensors).toBe(baseline);
+    expect(backend.heapStats().memoryBytes).toBe(heap);
+    expect(backend.memory().buffers).toBe(5);
+    for (const t of [x, w1, w2, mean, variance]) t.dispose();
+    expect(backend.memory()).toEqual({ buffers: 0, bytes: 0 });
+  });
+
+  it('reuses freed blocks', () => {
+    const b = new WasmBackend({ singleThreaded: true });
+    const id = b.write(new Float32Array(1000), [1000], 'float32');
+    const used = b.heapStats().usedBytes;
+    b.disposeData(id);
+    for (let i = 0; i < 100; i++) b.disposeData(b.write(new Float32Array(1000), [1000], 'float32'));
+    const keepIds = [
+      b.write(new Float32Array(10), [10], 'float32'),
+      b.write(new Float32Array(1000), [1000], 'float32'),
+    ];
+    expect(b.heapStats().usedBytes).toBeLessThanOrEqual(used + 64);
+    for (const k of keepIds) b.disposeData(k);
+    b.dispose();
+  });
+
+  it('raises a KernelzooError saying how much was asked and how much exists when memory runs out', () => {
+    const b = new WasmBackend({ singleThreaded: true, maxMemoryMB: 16 });
+    const small = b.write(new Float32Array(1 << 20), [1 << 20], 'float32');
+    let error: unknown = null;
+    try {
+      b.write(new Float32Array(4 << 20), [4 << 20], 'float32');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(WasmOutOfMemoryError);
+    expect(error).toBeInstanceOf(KernelzooError);
+    const message = (error as Error).message;
+    expect(message).toContain('asked for 16.0 MiB');
+    expect(message).toContain('maximum is 16.0 MiB');
+    expect(message).toContain('4.0 MiB');
+    expect(message).toContain('[4194304]');
+    // The backend still works after the failure.
+    b.disposeData(small);
+    b.disposeData(b.write(new Float32Array(8), [8], 'float32'));
+    b.dispose();
+  });
+});
+
+describe('wasm feature detection', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    resetWasmFeatures();
+  });
+
+  it('throws a clear WasmFeatureError where the runtime lacks SIMD128', () => {
+    vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
+    resetWasmFeatures();
+    expect(() => new WasmBackend()).toThrow(WasmFeatureError);
+    expect(() => new WasmBackend()).toThrow(/lacks WebAssembly SIMD128/);
+  });
+});
