@@ -7,11 +7,11 @@
 //
 // C = A · B with A `M × K` (weights, packed once into MR-row panels per K block) and B
 // `K × N` (a matrix, or the implicit im2col matrix of a convolution, packed per K×N block
-// into NR-column panels in per-thread scratch). The micro-kernel keeps a 6×8 tile of C in
-// twelve v128 accumulators.
+// into NR-column panels in per-thread scratch). The micro-kernel keeps a 5×8 tile of C in
+// ten v128 accumulators.
 
 // Micro-tile rows (MR) and columns (NR); 8 columns are two v128.
-const MR: i32 = 6;
+const MR: i32 = 5;
 const NR: i32 = 8;
 
 // ---- parameter block layout (i32 words), written by the TypeScript side ----
@@ -133,8 +133,9 @@ function pack_b_conv(x: usize, p: usize, k0: i32, kc: i32, n0: i32, nc: i32, dst
     const j = n0 + jp;
     const oy0 = j / ow;
     const ox0 = j - oy0 * ow;
-    // Whether the panel lies within one output row and is contiguous in the input.
-    const oneRow = cols === NR && ox0 + NR <= ow && sw === 1;
+    // Whether the panel lies within one output row, with stride 1 or 2 (vector loads).
+    const oneRow = cols === NR && ox0 + NR <= ow && sw <= 2;
+    const span = sw === 1 ? NR : 2 * NR - 1;
     let c = k0 / khw;
     const rem = k0 - c * khw;
     let ky = rem / kw;
@@ -143,18 +144,25 @@ function pack_b_conv(x: usize, p: usize, k0: i32, kc: i32, n0: i32, nc: i32, dst
       const base = x + ((<usize>(c * plane)) << 2);
       if (oneRow) {
         const iy = oy0 * sh - pt + ky * dh;
-        const ix = ox0 - pl + kx * dw;
+        const ix = ox0 * sw - pl + kx * dw;
         if (iy < 0 || iy >= ih) {
           v128.store(d, f32x4.splat(0));
           v128.store(d, f32x4.splat(0), 16);
-        } else if (ix >= 0 && ix + NR <= iw) {
+        } else if (ix >= 0 && ix + span <= iw) {
           const s = base + ((<usize>(iy * iw + ix)) << 2);
-          v128.store(d, v128.load(s));
-          v128.store(d, v128.load(s, 16), 16);
+          if (sw === 1) {
+            v128.store(d, v128.load(s));
+            v128.store(d, v128.load(s, 16), 16);
+          } else {
+            // Even lanes of 16 consecutive inputs; the 16th may lie one past the row (memory
+            // the allocator keeps addressable), and is never used.
+            v128.store(d, v128.shuffle<f32>(v128.load(s), v128.load(s, 16), 0, 2, 4, 6));
+            v128.store(d, v128.shuffle<f32>(v128.load(s, 32), v128.load(s, 48), 0, 2, 4, 6), 16);
+          }
         } else {
           const row = base + ((<usize>(iy * iw)) << 2);
           for (let t = 0; t < NR; t++) {
-            const xx = ix + t;
+            const xx = ix + t * sw;
             let v: f32 = 0;
             if (xx >= 0 && xx < iw) v = load<f32>(row + ((<usize>xx) << 2));
             store<f32>(d + ((<usize>t) << 2), v);
@@ -198,7 +206,7 @@ function sigmoidf(v: f32): f32 {
 }
 
 /**
- * One 6×8 tile: C[rows × cols] (=|+=) Apanel · Bpanel over `kc`. `mode` bit 1: accumulate into
+ * One 5×8 tile: C[rows × cols] (=|+=) Apanel · Bpanel over `kc`. `mode` bit 1: accumulate into
  * C; bit 2: last K block, apply the epilogue (bias, activation). Full tiles are stored with
  * SIMD; partial ones go through `tile` scratch.
  */
@@ -226,80 +234,29 @@ function micro(
   let c31 = f32x4.splat(0);
   let c40 = f32x4.splat(0);
   let c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0);
-  let c51 = f32x4.splat(0);
-  let q = 0;
-  for (; q + 2 <= kc; q += 2) {
-    {
-      const b0 = v128.load(pb, 0);
-      const b1 = v128.load(pb, 16);
-      let a = v128.load32_splat(pa, 0);
-      c00 = f32x4.add(c00, f32x4.mul(a, b0));
-      c01 = f32x4.add(c01, f32x4.mul(a, b1));
-      a = v128.load32_splat(pa, 4);
-      c10 = f32x4.add(c10, f32x4.mul(a, b0));
-      c11 = f32x4.add(c11, f32x4.mul(a, b1));
-      a = v128.load32_splat(pa, 8);
-      c20 = f32x4.add(c20, f32x4.mul(a, b0));
-      c21 = f32x4.add(c21, f32x4.mul(a, b1));
-      a = v128.load32_splat(pa, 12);
-      c30 = f32x4.add(c30, f32x4.mul(a, b0));
-      c31 = f32x4.add(c31, f32x4.mul(a, b1));
-      a = v128.load32_splat(pa, 16);
-      c40 = f32x4.add(c40, f32x4.mul(a, b0));
-      c41 = f32x4.add(c41, f32x4.mul(a, b1));
-      a = v128.load32_splat(pa, 20);
-      c50 = f32x4.add(c50, f32x4.mul(a, b0));
-      c51 = f32x4.add(c51, f32x4.mul(a, b1));
-    }
-    {
-      const b0 = v128.load(pb, 32);
-      const b1 = v128.load(pb, 48);
-      let a = v128.load32_splat(pa, 24);
-      c00 = f32x4.add(c00, f32x4.mul(a, b0));
-      c01 = f32x4.add(c01, f32x4.mul(a, b1));
-      a = v128.load32_splat(pa, 28);
-      c10 = f32x4.add(c10, f32x4.mul(a, b0));
-      c11 = f32x4.add(c11, f32x4.mul(a, b1));
-      a = v128.load32_splat(pa, 32);
-      c20 = f32x4.add(c20, f32x4.mul(a, b0));
-      c21 = f32x4.add(c21, f32x4.mul(a, b1));
-      a = v128.load32_splat(pa, 36);
-      c30 = f32x4.add(c30, f32x4.mul(a, b0));
-      c31 = f32x4.add(c31, f32x4.mul(a, b1));
-      a = v128.load32_splat(pa, 40);
-      c40 = f32x4.add(c40, f32x4.mul(a, b0));
-      c41 = f32x4.add(c41, f32x4.mul(a, b1));
-      a = v128.load32_splat(pa, 44);
-      c50 = f32x4.add(c50, f32x4.mul(a, b0));
-      c51 = f32x4.add(c51, f32x4.mul(a, b1));
-    }
-    pa += 48;
-    pb += 64;
-  }
-  if (q < kc) {
-    {
-      const b0 = v128.load(pb, 0);
-      const b1 = v128.load(pb, 16);
-      let a = v128.load32_splat(pa, 0);
-      c00 = f32x4.add(c00, f32x4.mul(a, b0));
-      c01 = f32x4.add(c01, f32x4.mul(a, b1));
-      a = v128.load32_splat(pa, 4);
-      c10 = f32x4.add(c10, f32x4.mul(a, b0));
-      c11 = f32x4.add(c11, f32x4.mul(a, b1));
-      a = v128.load32_splat(pa, 8);
-      c20 = f32x4.add(c20, f32x4.mul(a, b0));
-      c21 = f32x4.add(c21, f32x4.mul(a, b1));
-      a = v128.load32_splat(pa, 12);
-      c30 = f32x4.add(c30, f32x4.mul(a, b0));
-      c31 = f32x4.add(c31, f32x4.mul(a, b1));
-      a = v128.load32_splat(pa, 16);
-      c40 = f32x4.add(c40, f32x4.mul(a, b0));
-      c41 = f32x4.add(c41, f32x4.mul(a, b1));
-      a = v128.load32_splat(pa, 20);
-      c50 = f32x4.add(c50, f32x4.mul(a, b0));
-      c51 = f32x4.add(c51, f32x4.mul(a, b1));
-    }
+  // Five rows, one k step per iteration: V8 has 15 allocatable xmm registers on x64, and a
+  // 6×8 tile (12 accumulators + 2 B + 1 A + a product temporary) spills every iteration;
+  // unrolling makes it hoist loads and spill more.
+  for (let q = 0; q < kc; q++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 16);
+    c40 = f32x4.add(c40, f32x4.mul(a, b0));
+    c41 = f32x4.add(c41, f32x4.mul(a, b1));
+    pa += 20;
+    pb += 32;
   }
   const acc = (mode & 1) !== 0;
   const last = (mode & 2) !== 0;
@@ -316,8 +273,6 @@ function micro(
       c31 = f32x4.add(c31, v128.load(c + 3 * step, 16));
       c40 = f32x4.add(c40, v128.load(c + 4 * step));
       c41 = f32x4.add(c41, v128.load(c + 4 * step, 16));
-      c50 = f32x4.add(c50, v128.load(c + 5 * step));
-      c51 = f32x4.add(c51, v128.load(c + 5 * step, 16));
     }
     if (last && biasMode === 1) {
       let bv = v128.load32_splat(bias);
@@ -335,9 +290,6 @@ function micro(
       bv = v128.load32_splat(bias, 16);
       c40 = f32x4.add(c40, bv);
       c41 = f32x4.add(c41, bv);
-      bv = v128.load32_splat(bias, 20);
-      c50 = f32x4.add(c50, bv);
-      c51 = f32x4.add(c51, bv);
     } else if (last && biasMode === 2) {
       const b0 = v128.load(bias);
       const b1 = v128.load(bias, 16);
@@ -351,8 +303,6 @@ function micro(
       c31 = f32x4.add(c31, b1);
       c40 = f32x4.add(c40, b0);
       c41 = f32x4.add(c41, b1);
-      c50 = f32x4.add(c50, b0);
-      c51 = f32x4.add(c51, b1);
     }
     if (last && act === 1) {
       // max propagates NaN, as PyTorch's relu does.
@@ -367,8 +317,6 @@ function micro(
       c31 = f32x4.max(c31, z);
       c40 = f32x4.max(c40, z);
       c41 = f32x4.max(c41, z);
-      c50 = f32x4.max(c50, z);
-      c51 = f32x4.max(c51, z);
     }
     v128.store(c, c00);
     v128.store(c, c01, 16);
@@ -380,8 +328,6 @@ function micro(
     v128.store(c + 3 * step, c31, 16);
     v128.store(c + 4 * step, c40);
     v128.store(c + 4 * step, c41, 16);
-    v128.store(c + 5 * step, c50);
-    v128.store(c + 5 * step, c51, 16);
     if (last && act === 2) {
       for (let r = 0; r < MR; r++) {
         for (let t = 0; t < NR; t++) {
@@ -402,8 +348,6 @@ function micro(
   v128.store(tile, c31, 112);
   v128.store(tile, c40, 128);
   v128.store(tile, c41, 144);
-  v128.store(tile, c50, 160);
-  v128.store(tile, c51, 176);
   for (let r = 0; r < rows; r++) {
     const rowc = c + <usize>(r * ldc) * 4;
     const rowt = tile + <usize>(r * NR) * 4;

@@ -116,11 +116,13 @@ export class Allocator {
 
   private bump(size: number): number {
     const end = this.top + size;
-    if (end > this.maxBytes) return -1;
+    if (end + ALIGN > this.maxBytes) return -1;
     const have = this.memory.buffer.byteLength;
-    if (end > have) {
+    // Keep 64 bytes past the last block addressable: vector kernels may read (never use) a
+    // few bytes beyond a buffer's end.
+    if (end + ALIGN > have) {
       // Grow by at least an eighth of the current size, to keep growth calls rare.
-      const need = Math.ceil((end - have) / PAGE);
+      const need = Math.ceil((end + ALIGN - have) / PAGE);
       const extra = Math.max(need, Math.min(Math.ceil(have / PAGE / 8), (this.maxBytes - have) / PAGE));
       try {
         this.memory.grow(extra);
