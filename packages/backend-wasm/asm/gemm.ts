@@ -387,12 +387,14 @@ export function gemm_run(p: usize, tid: i32, nt: i32): void {
   const aBatched = pi(p, P_A_BATCHED);
   const mp = ((m + MR - 1) / MR) * MR;
   const bg = batch * groups;
-  // Column chunks: at most NC wide, and enough of them that every thread gets work.
+  // Column chunks: at most NC wide; with several threads, enough of them (a multiple of the
+  // thread count when there is one batch × group) that every thread gets an equal share.
   let chunks = (n + ncBlock - 1) / ncBlock;
-  const want = 2 * nt;
-  if (nt > 1 && bg * chunks < want) {
-    const per = (want + bg - 1) / bg;
-    ncBlock = (((n + per - 1) / per + NR - 1) / NR) * NR;
+  if (nt > 1 && bg % nt !== 0) {
+    let want = chunks;
+    if (bg === 1) want = ((chunks + nt - 1) / nt) * nt;
+    else if (bg * chunks < 2 * nt) want = (2 * nt + bg - 1) / bg;
+    ncBlock = (((n + want - 1) / want + NR - 1) / NR) * NR;
     if (ncBlock < NR) ncBlock = NR;
     chunks = (n + ncBlock - 1) / ncBlock;
   }

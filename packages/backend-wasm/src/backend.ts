@@ -37,6 +37,14 @@ export interface WasmBackendOptions {
   readonly singleThreaded?: boolean;
 }
 
+/** What {@link WasmBackend.heapStats} reports. */
+export interface WasmHeapStats {
+  /** The size of the WebAssembly memory in bytes (it only grows). */
+  readonly memoryBytes: number;
+  /** Bytes in blocks the allocator has handed out (buffers, scratch, rounding included). */
+  readonly usedBytes: number;
+}
+
 /** The handle the wasm backend gives out for one buffer. */
 class WasmDataId {
   constructor(
@@ -368,7 +376,7 @@ export class WasmBackend implements Backend {
   }
 
   /** Bytes of the WebAssembly memory: its current size and the part the allocator has handed out. */
-  heapStats(): { memoryBytes: number; usedBytes: number } {
+  heapStats(): WasmHeapStats {
     return { memoryBytes: this.allocator.memoryBytes, usedBytes: this.allocator.usedBytes };
   }
 

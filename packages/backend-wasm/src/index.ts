@@ -21,7 +21,7 @@ import { getBackend, registerBackend, registeredBackends } from '@kernelzoo/core
 import { WasmBackend, type WasmBackendOptions } from './backend.js';
 
 export { WasmOutOfMemoryError } from './allocator.js';
-export { WasmBackend, type WasmBackendOptions } from './backend.js';
+export { WasmBackend, type WasmBackendOptions, type WasmHeapStats } from './backend.js';
 export { assertWasmSupport, WasmFeatureError, type WasmFeatures, wasmFeatures } from './features.js';
 
 /** Options of {@link registerWasmBackend}. */
