@@ -70,7 +70,7 @@ const NC = 240;
 const MR = 5;
 const SCRATCH_BYTES = 256 + 512 * NC * 4;
 /** Below this many multiply-adds (or elements) a kernel runs on one thread. */
-const PARALLEL_WORK = 1 << 16;
+let PARALLEL_WORK = 1 << 16;
 
 const NAMES = [
   'gemm_run',
@@ -228,8 +228,9 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * Sets the threads kernels run on, starting workers as needed. Without shared memory
-   * (no `SharedArrayBuffer`, or a browser page that is not cross-origin isolated) it stays 1.
+   * Sets the threads kernels run on, starting workers as needed, and returns the count in
+   * effect. Without shared memory (no `SharedArrayBuffer`, or a browser page that is not
+   * cross-origin isolated) it stays 1; `wasmFeatures().threadsUnavailable` says why.
    */
   async setThreads(n: number): Promise<number> {
     const want = Math.max(1, Math.floor(n));
@@ -985,6 +986,14 @@ export class WasmBackend implements Backend {
     else this.exports.cast_i2f(xp, out.ptr, out.size);
     return out.info;
   }
+}
+
+/**
+ * @internal Test hook: the work (multiply-adds or elements) from which kernels split across
+ * threads (default 65536); 0 sends every kernel through the pool.
+ */
+export function setParallelThreshold(work: number): void {
+  PARALLEL_WORK = work;
 }
 
 /** The K block: at most KC (≤ 512), the K blocks of one product as even as possible. */

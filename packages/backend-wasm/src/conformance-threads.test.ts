@@ -1,12 +1,15 @@
 import { describeConformance } from '@kernelzoo/conformance';
 import { getBackendName, setBackend } from '@kernelzoo/core';
 import { expect, it } from 'vitest';
+import { setParallelThreshold } from './backend.js';
 import { getThreads, registerWasmBackend, setThreads, wasmFeatures } from './index.js';
 
 async function setup(): Promise<void> {
   registerWasmBackend({ threads: 2 });
   await setBackend('wasm');
   await setThreads(2);
+  // Every kernel through the worker pool, however small.
+  setParallelThreshold(0);
 }
 
 describeConformance({ name: 'wasm', setup });

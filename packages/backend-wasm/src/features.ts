@@ -19,6 +19,8 @@ export interface WasmFeatures {
   readonly crossOriginIsolated: boolean;
   /** Whether threads can run: shared memory plus workers. */
   readonly threads: boolean;
+  /** Why threads cannot run (and what to do about it), or null when they can. */
+  readonly threadsUnavailable: string | null;
   /** Logical processors reported by the platform (1 when unknown). */
   readonly hardwareConcurrency: number;
 }
@@ -69,12 +71,20 @@ export function wasmFeatures(): WasmFeatures {
   const isNode = g.process?.versions?.node !== undefined && g.window === undefined;
   const isolated = isNode ? true : g.crossOriginIsolated === true;
   const workers = isNode || typeof g.Worker === 'function';
+  let threadsUnavailable: string | null = null;
+  if (!isolated)
+    threadsUnavailable =
+      'the page is not cross-origin isolated: serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp to enable SharedArrayBuffer';
+  else if (!sharedMemory)
+    threadsUnavailable = 'this runtime has no shared WebAssembly memory (SharedArrayBuffer)';
+  else if (!workers) threadsUnavailable = 'this runtime has no workers';
   cached = {
     wasm,
     simd,
     sharedMemory,
     crossOriginIsolated: isolated,
-    threads: sharedMemory && isolated && workers,
+    threads: threadsUnavailable === null,
+    threadsUnavailable,
     hardwareConcurrency: Math.max(1, g.navigator?.hardwareConcurrency ?? 1),
   };
   return cached;
