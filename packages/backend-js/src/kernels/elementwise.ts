@@ -4,7 +4,14 @@
  *
  * @module
  */
-import type { BinaryOp, DType, Shape, TypedArray, UnaryOp } from '@kernelzoo/core';
+import {
+  type BinaryOp,
+  broadcastStrides,
+  type DType,
+  type Shape,
+  type TypedArray,
+  type UnaryOp,
+} from '@kernelzoo/core';
 
 /** Applies a unary function; int32 input (neg/abs/square/relu) gives int32 output. */
 export function unary(op: UnaryOp, x: TypedArray): TypedArray {
@@ -151,21 +158,6 @@ function run(
 }
 
 /**
- * Broadcast strides of `shape` (right-aligned) against `outShape`: 0 along broadcast dims.
- */
-function broadcastStridesOf(shape: Shape, outShape: Shape): number[] {
-  const rank = outShape.length;
-  const strides = new Array<number>(rank).fill(0);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    const o = rank - shape.length + i;
-    strides[o] = shape[i] === 1 ? 0 : s;
-    s *= shape[i];
-  }
-  return strides;
-}
-
-/**
  * Merges adjacent dimensions along which every operand is laid out contiguously (or is
  * broadcast along both), dropping dimensions of length 1. Returns the new shape and strides.
  */
@@ -207,8 +199,8 @@ export function binary(
   const out = isInt ? new Int32Array(size) : new Float32Array(size);
   if (size === 0) return out;
   const { shape, strides } = collapseDims(outShape, [
-    broadcastStridesOf(aShape, outShape),
-    broadcastStridesOf(bShape, outShape),
+    broadcastStrides(aShape, outShape),
+    broadcastStrides(bShape, outShape),
   ]);
   const rank = shape.length;
   if (rank === 0) {

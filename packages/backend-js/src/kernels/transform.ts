@@ -3,27 +3,15 @@
  *
  * @module
  */
-import type { DType, Shape, TypedArray } from '@kernelzoo/core';
+import {
+  allocate as alloc,
+  type DType,
+  type Shape,
+  sizeFromShape as sizeOf,
+  stridesOf,
+  type TypedArray,
+} from '@kernelzoo/core';
 import { collapseDims } from './elementwise.js';
-
-function alloc(dtype: DType, size: number): TypedArray {
-  return dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
-}
-
-function sizeOf(shape: Shape): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-function stridesOf(shape: Shape): number[] {
-  const s = new Array<number>(shape.length);
-  for (let d = shape.length - 1, acc = 1; d >= 0; d--) {
-    s[d] = acc;
-    acc *= shape[d];
-  }
-  return s;
-}
 
 /**
  * Copies a strided block: for every index of `shape`, `dst[dOff + Σ i·ds] = src[sOff + Σ i·ss]`.
