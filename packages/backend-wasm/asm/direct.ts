@@ -188,18 +188,33 @@ export function direct_conv_run(p: usize, tid: i32, nt: i32): void {
               const src = row + ((<usize>load<i32>(offs + ((<usize>kx) << 2))) << 2);
               const x0 = v128.load(src);
               const x1 = v128.load(src, 16);
-              let w = v128.load32_splat(wp);
-              a00 = f32x4.add(a00, f32x4.mul(w, x0));
-              a01 = f32x4.add(a01, f32x4.mul(w, x1));
-              w = v128.load32_splat(wp, 4);
-              a10 = f32x4.add(a10, f32x4.mul(w, x0));
-              a11 = f32x4.add(a11, f32x4.mul(w, x1));
-              w = v128.load32_splat(wp, 8);
-              a20 = f32x4.add(a20, f32x4.mul(w, x0));
-              a21 = f32x4.add(a21, f32x4.mul(w, x1));
-              w = v128.load32_splat(wp, 12);
-              a30 = f32x4.add(a30, f32x4.mul(w, x0));
-              a31 = f32x4.add(a31, f32x4.mul(w, x1));
+              if (ASC_FEATURE_RELAXED_SIMD) {
+                let w = v128.load32_splat(wp);
+                a00 = f32x4.relaxed_madd(w, x0, a00);
+                a01 = f32x4.relaxed_madd(w, x1, a01);
+                w = v128.load32_splat(wp, 4);
+                a10 = f32x4.relaxed_madd(w, x0, a10);
+                a11 = f32x4.relaxed_madd(w, x1, a11);
+                w = v128.load32_splat(wp, 8);
+                a20 = f32x4.relaxed_madd(w, x0, a20);
+                a21 = f32x4.relaxed_madd(w, x1, a21);
+                w = v128.load32_splat(wp, 12);
+                a30 = f32x4.relaxed_madd(w, x0, a30);
+                a31 = f32x4.relaxed_madd(w, x1, a31);
+              } else {
+                let w = v128.load32_splat(wp);
+                a00 = f32x4.add(a00, f32x4.mul(w, x0));
+                a01 = f32x4.add(a01, f32x4.mul(w, x1));
+                w = v128.load32_splat(wp, 4);
+                a10 = f32x4.add(a10, f32x4.mul(w, x0));
+                a11 = f32x4.add(a11, f32x4.mul(w, x1));
+                w = v128.load32_splat(wp, 8);
+                a20 = f32x4.add(a20, f32x4.mul(w, x0));
+                a21 = f32x4.add(a21, f32x4.mul(w, x1));
+                w = v128.load32_splat(wp, 12);
+                a30 = f32x4.add(a30, f32x4.mul(w, x0));
+                a31 = f32x4.add(a31, f32x4.mul(w, x1));
+              }
               wp += 16;
             }
           }

@@ -1,5 +1,5 @@
-// Compiles the AssemblyScript kernels (asm/) twice — for a private memory and for a shared
-// memory (threads) — and writes them, base64-encoded, into src/generated/wasm.ts so the bytes
+// Compiles the AssemblyScript kernels (asm/) four times — SIMD128 or relaxed SIMD (fused
+// multiply-add), each for a private memory and for a shared memory (threads) — and writes them, base64-encoded, into src/generated/wasm.ts so the bytes
 // travel inside the JavaScript bundle (no path to guess in Node or in a bundler).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,9 +25,12 @@ const common = [
   '--initialMemory',
   '2',
 ];
+const shared = ['--sharedMemory', '--maximumMemory', '65536'];
 const variants = {
   simd: ['--enable', 'simd'],
-  simdThreads: ['--enable', 'simd,threads', '--sharedMemory', '--maximumMemory', '65536'],
+  simdThreads: ['--enable', 'simd,threads', ...shared],
+  relaxed: ['--enable', 'simd,relaxed-simd'],
+  relaxedThreads: ['--enable', 'simd,relaxed-simd,threads', ...shared],
 };
 const out = {};
 for (const [name, flags] of Object.entries(variants)) {
@@ -50,5 +53,11 @@ export const WASM_SIMD = '${out.simd}';
 
 /** The SIMD128 + threads build for a shared memory. */
 export const WASM_SIMD_THREADS = '${out.simdThreads}';
+
+/** The relaxed-SIMD build (fused multiply-add in the GEMM and direct kernels), private memory. */
+export const WASM_RELAXED = '${out.relaxed}';
+
+/** The relaxed-SIMD + threads build for a shared memory. */
+export const WASM_RELAXED_THREADS = '${out.relaxedThreads}';
 `,
 );

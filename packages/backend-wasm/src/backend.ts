@@ -24,7 +24,7 @@ import {
 } from '@kernelzoo/core';
 import { Allocator, PAGE } from './allocator.js';
 import { assertWasmSupport, decodeBase64, wasmFeatures } from './features.js';
-import { WASM_SIMD, WASM_SIMD_THREADS } from './generated/wasm.js';
+import { WASM_RELAXED, WASM_RELAXED_THREADS, WASM_SIMD, WASM_SIMD_THREADS } from './generated/wasm.js';
 import { ThreadPool } from './pool.js';
 
 /** Options of {@link WasmBackend.create}. */
@@ -35,6 +35,8 @@ export interface WasmBackendOptions {
   readonly maxMemoryMB?: number;
   /** Use a private (unshared) memory and no workers even where threads are possible. */
   readonly singleThreaded?: boolean;
+  /** Use relaxed SIMD (fused multiply-add) where the runtime has it (default true). */
+  readonly relaxedSimd?: boolean;
 }
 
 /** What {@link WasmBackend.heapStats} reports. */
@@ -171,6 +173,11 @@ function collapse(shape: Shape, strides: number[][]): { shape: number[]; strides
 export class WasmBackend implements Backend {
   /** Always `wasm`. */
   readonly name = 'wasm';
+  /**
+   * The build in use: `simd` or `relaxed-simd` (fused multiply-add), with `+threads` when the
+   * memory is shared.
+   */
+  readonly variant: string;
   /** The WebAssembly memory holding every buffer. */
   readonly wasmMemory: WebAssembly.Memory;
   private readonly exports: Exports;
@@ -196,8 +203,11 @@ export class WasmBackend implements Backend {
     assertWasmSupport();
     const maxMB = Math.min(4096, Math.max(4, options.maxMemoryMB ?? 2048));
     const maxPages = Math.floor((maxMB * 1024 * 1024) / PAGE);
-    const shared = wasmFeatures().threads && options.singleThreaded !== true;
-    const module = compiled(shared) ?? compileSync(shared);
+    const f = wasmFeatures();
+    const shared = f.threads && options.singleThreaded !== true;
+    const relaxed = f.relaxedSimd && options.relaxedSimd !== false;
+    const module = compiled(shared, relaxed) ?? compileSync(shared, relaxed);
+    this.variant = `${relaxed ? 'relaxed-simd' : 'simd'}${shared ? '+threads' : ''}`;
     const memory = new WebAssembly.Memory({ initial: HEAP / PAGE + 16, maximum: maxPages, shared });
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     this.wasmMemory = memory;
@@ -212,11 +222,11 @@ export class WasmBackend implements Backend {
    */
   static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
     assertWasmSupport();
-    const shared = wasmFeatures().threads && options.singleThreaded !== true;
-    if (compiled(shared) === null) {
-      const bytes = decodeBase64(shared ? WASM_SIMD_THREADS : WASM_SIMD) as Uint8Array<ArrayBuffer>;
-      modules[shared ? 1 : 0] = await WebAssembly.compile(bytes);
-    }
+    const f = wasmFeatures();
+    const shared = f.threads && options.singleThreaded !== true;
+    const relaxed = f.relaxedSimd && options.relaxedSimd !== false;
+    if (compiled(shared, relaxed) === null)
+      modules[slot(shared, relaxed)] = await WebAssembly.compile(bytesOf(shared, relaxed));
     const backend = new WasmBackend(options);
     await backend.setThreads(options.threads ?? Math.min(8, await defaultThreads()));
     return backend;
@@ -1035,17 +1045,30 @@ export function setDirectThresholds(grouped: number, dense: number): void {
   DIRECT_MAX_M_DENSE = dense;
 }
 
-const modules: (WebAssembly.Module | null)[] = [null, null];
+const modules: (WebAssembly.Module | null)[] = [null, null, null, null];
 
-function compiled(shared: boolean): WebAssembly.Module | null {
-  return modules[shared ? 1 : 0];
+function slot(shared: boolean, relaxed: boolean): number {
+  return (shared ? 1 : 0) + (relaxed ? 2 : 0);
 }
 
-function compileSync(shared: boolean): WebAssembly.Module {
-  const m = new WebAssembly.Module(
-    decodeBase64(shared ? WASM_SIMD_THREADS : WASM_SIMD) as Uint8Array<ArrayBuffer>,
-  );
-  modules[shared ? 1 : 0] = m;
+function bytesOf(shared: boolean, relaxed: boolean): Uint8Array<ArrayBuffer> {
+  const b64 = relaxed
+    ? shared
+      ? WASM_RELAXED_THREADS
+      : WASM_RELAXED
+    : shared
+      ? WASM_SIMD_THREADS
+      : WASM_SIMD;
+  return decodeBase64(b64) as Uint8Array<ArrayBuffer>;
+}
+
+function compiled(shared: boolean, relaxed: boolean): WebAssembly.Module | null {
+  return modules[slot(shared, relaxed)];
+}
+
+function compileSync(shared: boolean, relaxed: boolean): WebAssembly.Module {
+  const m = new WebAssembly.Module(bytesOf(shared, relaxed));
+  modules[slot(shared, relaxed)] = m;
   return m;
 }
 

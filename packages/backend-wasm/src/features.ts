@@ -5,7 +5,7 @@
  * @module
  */
 import { BackendError } from '@kernelzoo/core';
-import { WASM_SIMD } from './generated/wasm.js';
+import { WASM_RELAXED, WASM_SIMD } from './generated/wasm.js';
 
 /** What the running JavaScript engine offers the wasm backend. */
 export interface WasmFeatures {
@@ -13,6 +13,8 @@ export interface WasmFeatures {
   readonly wasm: boolean;
   /** WebAssembly SIMD128 (the backend needs it). */
   readonly simd: boolean;
+  /** Relaxed SIMD (fused multiply-add); the backend uses it where present. */
+  readonly relaxedSimd: boolean;
   /** Shared WebAssembly memory and `SharedArrayBuffer` (needed for threads). */
   readonly sharedMemory: boolean;
   /** Whether a browser page is cross-origin isolated (always true outside browsers). */
@@ -59,6 +61,14 @@ export function wasmFeatures(): WasmFeatures {
       simd = false;
     }
   }
+  let relaxedSimd = false;
+  if (simd) {
+    try {
+      relaxedSimd = WebAssembly.validate(decodeBase64(WASM_RELAXED) as Uint8Array<ArrayBuffer>);
+    } catch {
+      relaxedSimd = false;
+    }
+  }
   let sharedMemory = false;
   if (wasm && typeof g.SharedArrayBuffer === 'function') {
     try {
@@ -81,6 +91,7 @@ export function wasmFeatures(): WasmFeatures {
   cached = {
     wasm,
     simd,
+    relaxedSimd,
     sharedMemory,
     crossOriginIsolated: isolated,
     threads: threadsUnavailable === null,

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setDirectThresholds, WasmBackend } from './backend.js';
 import { kernelCases } from './cases.js';
 
@@ -10,6 +10,9 @@ for (const threads of [1, 2]) {
     });
     afterAll(() => b.dispose());
     for (const c of kernelCases()) it(c.name, () => c.run(b));
+    it('reports the build it runs', () => {
+      expect(b.variant).toMatch(/^(relaxed-)?simd\+threads$/);
+    });
     it('leaves no buffers behind', () => {
       if (b.memory().buffers !== 0) throw new Error(`${b.memory().buffers} buffers left`);
     });

@@ -348,7 +348,7 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(
         ' ',
-      )} at start of output. tfjs-wasm 4.22 ${tfjsWasmThreads} (XNNPACK, ${tfjsWasmSimd}; its threaded build needs a browser). ` +
+      )} at start of output. backend-wasm build: ${wasm.variant}. tfjs-wasm 4.22 ${tfjsWasmThreads} (XNNPACK, ${tfjsWasmSimd}; its threaded build needs a browser). ` +
       `SIMD128 ceilings, one thread: ${peak.micro.toFixed(1)} GFLOP/s for the GEMM kernel on a cache-resident 40×64×256 product, ${peak.chains.toFixed(1)} GFLOP/s for 12 independent f32x4 mul→add chains without loads.`,
   );
   out.push('');
