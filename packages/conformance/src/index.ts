@@ -20,6 +20,15 @@
  *
  * @packageDocumentation
  */
+export {
+  benchRowMacs,
+  benchRowOutput,
+  benchRowPadding,
+  type ConvBenchRow,
+  type GemmBenchRow,
+  KERNEL_BENCH_ROWS,
+  type KernelBenchRow,
+} from './bench-shapes.js';
 export { expectClose, expectShape, isClose, MismatchError } from './compare.js';
 export { type ConformanceEnv, KERNELS, type KernelName } from './env.js';
 export { CaseRandom, type HostTensor, host, hostInt, sizeOf } from './host.js';

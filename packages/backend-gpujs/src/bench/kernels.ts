@@ -1,7 +1,9 @@
 /**
- * `pnpm bench kernels` for gpujs: times the shared convolution shapes on the Node mode gpu.js
- * gives here, then in headless Chromium (WebGL2 on whatever GL it has, SwiftShader in CI),
- * and prints one markdown table. `--node-only` / `--browser-only` pick one side; `--reps N`.
+ * `pnpm bench kernels` for gpujs: times the shared rows (`KERNEL_BENCH_ROWS` of
+ * `@kernelzoo/conformance`, the wasm table's rows) on the Node mode gpu.js gives here, then in
+ * headless Chromium (WebGL2 on whatever GL it has, SwiftShader in CI), and prints one markdown
+ * table. `--node-only` / `--browser-only` pick one side; `--reps N` (default 1);
+ * `--only=<substring>` keeps the rows whose name contains it.
  *
  * @module
  */
@@ -10,16 +12,50 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  benchRowMacs,
+  benchRowPadding,
+  KERNEL_BENCH_ROWS,
+  type KernelBenchRow,
+} from '@kernelzoo/conformance';
 import { getBackend, setBackend } from '@kernelzoo/core';
 import type { GpujsBackend } from '../backend.js';
 import { registerGpujsBackend } from '../index.js';
-import { type BenchResult, runShapes } from './shapes.js';
+import { type BenchJob, type BenchResult, runJobs } from './shapes.js';
 
 const args = process.argv.slice(2);
 const repsAt = args.indexOf('--reps');
-const reps = repsAt >= 0 ? Number(args[repsAt + 1]) : 3;
+const reps = repsAt >= 0 ? Number(args[repsAt + 1]) : 1;
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..', '..');
+
+/** The job of one shared bench row. */
+function jobOf(row: KernelBenchRow): BenchJob {
+  const macs = benchRowMacs(row);
+  if (row.kind === 'gemm')
+    return { kind: 'gemm', name: row.name, a: [row.m, row.k], b: [row.k, row.n], macs };
+  return {
+    kind: 'conv',
+    name: row.name,
+    x: [1, row.cin, row.h, row.w],
+    w: [row.cout, row.cin / row.groups, row.kh, row.kw],
+    options: {
+      stride: row.stride,
+      dilation: row.dilation,
+      groups: row.groups,
+      padding: benchRowPadding(row),
+    },
+    macs,
+  };
+}
+
+const JOBS = KERNEL_BENCH_ROWS.filter((r) => only === undefined || r.name.includes(only)).map(jobOf);
+
+/** Progress on stderr, so a long browser run shows where it is. */
+function progress(env: string): (r: BenchResult) => void {
+  return (r) => process.stderr.write(`${env}: ${r.name} ${r.ms.toFixed(1)} ms\n`);
+}
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -38,7 +74,7 @@ async function node(): Promise<{ mode: string; rows: BenchResult[] }> {
   registerGpujsBackend();
   await setBackend('gpujs');
   const mode = (getBackend() as GpujsBackend).mode;
-  return { mode, rows: runShapes(reps, () => performance.now()) };
+  return { mode, rows: runJobs(JOBS, reps, () => performance.now(), progress('node')) };
 }
 
 async function bundle(): Promise<string> {
@@ -78,13 +114,24 @@ async function browser(): Promise<{ mode: string; rows: BenchResult[] }> {
     const page = await b.newPage();
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.waitForFunction(() => 'kzBench' in globalThis);
-    return await page.evaluate(
-      (n) =>
-        (
-          globalThis as unknown as { kzBench: (r: number) => Promise<{ mode: string; rows: BenchResult[] }> }
-        ).kzBench(n),
-      reps,
-    );
+    // One row per page call, so each gets its own evaluate (no single multi-minute call).
+    let mode = '';
+    const rows: BenchResult[] = [];
+    for (const job of JOBS) {
+      const r = await page.evaluate(
+        ([j, n]) =>
+          (
+            globalThis as unknown as {
+              kzBench: (jobs: BenchJob[], r: number) => Promise<{ mode: string; rows: BenchResult[] }>;
+            }
+          ).kzBench([j], n),
+        [job, reps] as [BenchJob, number],
+      );
+      mode = r.mode;
+      progress('chromium')(r.rows[0]);
+      rows.push(r.rows[0]);
+    }
+    return { mode, rows };
   } finally {
     await b.close();
     server.close();
@@ -110,5 +157,5 @@ function table(runs: { env: string; mode: string; rows: BenchResult[] }[]): stri
 const runs: { env: string; mode: string; rows: BenchResult[] }[] = [];
 if (!args.includes('--browser-only')) runs.push({ env: 'gpujs Node', ...(await node()) });
 if (!args.includes('--node-only')) runs.push({ env: 'gpujs Chromium', ...(await browser()) });
-console.log(`gpujs kernels (conv2d, batch 1, median of ${reps}, including readback)\n`);
+console.log(`gpujs kernels (conv2d / matmul, batch 1, median of ${reps}, including readback)\n`);
 console.log(table(runs));
