@@ -9,6 +9,7 @@
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { JsBackend } from '@kernelzoo/backend-js';
+import { KERNEL_BENCH_ROWS, type KernelBenchRow } from '@kernelzoo/conformance';
 import type { Backend, Conv2dInfo, MatMulInfo, TensorInfo } from '@kernelzoo/core';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -17,68 +18,11 @@ import { setDirectThresholds, WasmBackend } from '../backend.js';
 import { decodeBase64 } from '../features.js';
 import { WASM_RELAXED, WASM_SIMD } from '../generated/wasm.js';
 
-interface ConvRow {
-  kind: 'conv';
-  name: string;
-  h: number;
-  w: number;
-  cin: number;
-  cout: number;
-  kh: number;
-  kw: number;
-  stride: number;
-  dilation: number;
-  groups: number;
-}
-interface GemmRow {
-  kind: 'gemm';
-  name: string;
-  m: number;
-  n: number;
-  k: number;
-}
-type Row = ConvRow | GemmRow;
+/** A benchmark row: the shapes are stated once, in `@kernelzoo/conformance`. */
+type Row = KernelBenchRow;
+type ConvRow = Extract<KernelBenchRow, { kind: 'conv' }>;
 
-function conv(
-  name: string,
-  h: number,
-  w: number,
-  cin: number,
-  cout: number,
-  kh: number,
-  kw: number,
-  o: { stride?: number; dilation?: number; groups?: number } = {},
-): ConvRow {
-  return {
-    kind: 'conv',
-    name,
-    h,
-    w,
-    cin,
-    cout,
-    kh,
-    kw,
-    stride: o.stride ?? 1,
-    dilation: o.dilation ?? 1,
-    groups: o.groups ?? 1,
-  };
-}
-
-const ROWS: Row[] = [
-  conv('HRNet-W32 3×3 64×48×32', 64, 48, 32, 32, 3, 3),
-  conv('HRNet-W32 3×3 32×24×64', 32, 24, 64, 64, 3, 3),
-  conv('HRNet-W32 stem 3×3/2 128×96×64', 128, 96, 64, 64, 3, 3, { stride: 2 }),
-  conv('SKNet-50 3×3 G=32 56×56×128', 56, 56, 128, 128, 3, 3, { groups: 32 }),
-  conv('SKNet-50 3×3 G=32 d=2 56×56×128', 56, 56, 128, 128, 3, 3, { groups: 32, dilation: 2 }),
-  conv('SKNet-50 3×3 G=32 14×14×512', 14, 14, 512, 512, 3, 3, { groups: 32 }),
-  conv('SKNet-50 1×1 56×56×256→128', 56, 56, 256, 128, 1, 1),
-  conv('SKNet-50 1×1 14×14×512→1024', 14, 14, 512, 1024, 1, 1),
-  conv('SPNet 1×3 64×64×512', 64, 64, 512, 512, 1, 3),
-  conv('SPNet 3×1 64×64×512', 64, 64, 512, 512, 3, 1),
-  conv('SPNet 1×1 64×64×512', 64, 64, 512, 512, 1, 1),
-  { kind: 'gemm', name: 'GEMM 512³', m: 512, n: 512, k: 512 },
-  { kind: 'gemm', name: 'GEMM 1024³', m: 1024, n: 1024, k: 1024 },
-];
+const ROWS: readonly Row[] = KERNEL_BENCH_ROWS;
 
 function flops(r: Row): number {
   if (r.kind === 'gemm') return 2 * r.m * r.n * r.k;
