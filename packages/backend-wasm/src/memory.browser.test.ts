@@ -51,4 +51,4 @@ it('keeps memory flat over 1000 forward passes in Chromium with 2 Web Worker thr
   expect(backend.heapStats().memoryBytes).toBe(heap);
   for (const t of [x, w1, w2, mean, variance]) t.dispose();
   expect(backend.memory()).toEqual({ buffers: 0, bytes: 0 });
-});
+}, 120_000);

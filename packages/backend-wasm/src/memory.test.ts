@@ -60,7 +60,7 @@ describe('wasm backend memory', () => {
     expect(backend.memory().buffers).toBe(5);
     for (const t of [x, w1, w2, mean, variance]) t.dispose();
     expect(backend.memory()).toEqual({ buffers: 0, bytes: 0 });
-  });
+  }, 120_000); // ~2 s alone; generous for a loaded CI machine
 
   it('reuses freed blocks', () => {
     const b = new WasmBackend({ singleThreaded: true });
