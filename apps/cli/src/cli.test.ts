@@ -1,6 +1,14 @@
 import { registerBackend } from '@kernelzoo/core';
 import { describe, expect, it } from 'vitest';
-import { discoverBackends, formatTable, HELP, main, parseCommand, UsageError } from './cli.js';
+import {
+  discoverBackends,
+  formatTable,
+  gpuUnavailable,
+  HELP,
+  main,
+  parseCommand,
+  UsageError,
+} from './cli.js';
 
 describe('parseCommand', () => {
   it('parses seed with defaults and options', () => {
@@ -84,5 +92,16 @@ describe('discoverBackends', () => {
 describe('formatTable', () => {
   it('aligns columns', () => {
     expect(formatTable(['a', 'bb'], [['xyz', '1']])).toBe('a    bb\n---  --\nxyz   1');
+  });
+});
+
+describe('gpuUnavailable', () => {
+  it('skips gpu.js CPU emulation by default and nothing else', () => {
+    expect(gpuUnavailable({ name: 'gpujs', mode: 'webasm' })).toMatch(
+      /no GPU here \(mode 'webasm'.*--backend gpujs/,
+    );
+    expect(gpuUnavailable({ name: 'gpujs', mode: 'cpu' })).not.toBeNull();
+    expect(gpuUnavailable({ name: 'gpujs', mode: 'webgl2' })).toBeNull();
+    expect(gpuUnavailable({ name: 'js' })).toBeNull();
   });
 });

@@ -1,12 +1,21 @@
 import { parseArgs } from 'node:util';
-import { memory, nn, randomNormal, registeredBackends, setBackend, summary } from '@kernelzoo/core';
+import {
+  getBackend,
+  memory,
+  nn,
+  randomNormal,
+  registeredBackends,
+  setBackend,
+  summary,
+} from '@kernelzoo/core';
 import { SKConv } from '@kernelzoo/sknet';
 
 /**
  * The backend packages the CLI looks for. A package counts as installed when it can be
  * imported and exports a `register…Backend` function. `warmup` and `runs` are the defaults for
  * `seed`: plain JS needs tens of seconds per run of the seed example, so it gets a single run
- * and no warm-up (the JIT warms up within the first convolution anyway).
+ * and no warm-up (the JIT warms up within the first convolution anyway). gpu.js without a GPU
+ * (see {@link gpuUnavailable}) is skipped unless asked for by name.
  */
 export const BACKEND_PACKAGES = [
   { pkg: '@kernelzoo/backend-js', warmup: 0, runs: 1 },
@@ -46,6 +55,17 @@ export async function discoverBackends(
   return found;
 }
 
+/**
+ * Why the active backend should not run the seed example by default, or null. gpu.js in Node
+ * without headless-gl runs its kernels in a CPU emulation (`webasm`/`cpu` mode): correct, but
+ * ~82 G multiply-adds take tens of minutes there.
+ */
+export function gpuUnavailable(backend: unknown): string | null {
+  const mode = (backend as { mode?: unknown }).mode;
+  if (typeof mode !== 'string' || !['webasm', 'cpu'].includes(mode)) return null;
+  return `gpu.js has no GPU here (mode '${mode}', a CPU emulation): the seed example would take tens of minutes; time it anyway with --backend ${(backend as { name?: string }).name ?? 'gpujs'} --batch 1`;
+}
+
 /** The seed example's SKConv: features 256, M = 2, G = 1, r = 2 (d = 128), input 24×24. */
 export const SEED = { features: 256, M: 2, G: 1, r: 2, size: 24 } as const;
 
@@ -56,7 +76,8 @@ usage:
       Runs the seed example, SKConv(features ${SEED.features}, M ${SEED.M}, G ${SEED.G}, r ${SEED.r}) in eval mode
       on a seeded random [batch, ${SEED.features}, ${SEED.size}, ${SEED.size}] input, on every installed backend
       (@kernelzoo/backend-js, -wasm, -gpujs), and prints backend, output shape and the median
-      time of the runs. Progress goes to stderr.
+      time of the runs. Progress goes to stderr. gpu.js without a GPU (Node without headless-gl)
+      is skipped unless named with --backend.
         --batch N    batch size (default 32; ~82 G multiply-adds at 32)
         --runs N     timed runs per backend (default: 1 on js, 3 elsewhere)
         --warmup N   untimed runs first (default: 0 on js — a run takes tens of seconds there — 1 elsewhere)
@@ -224,6 +245,12 @@ export async function main(
     const runs = cmd.runs ?? b.runs;
     try {
       await setBackend(b.name);
+      const skip = cmd.backend ? null : gpuUnavailable(getBackend());
+      if (skip) {
+        err(`[${b.name}] skipped: ${skip}\n`);
+        rows.push([b.name, 'skipped', '-', '-', '-', '-']);
+        continue;
+      }
       const r = await runSeed(b.name, cmd.batch, warmup, runs, (l) => err(`${l}\n`));
       rows.push([
         r.backend,
