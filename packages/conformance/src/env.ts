@@ -32,6 +32,10 @@ export type KernelName = (typeof KERNELS)[number];
 /**
  * One backend configuration under test.
  *
+ * To test tensors moving between backends, the suite registers a second instance of the
+ * active backend's class, made with `new (getBackend().constructor)()`: a backend class must be
+ * constructible without arguments (and synchronously).
+ *
  * Gaps are keyed by kernel name (`conv2d`) or by kernel and variant (`unary:tanh`,
  * `binary:pow`, `reduce:max`, `pool2d:avg`, `resizeBilinear:alignCorners`): every case of a
  * listed gap must throw a `KernelzooError` whose message names the kernel, and a case of a
