@@ -19,6 +19,21 @@ export interface ArgSpec {
   readonly layout: Layout;
 }
 
+/**
+ * A movable read position in one argument: variables holding its flat index (one-row layout)
+ * or its row and column.
+ */
+export interface Cursor {
+  /** The argument read (`a<arg>`). */
+  readonly arg: number;
+  /** The variable with the flat index (one-row layout) or the column. */
+  readonly index: string;
+  /** The variable with the row, or `null` on the one-row layout. */
+  readonly row: string | null;
+  /** The layout's row width. */
+  readonly width: number;
+}
+
 /** A number as a float literal of the kernel language. */
 export function lit(v: number): string {
   if (Number.isNaN(v)) return 'kzNaN()';
@@ -120,6 +135,16 @@ export class KernelSource {
    * dimension); returns a variable holding the value.
    */
   read(i: number, coords: readonly string[]): string {
+    return this.let(this.at(this.locate(i, coords)), 'v');
+  }
+
+  /**
+   * Declares a {@link Cursor} on argument `i` at physical coordinates `coords`: the flat index
+   * (one-row layout) or the `(row, column)` pair of that element, found with at most one
+   * division. Advance it with {@link advance} and read through it with {@link at}, so a loop
+   * over a strided axis needs no division per step.
+   */
+  locate(i: number, coords: readonly string[]): Cursor {
     const { shape, layout } = this.args[i];
     const k = shape.length;
     const strides = stridesOf(shape);
@@ -133,18 +158,55 @@ export class KernelSource {
     const w = `(${coords[k - 1]})`;
     const q = outer.length === 0 ? null : outer.join(' + ');
     if (layout.rows === 1) {
-      const idx = q === null ? w : `(${q}) * ${lit(last)} + ${w}`;
-      return this.let(`a${i}[${idx}]`, 'v');
+      const idx = this.let(q === null ? w : `(${q}) * ${lit(last)} + ${w}`, 'j');
+      return { arg: i, index: idx, row: null, width: layout.width };
     }
     if (layout.width % last === 0 && q !== null) {
       const per = layout.width / last;
       const qv = this.let(q, 'r');
       const row = this.let(`kzDiv(${qv}, ${lit(per)})`, 'r');
-      return this.let(`a${i}[${row}][(${qv} - ${row} * ${lit(per)}) * ${lit(last)} + ${w}]`, 'v');
+      const col = this.let(`(${qv} - ${row} * ${lit(per)}) * ${lit(last)} + ${w}`, 'j');
+      return { arg: i, index: col, row, width: layout.width };
     }
     const j = this.let(q === null ? w : `(${q}) * ${lit(last)} + ${w}`, 'j');
     const row = this.let(`kzDiv(${j}, ${lit(layout.width)})`, 'r');
-    return this.let(`a${i}[${row}][${j} - ${row} * ${lit(layout.width)}]`, 'v');
+    const col = this.let(`${j} - ${row} * ${lit(layout.width)}`, 'j');
+    return { arg: i, index: col, row, width: layout.width };
+  }
+
+  /** A new cursor at the same place as `c` (its own variables, so both can move). */
+  fork(c: Cursor): Cursor {
+    return {
+      arg: c.arg,
+      index: this.let(c.index, 'j'),
+      row: c.row === null ? null : this.let(c.row, 'r'),
+      width: c.width,
+    };
+  }
+
+  /**
+   * Moves a cursor by `step` elements (any integer): on the row layout, the column moves by
+   * `step mod width` with one carry into the row, so no division happens here.
+   */
+  advance(c: Cursor, step: number): void {
+    if (step === 0) return;
+    if (c.row === null) {
+      this.line(`${c.index} += ${lit(step)};`);
+      return;
+    }
+    const dr = Math.floor(step / c.width);
+    const dc = step - dr * c.width;
+    if (dc !== 0) this.line(`${c.index} += ${lit(dc)};`);
+    if (dr !== 0) this.line(`${c.row} += ${lit(dr)};`);
+    if (dc !== 0)
+      this.line(
+        `if (${c.index} > ${lit(c.width - 0.5)}) { ${c.index} -= ${lit(c.width)}; ${c.row} += 1.0; }`,
+      );
+  }
+
+  /** The expression reading the element under a cursor. */
+  at(c: Cursor): string {
+    return c.row === null ? `a${c.arg}[${c.index}]` : `a${c.arg}[${c.row}][${c.index}]`;
   }
 
   /**

@@ -13,7 +13,7 @@ import type {
   ResizeInfo,
   UnaryOp,
 } from '@kernelzoo/core';
-import { type ArgSpec, KernelSource, lit } from './codegen.js';
+import { type ArgSpec, type Cursor, KernelSource, lit } from './codegen.js';
 
 const LIMB = 65536;
 
@@ -228,7 +228,13 @@ export function batchNorm(
   return k;
 }
 
-/** Direct 2-D convolution with fused bias and activation. */
+/**
+ * Direct 2-D convolution with fused bias and activation. One output value per thread; its
+ * coordinates are found once. For each kernel tap inside the input, one cursor on the input
+ * and one on the weight are placed (one division each on the row layout) and the loop over the
+ * group's input channels, innermost, only adds the channel strides. A 1×1 convolution with
+ * stride 1 and no padding has no tap loops and no bounds tests.
+ */
 export function conv2d(
   x: ArgSpec,
   w: ArgSpec,
@@ -241,26 +247,65 @@ export function conv2d(
   const [n, oc, oy, ox] = k.outCoords();
   const cg = info.inChannels / info.groups;
   const ocg = info.outChannels / info.groups;
-  const base = info.groups === 1 ? '0.0' : k.let(`kzDiv(${oc}, ${lit(ocg)}) * ${lit(cg)}`, 'g');
-  const y0 = k.let(`${oy} * ${lit(info.strideHeight)} - ${lit(info.padTop)}`, 'y');
-  const x0 = k.let(`${ox} * ${lit(info.strideWidth)} - ${lit(info.padLeft)}`, 'x');
+  const taps = info.kernelHeight * info.kernelWidth;
+  const plane = info.inHeight * info.inWidth;
+  const c0 = info.groups === 1 ? '0.0' : k.let(`kzDiv(${oc}, ${lit(ocg)}) * ${lit(cg)}`, 'g');
   k.line('let s = 0.0;');
-  k.open(`for (let ic = 0; ic < ${cg}; ic++)`);
-  const fic = k.let('kzF(ic)', 'f');
-  k.open(`for (let ky = 0; ky < ${info.kernelHeight}; ky++)`);
-  const iy = k.let(`${y0} + kzF(ky) * ${lit(info.dilationHeight)}`, 'y');
-  k.open(`if (${iy} > -0.5 && ${iy} < ${lit(info.inHeight - 0.5)})`);
-  k.open(`for (let kx = 0; kx < ${info.kernelWidth}; kx++)`);
-  const ix = k.let(`${x0} + kzF(kx) * ${lit(info.dilationWidth)}`, 'x');
-  k.open(`if (${ix} > -0.5 && ${ix} < ${lit(info.inWidth - 0.5)})`);
-  const xv = k.read(0, [n, `${base} + ${fic}`, iy, ix]);
-  const wv = k.read(1, [oc, fic, 'kzF(ky)', 'kzF(kx)']);
-  k.line(`s += ${xv} * ${wv};`);
-  k.close();
-  k.close();
-  k.close();
-  k.close();
-  k.close();
+  /** The channel loop for one tap: cursors at channel c0 of the input and channel 0 of the weight. */
+  const channels = (cx: Cursor, cw: Cursor): void => {
+    const unroll = cg % 4 === 0 && cg >= 8 ? 4 : 1;
+    if (cg > 1) k.open(`for (let ic = 0; ic < ${cg / unroll}; ic++)`);
+    for (let u = 0; u < unroll; u++) {
+      k.line(`s += ${k.at(cx)} * ${k.at(cw)};`);
+      if (cg > 1) {
+        k.advance(cx, plane);
+        k.advance(cw, taps);
+      }
+    }
+    if (cg > 1) k.close();
+  };
+  const pointwise =
+    info.kernelHeight === 1 &&
+    info.kernelWidth === 1 &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    info.padTop === 0 &&
+    info.padLeft === 0 &&
+    info.inHeight === info.outHeight &&
+    info.inWidth === info.outWidth;
+  if (pointwise) {
+    channels(k.locate(0, [n, c0, oy, ox]), k.locate(1, [oc, '0.0', '0.0', '0.0']));
+  } else {
+    // A bound test is emitted only where some output reaches outside the input on that side.
+    const needTop = info.padTop > 0;
+    const needBottom =
+      (info.outHeight - 1) * info.strideHeight - info.padTop + (info.kernelHeight - 1) * info.dilationHeight >
+      info.inHeight - 1;
+    const needLeft = info.padLeft > 0;
+    const needRight =
+      (info.outWidth - 1) * info.strideWidth - info.padLeft + (info.kernelWidth - 1) * info.dilationWidth >
+      info.inWidth - 1;
+    const y0 = k.let(`${oy} * ${lit(info.strideHeight)} - ${lit(info.padTop)}`, 'y');
+    const x0 = k.let(`${ox} * ${lit(info.strideWidth)} - ${lit(info.padLeft)}`, 'x');
+    const w0 = k.locate(1, [oc, '0.0', '0.0', '0.0']);
+    const bounds = (v: string, lo: boolean, hi: boolean, size: number): string | null => {
+      const conds = [...(lo ? [`${v} > -0.5`] : []), ...(hi ? [`${v} < ${lit(size - 0.5)}`] : [])];
+      return conds.length === 0 ? null : conds.join(' && ');
+    };
+    k.open(`for (let ky = 0; ky < ${info.kernelHeight}; ky++)`);
+    const iy = k.let(`${y0} + kzF(ky) * ${lit(info.dilationHeight)}`, 'y');
+    const yIn = bounds(iy, needTop, needBottom, info.inHeight);
+    k.open(`for (let kx = 0; kx < ${info.kernelWidth}; kx++)`);
+    const ix = k.let(`${x0} + kzF(kx) * ${lit(info.dilationWidth)}`, 'x');
+    const xIn = bounds(ix, needLeft, needRight, info.inWidth);
+    const cond = [yIn, xIn].filter((c) => c !== null).join(' && ');
+    if (cond !== '') k.open(`if (${cond})`);
+    channels(k.locate(0, [n, c0, iy, ix]), k.fork(w0));
+    if (cond !== '') k.close();
+    k.advance(w0, 1);
+    k.close();
+    k.close();
+  }
   if (bias) {
     const b = k.read(2, [oc]);
     k.line(`s += ${b};`);
