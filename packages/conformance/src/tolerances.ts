@@ -16,9 +16,9 @@ export interface Tolerance {
 
 /**
  * The tolerance each backend is held to, by backend name. `js` computes in float32 with
- * exact float64 oracle values, so only accumulation order separates them; `wasm` (SIMD,
- * fused multiply-add order) and `gpujs` (WebGL float textures, approximate transcendental
- * functions) are looser.
+ * exact float64 oracle values, so only accumulation order separates them; `wasm` is held to
+ * the same bar (SIMD lanes and fused multiply-add change only the rounding order); `gpujs`
+ * (WebGL float textures, approximate transcendental functions) is looser.
  */
 export const TOLERANCES: Readonly<Record<string, Tolerance>> = Object.freeze({
   js: Object.freeze({ rtol: 1e-5, atol: 1e-5 }),
