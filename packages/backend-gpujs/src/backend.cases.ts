@@ -35,7 +35,17 @@ function workload(): Float32Array[] {
     const odd = core.tensor(values(3 * 5 * 7 * 7, 2), [3, 5, 7, 7]);
     const w = core.tensor(values(8 * 3 * 3 * 3, 3), [8, 3, 3, 3]);
     const b = core.tensor(values(8, 4), [8]);
+    const x16 = core.tensor(values(16 * 9 * 11, 6), [1, 16, 9, 11]);
+    const w16 = core.tensor(values(8 * 16 * 3 * 3, 7), [8, 16, 3, 3]);
+    const w1 = core.tensor(values(12 * 16, 8), [12, 16, 1, 1]);
+    const ma = core.tensor(values(2 * 16 * 5, 11), [2, 16, 5]);
+    const mb = core.tensor(values(7 * 16, 12), [7, 16]);
     return [
+      core.conv2d(x16, w16, { padding: 2, dilation: 2 }),
+      core.conv2d(x16, w16, { padding: [0, 1], stride: [2, 1] }),
+      core.conv2d(x16, w1),
+      core.matmul(ma, mb, { transposeA: true, transposeB: true }),
+      core.matmul(mb, ma),
       core.conv2d(x, w, { bias: b, stride: 2, padding: 1, groups: 2 }),
       core.conv2d(core.slice(odd, [0, 0, 0, 0], [3, 3, 7, 7]), w, { padding: 1 }),
       core.resizeBilinear(x, [13, 11], false),

@@ -314,7 +314,10 @@ export function conv2d(
   return k;
 }
 
-/** Batched matrix product with transposes, broadcast batch, bias and activation. */
+/**
+ * Batched matrix product with transposes, broadcast batch, bias and activation: one output per
+ * thread, the k loop walking cursors on both operands.
+ */
 export function matmul(
   a: ArgSpec,
   b: ArgSpec,
@@ -331,13 +334,20 @@ export function matmul(
   const aBatch = info.aBatch === 1 ? '0.0' : batch;
   const bBatch = info.bBatch === 1 ? '0.0' : batch;
   k.line('let s = 0.0;');
-  k.open(`for (let kk = 0; kk < ${info.k}; kk++)`);
-  const f = k.let('kzF(kk)', 'f');
-  const ac = info.transposeA ? [f, i] : [i, f];
-  const bc = info.transposeB ? [j, f] : [f, j];
-  const av = k.read(0, a.shape.length === 3 ? [aBatch, ...ac] : ac);
-  const bv = k.read(1, b.shape.length === 3 ? [bBatch, ...bc] : bc);
-  k.line(`s += ${av} * ${bv};`);
+  // Cursors at kk = 0, advanced by the k-axis stride of each operand (no division per step).
+  const ac = info.transposeA ? ['0.0', i] : [i, '0.0'];
+  const bc = info.transposeB ? [j, '0.0'] : ['0.0', j];
+  const ca = k.locate(0, a.shape.length === 3 ? [aBatch, ...ac] : ac);
+  const cb = k.locate(1, b.shape.length === 3 ? [bBatch, ...bc] : bc);
+  const aStep = info.transposeA ? info.m : 1;
+  const bStep = info.transposeB ? 1 : info.n;
+  const unroll = info.k % 4 === 0 && info.k >= 8 ? 4 : 1;
+  k.open(`for (let kk = 0; kk < ${info.k / unroll}; kk++)`);
+  for (let u = 0; u < unroll; u++) {
+    k.line(`s += ${k.at(ca)} * ${k.at(cb)};`);
+    k.advance(ca, aStep);
+    k.advance(cb, bStep);
+  }
   k.close();
   if (bias) {
     const bb = k.read(2, [j]);
@@ -521,28 +531,33 @@ export function reduce(
   return k;
 }
 
-/** Softmax along `axis`. */
+/** Softmax along `axis` (cursors walk the axis: no division per step). */
 export function softmax(shape: readonly number[], x: ArgSpec, axis: number): KernelSource {
   const k = new KernelSource(x, [x]);
   const c = k.outCoords();
   const len = shape[axis];
-  const at = (j: string) => c.map((v, d) => (d === axis ? j : v));
+  const step = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+  const start = k.locate(
+    0,
+    c.map((v, d) => (d === axis ? '0.0' : v)),
+  );
+  const c1 = k.fork(start);
   k.line('let m = 0.0 - kzInf();');
   k.open(`for (let j = 0; j < ${len}; j++)`);
-  const a = k.read(0, at('kzF(j)'));
-  k.line(`m = Math.max(m, ${a});`);
+  k.line(`m = Math.max(m, ${k.at(c1)});`);
+  k.advance(c1, step);
   k.close();
   k.line('let s = 0.0;');
   k.open(`for (let j2 = 0; j2 < ${len}; j2++)`);
-  const b = k.read(0, at('kzF(j2)'));
-  k.line(`s += Math.exp(${b} - m);`);
+  k.line(`s += Math.exp(${k.at(start)} - m);`);
+  k.advance(start, step);
   k.close();
   const v = k.read(0, c);
   k.line(`return Math.exp(${v} - m) / s;`);
   return k;
 }
 
-/** Index of the first maximum along `axis`; int32 output. */
+/** Index of the first maximum along `axis`; int32 output. A cursor walks the axis for float input. */
 export function argmax(
   shape: readonly number[],
   x: ArgSpec,
@@ -559,13 +574,25 @@ export function argmax(
     for (let d = 0; d < shape.length; d++) r.push(d === axis ? j : keptCoords[o++]);
     return r;
   };
-  const first = readValue(k, 0, at('0.0'), isInt);
-  k.line(`let best = ${first};`);
-  k.line('let bi = 0.0;');
-  k.open(`for (let j = 1; j < ${shape[axis]}; j++)`);
-  const v = readValue(k, 0, at('kzF(j)'), isInt);
-  k.line(`if (kzIsNaN(best) < 0.5 && (${v} > best || kzIsNaN(${v}) > 0.5)) { best = ${v}; bi = kzF(j); }`);
-  k.close();
+  const pick = (v: string) =>
+    k.line(`if (kzIsNaN(best) < 0.5 && (${v} > best || kzIsNaN(${v}) > 0.5)) { best = ${v}; bi = kzF(j); }`);
+  if (isInt) {
+    const first = readInt(k, 0, at('0.0'));
+    k.line(`let best = ${first};`);
+    k.line('let bi = 0.0;');
+    k.open(`for (let j = 1; j < ${shape[axis]}; j++)`);
+    pick(readInt(k, 0, at('kzF(j)')));
+    k.close();
+  } else {
+    const step = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+    const cur = k.locate(0, at('0.0'));
+    k.line(`let best = ${k.at(cur)};`);
+    k.line('let bi = 0.0;');
+    k.open(`for (let j = 1; j < ${shape[axis]}; j++)`);
+    k.advance(cur, step);
+    pick(k.let(k.at(cur), 'v'));
+    k.close();
+  }
   returnLimb(k, 'bi', c[c.length - 1]);
   return k;
 }
