@@ -131,7 +131,8 @@ export class GpujsBackend implements Backend {
   }
 
   private layout(shape: Shape, dtype: DType, op: string): Layout {
-    return layoutFor(physicalSize(shape, dtype), this.maxTextureSize, op);
+    const inner = dtype === 'int32' ? 2 : shape.length === 0 ? 1 : shape[shape.length - 1];
+    return layoutFor(physicalSize(shape, dtype), this.maxTextureSize, op, inner);
   }
 
   /** Uploads `values` into a new buffer. */

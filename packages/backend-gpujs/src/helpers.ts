@@ -10,8 +10,14 @@
 function kzF(x: number): number {
   return x;
 }
+// floor(a / b) for integral a ≥ 0, b > 0. The half added guards against a quotient rounding
+// down onto an integer; from 2²³ on every float is an integer and a + 0.5 would round (to even,
+// possibly a + 1), so it is not added there. Exact for a < 2²⁴ in float32.
 function kzDiv(a: number, b: number): number {
-  return Math.floor((a + 0.5) / b);
+  if (a < 8388608) {
+    return Math.floor((a + 0.5) / b);
+  }
+  return Math.floor(a / b);
 }
 function kzIsNaN(x: number): number {
   // biome-ignore lint/suspicious/noSelfCompare: gpu.js translates this function; NaN is the only value unequal to itself.
@@ -69,7 +75,10 @@ export const JS_HELPERS: readonly ((...args: number[]) => number)[] = [
 /** GLSL versions of the helpers for GLSL ES 3.00 (webgl2). */
 export const GLSL3_HELPERS: readonly [string, string][] = [
   ['kzF', 'float kzF(float x) { return x; }'],
-  ['kzDiv', 'float kzDiv(float a, float b) { return float(int(a + 0.5) / int(b + 0.5)); }'],
+  [
+    'kzDiv',
+    'float kzDiv(float a, float b) { return float(int(a < 8388608.0 ? a + 0.5 : a) / int(b + 0.5)); }',
+  ],
   ['kzIsNaN', 'float kzIsNaN(float x) { return isnan(x) ? 1.0 : 0.0; }'],
   ['kzInf', 'float kzInf() { return uintBitsToFloat(0x7F800000u); }'],
   ['kzNaN', 'float kzNaN() { return uintBitsToFloat(0x7FC00000u); }'],

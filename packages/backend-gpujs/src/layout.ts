@@ -1,7 +1,7 @@
 /**
  * How a tensor lies in a gpu.js output: its values, flattened row-major, fill rows of `width`
- * texels (`width` at most the device's maximum texture size), so a tensor of up to
- * `maxTextureSize²` values fits one texture. Tensors that fit one row use a 1-D output.
+ * texels (`width` at most the device's maximum texture size, a multiple of the innermost
+ * dimension where possible), so a tensor of up to `maxTextureSize²` values fits one texture. Tensors that fit one row use a 1-D output.
  *
  * int32 tensors are stored as two exact float halves per value (`hi = v >> 16`,
  * `lo = v & 0xffff`), so their physical shape is the logical shape with a trailing 2.
@@ -36,11 +36,20 @@ export function physicalShape(shape: Shape, dtype: DType): number[] {
 
 /**
  * The layout of `size` floats under a maximum texture size: one row when it fits, else rows
- * of `maxTextureSize`. Throws a `BackendError` when even that needs more rows than allowed.
+ * whose width is the largest multiple of the innermost physical dimension `inner` not above
+ * `maxTextureSize` (so a row holds whole innermost runs and coordinates are found from
+ * `(row, column)` without ever forming the flat index), or rows of `maxTextureSize` when that
+ * would need more rows than allowed or `inner` is longer than a row. Throws a `BackendError`
+ * when even rows of `maxTextureSize` cannot hold the tensor.
  */
-export function layoutFor(size: number, maxTextureSize: number, op: string): Layout {
+export function layoutFor(size: number, maxTextureSize: number, op: string, inner = 1): Layout {
   const n = Math.max(size, 1);
   if (n <= maxTextureSize) return { size: n, width: n, rows: 1 };
+  if (inner > 1 && inner <= maxTextureSize) {
+    const width = Math.floor(maxTextureSize / inner) * inner;
+    const rows = Math.ceil(n / width);
+    if (rows <= maxTextureSize) return { size: n, width, rows };
+  }
   const rows = Math.ceil(n / maxTextureSize);
   if (rows > maxTextureSize)
     throw new BackendError(
