@@ -51,6 +51,11 @@ const P_DW = 34;
 const P_PT = 35;
 const P_PL = 36;
 const P_A_BATCHED = 37; // packed A differs per batch (batched matmul)
+const P_CG = 24; // input channels per group (conv_ind_run)
+const P_OH = 27;
+const P_PAD_BUF = 38; // conv_ind_run: the padded, stride-phase-split input (direct_pad_run's layout)
+const P_PAD_HP = 39; // its rows per plane
+const P_PAD_WQ = 40; // its floats per phase row
 
 function pi(p: usize, i: i32): i32 {
   return load<i32>(p + ((<usize>i) << 2));
@@ -391,6 +396,191 @@ function micro(
 }
 
 /**
+ * The micro-kernel of `conv_ind_run`: as `micro`, but B is not packed — k step q reads the 8
+ * floats at `pb + offs[q]` (byte offsets, i32).
+ */
+function micro_ind(
+  kc: i32,
+  pa: usize,
+  pb: usize,
+  offs: usize,
+  c: usize,
+  ldc: i32,
+  mode: i32,
+  bias: usize,
+  biasMode: i32,
+  act: i32,
+  rows: i32,
+  cols: i32,
+  tile: usize,
+): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0);
+  let c41 = f32x4.splat(0);
+  // Unpacked B (`conv_ind_run`): k step q reads the 8 floats at `pb + offs[q]` (bytes).
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    for (let q = 0; q < kc; q++) {
+      const s = pb + <usize>load<i32>(offs);
+      const b0 = v128.load(s);
+      const b1 = v128.load(s, 16);
+      let a = v128.load32_splat(pa);
+      c00 = f32x4.relaxed_madd(a, b0, c00);
+      c01 = f32x4.relaxed_madd(a, b1, c01);
+      a = v128.load32_splat(pa, 4);
+      c10 = f32x4.relaxed_madd(a, b0, c10);
+      c11 = f32x4.relaxed_madd(a, b1, c11);
+      a = v128.load32_splat(pa, 8);
+      c20 = f32x4.relaxed_madd(a, b0, c20);
+      c21 = f32x4.relaxed_madd(a, b1, c21);
+      a = v128.load32_splat(pa, 12);
+      c30 = f32x4.relaxed_madd(a, b0, c30);
+      c31 = f32x4.relaxed_madd(a, b1, c31);
+      a = v128.load32_splat(pa, 16);
+      c40 = f32x4.relaxed_madd(a, b0, c40);
+      c41 = f32x4.relaxed_madd(a, b1, c41);
+      pa += 20;
+      offs += 4;
+    }
+  } else {
+    for (let q = 0; q < kc; q++) {
+      const s = pb + <usize>load<i32>(offs);
+      const b0 = v128.load(s);
+      const b1 = v128.load(s, 16);
+      let a = v128.load32_splat(pa);
+      c00 = f32x4.add(c00, f32x4.mul(a, b0));
+      c01 = f32x4.add(c01, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 4);
+      c10 = f32x4.add(c10, f32x4.mul(a, b0));
+      c11 = f32x4.add(c11, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 8);
+      c20 = f32x4.add(c20, f32x4.mul(a, b0));
+      c21 = f32x4.add(c21, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 12);
+      c30 = f32x4.add(c30, f32x4.mul(a, b0));
+      c31 = f32x4.add(c31, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 16);
+      c40 = f32x4.add(c40, f32x4.mul(a, b0));
+      c41 = f32x4.add(c41, f32x4.mul(a, b1));
+      pa += 20;
+      offs += 4;
+    }
+  }
+  const acc = (mode & 1) !== 0;
+  const last = (mode & 2) !== 0;
+  if (rows === MR && cols === NR) {
+    const step = (<usize>ldc) << 2;
+    if (acc) {
+      c00 = f32x4.add(c00, v128.load(c));
+      c01 = f32x4.add(c01, v128.load(c, 16));
+      c10 = f32x4.add(c10, v128.load(c + step));
+      c11 = f32x4.add(c11, v128.load(c + step, 16));
+      c20 = f32x4.add(c20, v128.load(c + 2 * step));
+      c21 = f32x4.add(c21, v128.load(c + 2 * step, 16));
+      c30 = f32x4.add(c30, v128.load(c + 3 * step));
+      c31 = f32x4.add(c31, v128.load(c + 3 * step, 16));
+      c40 = f32x4.add(c40, v128.load(c + 4 * step));
+      c41 = f32x4.add(c41, v128.load(c + 4 * step, 16));
+    }
+    if (last && biasMode === 1) {
+      let bv = v128.load32_splat(bias);
+      c00 = f32x4.add(c00, bv);
+      c01 = f32x4.add(c01, bv);
+      bv = v128.load32_splat(bias, 4);
+      c10 = f32x4.add(c10, bv);
+      c11 = f32x4.add(c11, bv);
+      bv = v128.load32_splat(bias, 8);
+      c20 = f32x4.add(c20, bv);
+      c21 = f32x4.add(c21, bv);
+      bv = v128.load32_splat(bias, 12);
+      c30 = f32x4.add(c30, bv);
+      c31 = f32x4.add(c31, bv);
+      bv = v128.load32_splat(bias, 16);
+      c40 = f32x4.add(c40, bv);
+      c41 = f32x4.add(c41, bv);
+    } else if (last && biasMode === 2) {
+      const b0 = v128.load(bias);
+      const b1 = v128.load(bias, 16);
+      c00 = f32x4.add(c00, b0);
+      c01 = f32x4.add(c01, b1);
+      c10 = f32x4.add(c10, b0);
+      c11 = f32x4.add(c11, b1);
+      c20 = f32x4.add(c20, b0);
+      c21 = f32x4.add(c21, b1);
+      c30 = f32x4.add(c30, b0);
+      c31 = f32x4.add(c31, b1);
+      c40 = f32x4.add(c40, b0);
+      c41 = f32x4.add(c41, b1);
+    }
+    if (last && act === 1) {
+      // max propagates NaN, as PyTorch's relu does.
+      const z = f32x4.splat(0);
+      c00 = f32x4.max(c00, z);
+      c01 = f32x4.max(c01, z);
+      c10 = f32x4.max(c10, z);
+      c11 = f32x4.max(c11, z);
+      c20 = f32x4.max(c20, z);
+      c21 = f32x4.max(c21, z);
+      c30 = f32x4.max(c30, z);
+      c31 = f32x4.max(c31, z);
+      c40 = f32x4.max(c40, z);
+      c41 = f32x4.max(c41, z);
+    }
+    v128.store(c, c00);
+    v128.store(c, c01, 16);
+    v128.store(c + step, c10);
+    v128.store(c + step, c11, 16);
+    v128.store(c + 2 * step, c20);
+    v128.store(c + 2 * step, c21, 16);
+    v128.store(c + 3 * step, c30);
+    v128.store(c + 3 * step, c31, 16);
+    v128.store(c + 4 * step, c40);
+    v128.store(c + 4 * step, c41, 16);
+    if (last && act === 2) {
+      for (let r = 0; r < MR; r++) {
+        for (let t = 0; t < NR; t++) {
+          const e = c + <usize>r * step + ((<usize>t) << 2);
+          store<f32>(e, sigmoidf(load<f32>(e)));
+        }
+      }
+    }
+    return;
+  }
+  v128.store(tile, c00);
+  v128.store(tile, c01, 16);
+  v128.store(tile, c10, 32);
+  v128.store(tile, c11, 48);
+  v128.store(tile, c20, 64);
+  v128.store(tile, c21, 80);
+  v128.store(tile, c30, 96);
+  v128.store(tile, c31, 112);
+  v128.store(tile, c40, 128);
+  v128.store(tile, c41, 144);
+  for (let r = 0; r < rows; r++) {
+    const rowc = c + <usize>(r * ldc) * 4;
+    const rowt = tile + <usize>(r * NR) * 4;
+    for (let t = 0; t < cols; t++) {
+      let v = load<f32>(rowt + ((<usize>t) << 2));
+      const e = rowc + ((<usize>t) << 2);
+      if (acc) v += load<f32>(e);
+      if (last) {
+        if (biasMode === 1) v += load<f32>(bias + ((<usize>r) << 2));
+        else if (biasMode === 2) v += load<f32>(bias + ((<usize>t) << 2));
+        if (act === 1) v = v > 0 || F32.isNaN(v) ? v : 0;
+        else if (act === 2) v = sigmoidf(v);
+      }
+      store<f32>(e, v);
+    }
+  }
+}
+
+/**
  * The GEMM driver (matrix or convolution B), run by `nt` threads; thread `tid` takes a
  * contiguous share of the work units (batch × group × column chunk). See the P_* layout.
  */
@@ -468,6 +658,148 @@ export function gemm_run(p: usize, tid: i32, nt: i32): void {
             cols,
             tile,
           );
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Convolution as a GEMM whose B is read in place (no packing): C (output channels × pixels)
+ * = packed weights · im2col, where the 8 output pixels of a micro-tile lie in one output row
+ * and im2col row q = (channel, ky, kx) of those 8 pixels is 8 consecutive floats of the
+ * zero-padded, stride-phase-split input (see `direct_pad_run`) at a byte offset `offs[q]`
+ * from the tile's base, computed once per call. Work units: batch × group × chunks of
+ * pixel tiles; inside a unit, per K block and weight panel, every tile of the chunk.
+ */
+export function conv_ind_run(p: usize, tid: i32, nt: i32): void {
+  const m = pi(p, P_M);
+  const k = pi(p, P_K);
+  const batch = pi(p, P_BATCH);
+  const groups = pi(p, P_GROUPS);
+  const kcBlock = pi(p, P_KC);
+  const biasMode = pi(p, P_BIAS_MODE);
+  const act = pi(p, P_ACT);
+  const ldc = pi(p, P_LDC);
+  const cg = pi(p, P_CG);
+  const oh = pi(p, P_OH);
+  const ow = pi(p, P_OW);
+  const kh = pi(p, P_KH);
+  const kw = pi(p, P_KW);
+  const sh = pi(p, P_SH);
+  const sw = pi(p, P_SW);
+  const dh = pi(p, P_DH);
+  const dw = pi(p, P_DW);
+  const buf = <usize>pi(p, P_PAD_BUF);
+  const hp = pi(p, P_PAD_HP);
+  const wq = pi(p, P_PAD_WQ);
+  const mp = ((m + MR - 1) / MR) * MR;
+  const rowLen = sw * wq;
+  const planeLen = hp * rowLen;
+  const tpr = (ow + NR - 1) / NR; // pixel tiles per output row
+  const tiles = oh * tpr;
+  const bg = batch * groups;
+  // Chunks of tiles (≤ NC pixels); with several threads, as for gemm_run, enough chunks that
+  // every thread gets an equal share.
+  let chunkTiles = max(1, pi(p, P_NC) / NR);
+  let chunks = (tiles + chunkTiles - 1) / chunkTiles;
+  if (nt > 1 && bg % nt !== 0) {
+    let want = chunks;
+    if (bg === 1) want = ((chunks + nt - 1) / nt) * nt;
+    else if (bg * chunks < 2 * nt) want = (2 * nt + bg - 1) / bg;
+    chunkTiles = max(1, (tiles + want - 1) / want);
+    chunks = (tiles + chunkTiles - 1) / chunkTiles;
+  }
+  const units = bg * chunks;
+  const u0 = <i32>((<i64>units * tid) / nt);
+  const u1 = <i32>((<i64>units * (tid + 1)) / nt);
+  const scratch = <usize>pi(p, P_SCRATCH) + <usize>tid * <usize>pi(p, P_SCRATCH_BYTES);
+  const tile = scratch;
+  const offs = scratch + 256;
+  // Byte offset of im2col row q from a tile's base (its top-left tap of channel 0).
+  let q = 0;
+  for (let c = 0; c < cg; c++) {
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const t = kx * dw;
+        const off = c * planeLen + ky * dh * rowLen + (t % sw) * wq + t / sw;
+        store<i32>(offs + ((<usize>q) << 2), off << 2);
+        q++;
+      }
+    }
+  }
+  for (let u = u0; u < u1; u++) {
+    const bgIdx = u / chunks;
+    const chunk = u - bgIdx * chunks;
+    const bi = bgIdx / groups;
+    const g = bgIdx - bi * groups;
+    const t0 = chunk * chunkTiles;
+    const t1 = min(tiles, t0 + chunkTiles);
+    const aBase = <usize>pi(p, P_A) + ((<usize>(g * pi(p, P_A_GROUP))) << 2);
+    const xBase = buf + ((<usize>((bi * groups + g) * cg * planeLen)) << 2);
+    const cBase = <usize>pi(p, P_C) + ((<usize>(bi * pi(p, P_C_BATCH) + g * pi(p, P_C_GROUP))) << 2);
+    let biasBase = <usize>pi(p, P_BIAS);
+    if (biasMode === 1) biasBase += (<usize>(g * m)) << 2;
+    const oyStart = t0 / tpr;
+    const oxStart = (t0 - oyStart * tpr) * NR;
+    for (let pc = 0; pc < k; pc += kcBlock) {
+      const kc = min(kcBlock, k - pc);
+      const mode = (pc > 0 ? 1 : 0) | (pc + kc >= k ? 2 : 0);
+      const offsK = offs + ((<usize>pc) << 2);
+      const aBlock = aBase + ((<usize>(pc * mp)) << 2);
+      let oy = oyStart;
+      let ox = oxStart;
+      for (let t = t0; t < t1; t++) {
+        // One tile's B (kc rows of 8 floats, spread over the input planes) stays in L1 while
+        // every weight panel (read sequentially) passes over it.
+        const pb = xBase + ((<usize>(oy * sh * rowLen + ox)) << 2);
+        const ct = cBase + ((<usize>(oy * ow + ox)) << 2);
+        const cols = min(NR, ow - ox);
+        // Two call sites (full and partial tiles) keep Binaryen from inlining the micro-kernel
+        // into this function, whose many locals would make V8 spill its accumulators.
+        if (cols === NR) {
+          for (let ip = 0; ip < mp; ip += MR) {
+            const bb = biasMode === 1 ? biasBase + ((<usize>ip) << 2) : biasBase;
+            micro_ind(
+              kc,
+              aBlock + ((<usize>(ip * kc)) << 2),
+              pb,
+              offsK,
+              ct + ((<usize>(ip * ldc)) << 2),
+              ldc,
+              mode,
+              bb,
+              biasMode,
+              act,
+              min(MR, m - ip),
+              NR,
+              tile,
+            );
+          }
+        } else {
+          for (let ip = 0; ip < mp; ip += MR) {
+            const bb = biasMode === 1 ? biasBase + ((<usize>ip) << 2) : biasBase;
+            micro_ind(
+              kc,
+              aBlock + ((<usize>(ip * kc)) << 2),
+              pb,
+              offsK,
+              ct + ((<usize>(ip * ldc)) << 2),
+              ldc,
+              mode,
+              bb,
+              biasMode,
+              act,
+              min(MR, m - ip),
+              cols,
+              tile,
+            );
+          }
+        }
+        ox += NR;
+        if (ox >= ow) {
+          ox = 0;
+          oy++;
         }
       }
     }

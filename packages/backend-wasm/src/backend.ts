@@ -85,6 +85,7 @@ const NAMES = [
   'resize_run',
   'direct_pad_run',
   'direct_conv_run',
+  'conv_ind_run',
 ] as const;
 type Parallel = (typeof NAMES)[number];
 
@@ -188,6 +189,8 @@ export class WasmBackend implements Backend {
   private bytes = 0;
   private scratch = 0;
   private scratchThreads = 0;
+  /** Packed convolution weights per weight buffer (see `packedWeights`). */
+  private readonly packCache = new Map<WasmDataId, { ptr: number; kc: number; m: number; groups: number }>();
   private viewBuffer: ArrayBufferLike | null = null;
   private f32View = new Float32Array(0);
   private i32View = new Int32Array(0);
@@ -377,6 +380,11 @@ export class WasmBackend implements Backend {
   disposeData(dataId: DataId): void {
     if (!(dataId instanceof WasmDataId) || !this.ids.has(dataId)) return;
     this.ids.delete(dataId);
+    const packed = this.packCache.get(dataId);
+    if (packed !== undefined) {
+      this.free(packed.ptr);
+      this.packCache.delete(dataId);
+    }
     this.bytes -= dataId.size * 4;
     this.free(dataId.ptr);
   }
@@ -396,6 +404,7 @@ export class WasmBackend implements Backend {
     this.ids.clear();
     this.bytes = 0;
     this.allocator.reset();
+    this.packCache.clear();
     this.scratch = 0;
     this.scratchThreads = 0;
     if (this.pool !== null) {
@@ -464,9 +473,7 @@ export class WasmBackend implements Backend {
     }
     const mp = Math.ceil(m / MR) * MR;
     const kc = kBlock(k);
-    const packA = this.alloc(groups * mp * k * 4, 'packed conv2d weights');
-    for (let g = 0; g < groups; g++)
-      this.exports.pack_a(wp + g * m * k * 4, k, 1, m, k, kc, packA + g * mp * k * 4);
+    const packA = this.packedWeights(weight.dataId as WasmDataId, wp, groups, m, k, kc);
     const pointwise =
       kh === 1 &&
       kw === 1 &&
@@ -477,6 +484,13 @@ export class WasmBackend implements Backend {
       info.padBottom === 0 &&
       info.padRight === 0;
     const inPlane = inHeight * inWidth;
+    const unpacked = !pointwise && useUnpacked(info, k);
+    let pad = 0;
+    let hp = 0;
+    let wq = 0;
+    if (unpacked) {
+      ({ buf: pad, hp, wq } = this.padInput(xp, info));
+    }
     const p = this.params([
       pointwise ? 0 : 1,
       m,
@@ -516,13 +530,86 @@ export class WasmBackend implements Backend {
       info.padTop,
       info.padLeft,
       0,
+      pad,
+      hp,
+      wq,
     ]);
     try {
-      this.par('gemm_run', [p], out.size * k);
+      this.par(unpacked ? 'conv_ind_run' : 'gemm_run', [p], out.size * k);
     } finally {
-      this.free(packA);
+      this.free(pad);
     }
     return out.info;
+  }
+
+  /**
+   * The weights of a convolution packed for the GEMM (`pack_a`), cached per weight buffer:
+   * tensors are immutable, so the packed copy stays valid until `disposeData` frees the
+   * weights (and it). Costs one more copy of each convolution's weights in memory.
+   */
+  private packedWeights(
+    id: WasmDataId,
+    wp: number,
+    groups: number,
+    m: number,
+    k: number,
+    kc: number,
+  ): number {
+    const hit = this.packCache.get(id);
+    if (hit !== undefined && hit.kc === kc && hit.m === m && hit.groups === groups) return hit.ptr;
+    if (hit !== undefined) {
+      this.free(hit.ptr);
+      this.packCache.delete(id);
+    }
+    const mp = Math.ceil(m / MR) * MR;
+    const ptr = this.alloc(groups * mp * k * 4, 'packed conv2d weights');
+    for (let g = 0; g < groups; g++)
+      this.exports.pack_a(wp + g * m * k * 4, k, 1, m, k, kc, ptr + g * mp * k * 4);
+    this.packCache.set(id, { ptr, kc, m, groups });
+    return ptr;
+  }
+
+  /**
+   * A zero-padded, stride-phase-split copy of the input (`direct_pad_run`): plane (n, c), row
+   * y, phase s, column q holds input (y − padTop, q·strideW + s − padLeft). The caller frees
+   * `buf`.
+   */
+  private padInput(xp: number, info: Conv2dInfo): { buf: number; hp: number; wq: number } {
+    const { batch, inChannels, inHeight, inWidth, outWidth, kernelWidth: kw } = info;
+    const { strideWidth: sw, dilationWidth: dw } = info;
+    const hp = inHeight + info.padTop + info.padBottom;
+    const wpad = inWidth + info.padLeft + info.padRight;
+    // Room for the reads of a last, partial 8-pixel tile of a row, and then some.
+    const wq = Math.max(Math.ceil(wpad / sw), outWidth + Math.floor(((kw - 1) * dw) / sw)) + 8;
+    const buf = this.alloc((batch * inChannels * hp * sw * wq + 16) * 4, 'padded conv2d input');
+    const p = this.params([
+      xp,
+      0,
+      0,
+      0,
+      0,
+      batch,
+      inChannels,
+      0,
+      0,
+      inHeight,
+      inWidth,
+      0,
+      0,
+      0,
+      0,
+      0,
+      sw,
+      0,
+      0,
+      info.padTop,
+      info.padLeft,
+      buf,
+      hp,
+      wq,
+    ]);
+    this.par('direct_pad_run', [p], batch * inChannels * hp * wpad);
+    return { buf, hp, wq };
   }
 
   /** Direct convolution over a padded, stride-phase-split copy of the input (see asm/direct.ts). */
@@ -1030,6 +1117,26 @@ function useDirect(info: Conv2dInfo): boolean {
   if (cg * khw > DIRECT_MAX_K) return false;
   if (info.groups > 1) return cg > 1 && m <= DIRECT_MAX_M;
   return m <= DIRECT_MAX_M_DENSE && khw > 1;
+}
+
+/**
+ * Whether a (non-pointwise) convolution takes the unpacked GEMM (`conv_ind_run`): B read in
+ * place from a padded copy of the input instead of packing the im2col matrix per K×N block.
+ */
+function useUnpacked(info: Conv2dInfo, k: number): boolean {
+  if (CONV_PATH !== 'auto') return CONV_PATH === 'unpacked' && 256 + k * 4 <= SCRATCH_BYTES;
+  if (256 + k * 4 > SCRATCH_BYTES) return false; // the offset table lives in the thread's scratch
+  return true;
+}
+
+let CONV_PATH: 'auto' | 'packed' | 'unpacked' = 'auto';
+
+/**
+ * @internal Test and benchmark hook: send every non-pointwise convolution that the GEMM runs
+ * through the packed-B GEMM or the unpacked one (`auto`: the rule of `useUnpacked`).
+ */
+export function setConvPath(path: 'auto' | 'packed' | 'unpacked'): void {
+  CONV_PATH = path;
 }
 
 /** Largest channels per group for the direct path (grouped). */

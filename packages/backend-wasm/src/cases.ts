@@ -117,6 +117,10 @@ function convCases(): KernelCase[] {
     { h: 3, w: 3, kh: 5, kw: 5, pad: [1, 1, 1, 1] },
     { cin: 1, cout: 1, bias: false, h: 30, w: 33 },
     { cin: 40, cout: 70, h: 20, w: 37, kh: 3, kw: 3 },
+    // HRNet-like: several pixel tiles per row and several chunks (strided, batched, dilated).
+    { n: 2, cin: 24, cout: 32, h: 26, w: 35, sh: 2, sw: 2, act: 'relu' },
+    { cin: 32, cout: 32, h: 16, w: 40, dh: 2, dw: 2, pad: [2, 2, 2, 2], act: 'relu' },
+    { cin: 16, cout: 64, h: 31, w: 17, sh: 2, sw: 1, pad: [1, 0, 1, 2], act: 'sigmoid' },
   ];
   const out = cs.map((o, i) => convCase({ ...BASE, ...o }, 100 + i));
   // Random configurations.

@@ -3,7 +3,8 @@
  * plus plain GEMMs, on backend-js, backend-wasm (1 and 2 threads), tfjs-backend-wasm and
  * tfjs-backend-cpu. Prints a Markdown table: median ms, GFLOP/s and the ratio to tfjs-wasm.
  *
- * Usage: node dist/bench/kernels.js [kernels] [--quick] [--only=substring]
+ * Usage: node dist/bench/kernels.js [kernels] [--quick] [--only=substring] [--skip=column,...]
+ *   [--conv-path=packed|unpacked] (force the GEMM convolutions' B path; default: the backend's rule)
  *
  * @module
  */
@@ -14,7 +15,7 @@ import type { Backend, Conv2dInfo, MatMulInfo, TensorInfo } from '@kernelzoo/cor
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { setDirectThresholds, WasmBackend } from '../backend.js';
+import { setConvPath, setDirectThresholds, WasmBackend } from '../backend.js';
 import { decodeBase64 } from '../features.js';
 import { WASM_RELAXED, WASM_SIMD } from '../generated/wasm.js';
 
@@ -226,6 +227,8 @@ async function main(): Promise<void> {
     const [g, d] = direct.split(',').map(Number);
     setDirectThresholds(g, d);
   }
+  const path = args.find((a) => a.startsWith('--conv-path='))?.slice(12);
+  if (path === 'packed' || path === 'unpacked') setConvPath(path);
   const skip = new Set((args.find((a) => a.startsWith('--skip='))?.slice(7) ?? '').split(','));
   const rows = ROWS.filter((r) => only === undefined || r.name.includes(only));
   const js = new JsBackend();
