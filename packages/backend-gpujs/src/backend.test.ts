@@ -31,3 +31,13 @@ it('lays rows out in whole innermost runs where it can, and refuses only what ca
   expect(layoutFor(8192 * 8000, 8192, 'op', 5000).width).toBe(8192);
   expect(() => layoutFor(8192 * 8192 + 1, 8192, 'op', 1)).toThrow(/does not fit/);
 });
+
+it('refuses, rather than miscomputes, flat indices past 2^24 on a layout that needs them', async () => {
+  const { KernelSource } = await import('./codegen.js');
+  const { layoutFor } = await import('./layout.js');
+  const shape = [2, 9_000_000];
+  const spec = { shape, layout: layoutFor(18_000_000, 8192, 'op', 9_000_000) };
+  expect(() => new KernelSource(spec, []).outCoords()).toThrow(/past 2\^24/);
+  const fits = { shape: [2, 5_000_000], layout: layoutFor(10_000_000, 8192, 'op', 5_000_000) };
+  expect(() => new KernelSource(fits, [fits]).read(0, ['1.0', '7.0'])).not.toThrow();
+});

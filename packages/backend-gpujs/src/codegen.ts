@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { BackendError } from '@kernelzoo/core';
 import type { Layout } from './layout.js';
 
 /** One kernel argument: its physical shape and layout. */
@@ -44,6 +45,16 @@ export function lit(v: number): string {
   const s = Math.fround(v).toPrecision(9);
   return s.includes('e') || s.includes('.') ? s : `${s}.0`;
 }
+
+/** Flat indices are exact floats only below 2²⁴; a layout that needs them beyond is refused. */
+function flatLimit(layout: Layout): void {
+  if (layout.size > FLAT_LIMIT)
+    throw new BackendError(
+      `gpujs: a tensor of ${layout.size} values whose innermost dimension does not divide its texture rows (${layout.width} wide) needs flat indices past 2^24, which float kernels cannot address exactly`,
+    );
+}
+
+const FLAT_LIMIT = 2 ** 24;
 
 function stridesOf(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length).fill(1);
@@ -116,6 +127,7 @@ export class KernelSource {
         coords[k - 1] = this.let(`${tx} - ${qx} * ${lit(last)}`, 'c');
         q = this.let(`${ty} * ${lit(per)} + ${qx}`, 'q');
       } else {
+        flatLimit(layout);
         const i = this.let(`${ty} * ${lit(layout.width)} + ${tx}`, 'i');
         q = this.let(`kzDiv(${i}, ${lit(last)})`, 'q');
         coords[k - 1] = this.let(`${i} - ${q} * ${lit(last)}`, 'c');
@@ -168,6 +180,7 @@ export class KernelSource {
       const col = this.let(`(${qv} - ${row} * ${lit(per)}) * ${lit(last)} + ${w}`, 'j');
       return { arg: i, index: col, row, width: layout.width };
     }
+    flatLimit(layout);
     const j = this.let(q === null ? w : `(${q}) * ${lit(last)} + ${w}`, 'j');
     const row = this.let(`kzDiv(${j}, ${lit(layout.width)})`, 'r');
     const col = this.let(`${j} - ${row} * ${lit(layout.width)}`, 'j');
