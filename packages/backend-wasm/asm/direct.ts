@@ -55,7 +55,27 @@ export function direct_pad_run(p: usize, tid: i32, nt: i32): void {
       }
       for (let s = 0; s < sw; s++) {
         const ds = d + ((<usize>(s * wq)) << 2);
-        for (let c = 0; c < wq; c++) {
+        let c = 0;
+        if (sw === 2) {
+          // Columns c whose inputs 2c + s − pl are all in the row, four at a time: the even
+          // lanes of 8 consecutive inputs (the 8th may lie one past the row: never used, and
+          // addressable, as every buffer is rounded up to 64 bytes).
+          const c0 = max(0, (pl - s + 1) >> 1);
+          for (; c < c0 && c < wq; c++) {
+            const ix = 2 * c + s - pl;
+            let v: f32 = 0;
+            if (ix >= 0 && ix < iw) v = load<f32>(srow + ((<usize>ix) << 2));
+            store<f32>(ds + ((<usize>c) << 2), v);
+          }
+          for (; c + 4 <= wq && 2 * (c + 3) + s - pl < iw; c += 4) {
+            const src = srow + ((<usize>(2 * c + s - pl)) << 2);
+            v128.store(
+              ds + ((<usize>c) << 2),
+              v128.shuffle<f32>(v128.load(src), v128.load(src, 16), 0, 2, 4, 6),
+            );
+          }
+        }
+        for (; c < wq; c++) {
           const ix = c * sw + s - pl;
           let v: f32 = 0;
           if (ix >= 0 && ix < iw) v = load<f32>(srow + ((<usize>ix) << 2));

@@ -747,59 +747,64 @@ export function conv_ind_run(p: usize, tid: i32, nt: i32): void {
       const mode = (pc > 0 ? 1 : 0) | (pc + kc >= k ? 2 : 0);
       const offsK = offs + ((<usize>pc) << 2);
       const aBlock = aBase + ((<usize>(pc * mp)) << 2);
-      let oy = oyStart;
-      let ox = oxStart;
-      for (let t = t0; t < t1; t++) {
-        // One tile's B (kc rows of 8 floats, spread over the input planes) stays in L1 while
-        // every weight panel (read sequentially) passes over it.
-        const pb = xBase + ((<usize>(oy * sh * rowLen + ox)) << 2);
-        const ct = cBase + ((<usize>(oy * ow + ox)) << 2);
-        const cols = min(NR, ow - ox);
-        // Two call sites (full and partial tiles) keep Binaryen from inlining the micro-kernel
-        // into this function, whose many locals would make V8 spill its accumulators.
-        if (cols === NR) {
-          for (let ip = 0; ip < mp; ip += MR) {
-            const bb = biasMode === 1 ? biasBase + ((<usize>ip) << 2) : biasBase;
-            micro_ind(
-              kc,
-              aBlock + ((<usize>(ip * kc)) << 2),
-              pb,
-              offsK,
-              ct + ((<usize>(ip * ldc)) << 2),
-              ldc,
-              mode,
-              bb,
-              biasMode,
-              act,
-              min(MR, m - ip),
-              NR,
-              tile,
-            );
+      // Weight panels in blocks of at most ~128 KiB (they stay in L2 while the tiles pass).
+      const mb = max(1, 131072 / (kc * MR * 4)) * MR;
+      for (let i0 = 0; i0 < mp; i0 += mb) {
+        const i1 = min(mp, i0 + mb);
+        let oy = oyStart;
+        let ox = oxStart;
+        for (let t = t0; t < t1; t++) {
+          // One tile's B (kc rows of 8 floats, spread over the input planes) stays in L1 while
+          // the block's weight panels (read sequentially) pass over it.
+          const pb = xBase + ((<usize>(oy * sh * rowLen + ox)) << 2);
+          const ct = cBase + ((<usize>(oy * ow + ox)) << 2);
+          const cols = min(NR, ow - ox);
+          // Two call sites (full and partial tiles) keep Binaryen from inlining the micro-kernel
+          // into this function, whose many locals would make V8 spill its accumulators.
+          if (cols === NR) {
+            for (let ip = i0; ip < i1; ip += MR) {
+              const bb = biasMode === 1 ? biasBase + ((<usize>ip) << 2) : biasBase;
+              micro_ind(
+                kc,
+                aBlock + ((<usize>(ip * kc)) << 2),
+                pb,
+                offsK,
+                ct + ((<usize>(ip * ldc)) << 2),
+                ldc,
+                mode,
+                bb,
+                biasMode,
+                act,
+                min(MR, m - ip),
+                NR,
+                tile,
+              );
+            }
+          } else {
+            for (let ip = i0; ip < i1; ip += MR) {
+              const bb = biasMode === 1 ? biasBase + ((<usize>ip) << 2) : biasBase;
+              micro_ind(
+                kc,
+                aBlock + ((<usize>(ip * kc)) << 2),
+                pb,
+                offsK,
+                ct + ((<usize>(ip * ldc)) << 2),
+                ldc,
+                mode,
+                bb,
+                biasMode,
+                act,
+                min(MR, m - ip),
+                cols,
+                tile,
+              );
+            }
           }
-        } else {
-          for (let ip = 0; ip < mp; ip += MR) {
-            const bb = biasMode === 1 ? biasBase + ((<usize>ip) << 2) : biasBase;
-            micro_ind(
-              kc,
-              aBlock + ((<usize>(ip * kc)) << 2),
-              pb,
-              offsK,
-              ct + ((<usize>(ip * ldc)) << 2),
-              ldc,
-              mode,
-              bb,
-              biasMode,
-              act,
-              min(MR, m - ip),
-              cols,
-              tile,
-            );
+          ox += NR;
+          if (ox >= ow) {
+            ox = 0;
+            oy++;
           }
-        }
-        ox += NR;
-        if (ox >= ow) {
-          ox = 0;
-          oy++;
         }
       }
     }
