@@ -20,7 +20,9 @@ for (const root of roots) {
     passed += p;
     failed += f;
     skipped += s;
-    rows.push(`  ${`${root}/${dir}`.padEnd(28)} ${String(p).padStart(5)} passed ${String(f).padStart(4)} failed`);
+    rows.push(
+      `  ${`${root}/${dir}`.padEnd(28)} ${String(p).padStart(5)} passed ${String(f).padStart(4)} failed`,
+    );
   }
 }
 console.log('\nTests by package:');
