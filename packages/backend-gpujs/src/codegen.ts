@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { BackendError } from '@kernelzoo/core';
+import { BackendError, stridesOf } from '@kernelzoo/core';
 import type { Layout } from './layout.js';
 
 /** One kernel argument: its physical shape and layout. */
@@ -55,12 +55,6 @@ function flatLimit(layout: Layout): void {
 }
 
 const FLAT_LIMIT = 2 ** 24;
-
-function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length).fill(1);
-  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1] * shape[i + 1];
-  return s;
-}
 
 /** Builds the body of one kernel. */
 export class KernelSource {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { SeededRandom } from '@kernelzoo/core';
+import { SeededRandom, sizeFromShape } from '@kernelzoo/core';
 
 /** A tensor as plain values: row-major, with its shape and dtype. */
 export interface HostTensor {
@@ -17,7 +17,7 @@ export interface HostTensor {
 
 /** The number of elements of a shape. */
 export function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((s, d) => s * d, 1);
+  return sizeFromShape(shape);
 }
 
 /** A float32 host tensor from values (copied and rounded to float32). */
