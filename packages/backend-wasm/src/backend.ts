@@ -71,6 +71,8 @@ let KC = 256;
 const NC = 240;
 const MR = 5;
 const SCRATCH_BYTES = 256 + 512 * NC * 4;
+/** Below this many elements the unpacked convolution pads its input on one thread. */
+const PAD_PARALLEL = 1 << 20;
 /** Below this many multiply-adds (or elements) a kernel runs on one thread. */
 let PARALLEL_WORK = 1 << 16;
 
@@ -608,7 +610,10 @@ export class WasmBackend implements Backend {
       hp,
       wq,
     ]);
-    this.par('direct_pad_run', [p], batch * inChannels * hp * wpad);
+    // Small copies stay on this thread: one pool round trip per convolution instead of two.
+    const elems = batch * inChannels * hp * wpad;
+    if (elems < PAD_PARALLEL) this.exports.direct_pad_run(p, 0, 1);
+    else this.par('direct_pad_run', [p], elems);
     return { buf, hp, wq };
   }
 
