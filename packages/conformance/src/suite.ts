@@ -10,6 +10,7 @@ import { batchNormCases, binaryCases, unaryCases } from './cases/elementwise.js'
 import { engineCases } from './cases/engine.js';
 import { errorCases } from './cases/errors.js';
 import { layoutCases, reduceCases, softmaxArgmaxCases } from './cases/layout.js';
+import { moduleCases } from './cases/modules.js';
 import { nnCases } from './cases/nn.js';
 import { adaptiveCases, poolCases, resizeCases } from './cases/spatial.js';
 import { type ConformanceEnv, KERNELS } from './env.js';
@@ -33,6 +34,7 @@ export function conformanceGroups(backend: string): [string, Case[]][] {
     ['argument errors', errorCases()],
     ['engine', engineCases(backend)],
     ['nn', nnCases()],
+    ['modules: call, fusion, capture, trace', moduleCases()],
   ];
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Backend } from './backend.js';
 import { BackendError, KernelzooError } from './errors.js';
+import { HostStorage, type Storage } from './host-storage.js';
 import { type DataRecord, setTensorOwner, Tensor, type TensorOwner } from './tensor.js';
 import type { DType, Shape, TensorInfo, TypedArray } from './types.js';
 import { bytesPerElement, formatShape, shapesEqual, sizeFromShape } from './util/shape.js';
@@ -31,7 +32,10 @@ export interface MemoryInfo {
   readonly numDataBuffers: number;
   /** Bytes over all backends. */
   readonly numBytes: number;
-  /** The same per initialised backend, by name. */
+  /**
+   * The same per initialised backend, by name, plus `host` while original weights are parked
+   * in JavaScript memory (see `Module.eval`).
+   */
   readonly backends: Readonly<Record<string, BackendMemoryInfo>>;
 }
 
@@ -51,6 +55,47 @@ export type TensorContainer =
 
 /** Called for each op run while shapes are traced (see {@link traceShapes}). */
 export type TraceListener = (op: string, outShape: Shape, multiplyAdds: number) => void;
+
+/** One kernel call, as a kernel trace hears it (see `traceKernels`). */
+export interface KernelCall {
+  /** The op that ran the kernel, e.g. `conv2d`, `batchNorm`, `add`, `relu`. */
+  readonly kernel: string;
+  /** The name of the backend that ran it. */
+  readonly backend: string;
+  /** The shapes of its tensor inputs, in order. */
+  readonly inputShapes: readonly Shape[];
+  /** The shape of its output. */
+  readonly outputShape: Shape;
+  /**
+   * Wall time of the kernel call in milliseconds. Synchronous backends (js, wasm) finish the
+   * work inside the call; a GPU backend that keeps results on the device may only queue it.
+   */
+  readonly ms: number;
+  /** The modules whose `call()` was open when the kernel ran, outermost first. */
+  readonly modules: readonly object[];
+}
+
+/** Hears every kernel call while registered (see `traceKernels`). */
+export type KernelListener = (call: KernelCall) => void;
+
+/**
+ * Hears module calls made through `Module.call()` — the hook that `summary`, feature capture
+ * and kernel traces use. @internal
+ */
+export interface ModuleCallListener {
+  /** A module's call began. */
+  enter?(module: object): void;
+  /** A module's call returned `output` (its tensors stay alive until the caller's scope ends). */
+  exit?(module: object, output: unknown): void;
+  /** Whether this listener needs `module`'s own output (so a fused chain must not skip it). */
+  wants?(module: object): boolean;
+}
+
+/** Modules that still have to "run" on a fused output (they were folded into it). */
+interface PendingChain {
+  readonly head: string;
+  readonly rest: readonly object[];
+}
 
 /** Engine checks for development and tests. */
 export interface DebugOptions {
@@ -74,6 +119,11 @@ class Engine implements TensorOwner {
   private readonly live = new Set<Tensor>();
   private readonly records = new Set<DataRecord>();
   private tracer: TraceListener[] = [];
+  private readonly host = new HostStorage();
+  private readonly moduleStack: object[] = [];
+  private callListeners: ModuleCallListener[] = [];
+  private kernelListeners: KernelListener[] = [];
+  private readonly pendingChains = new WeakMap<Tensor, PendingChain>();
   debug: DebugOptions = {};
 
   register(name: string, factory: BackendFactory, priority: number): void {
@@ -233,6 +283,14 @@ class Engine implements TensorOwner {
     this.kept.delete(t);
   }
 
+  /** Ends a `keep`: the tensor joins the innermost open scope, like a tensor made there. */
+  release(t: Tensor): Tensor {
+    this.kept.delete(t);
+    const scope = this.scopes[this.scopes.length - 1];
+    if (scope) scope.push(t);
+    return t;
+  }
+
   isKept(t: Tensor): boolean {
     return this.kept.has(t);
   }
@@ -278,8 +336,13 @@ class Engine implements TensorOwner {
       per[name] = { tensors: 0, buffers: m.buffers, bytes: m.bytes };
     }
     // Key by instance: two instances of one backend class may share `name` but not a registration.
-    const registeredName = new Map<Backend, string>();
+    const registeredName = new Map<Storage, string>();
     for (const [name, b] of this.instances) registeredName.set(b, name);
+    const host = this.host.memory();
+    if (host.buffers > 0) {
+      per.host = { tensors: 0, buffers: host.buffers, bytes: host.bytes };
+      registeredName.set(this.host, 'host');
+    }
     let numTensors = 0;
     for (const t of this.live) {
       if (t.record === null) continue;
@@ -327,11 +390,16 @@ class Engine implements TensorOwner {
     const b = this.backend();
     const infos = inputs.map((x) => {
       const r = x.liveRecord(op);
-      if (r.backend !== b) this.move(r, b);
+      const pending = this.pendingChains.get(x);
+      if (pending) throw this.pendingError(op, pending);
+      if (r.backend !== b) this.move(r, b, x.shape, x.dtype);
       return { dataId: r.dataId, shape: x.shape, dtype: x.dtype };
     });
     const before = this.debug.checkLeaks ? b.memory().buffers : 0;
+    const timed = this.kernelListeners.length > 0;
+    const t0 = timed ? performance.now() : 0;
     const out = kernel(b, infos);
+    const ms = timed ? performance.now() - t0 : 0;
     if (this.debug.checkLeaks) {
       const after = b.memory().buffers;
       if (after !== before + 1) {
@@ -347,14 +415,109 @@ class Engine implements TensorOwner {
         `${op}: the ${b.name} kernel returned ${out.dtype} ${formatShape(out.shape)}, expected ${outDtype} ${formatShape(outShape)} (a backend bug)`,
       );
     }
+    if (timed) {
+      const call: KernelCall = {
+        kernel: op,
+        backend: b.name,
+        inputShapes: inputs.map((x) => x.shape),
+        outputShape: out.shape,
+        ms,
+        modules: [...this.moduleStack],
+      };
+      for (const l of this.kernelListeners) l(call);
+    }
     return this.wrap(b, out);
   }
 
-  private move(r: DataRecord, to: Backend): void {
+  /**
+   * Moves a buffer to another storage, written with the shape of the tensor that uses it so a
+   * backend that lays data out by shape (gpujs's textures) gets the real layout.
+   */
+  private move(r: DataRecord, to: Backend | HostStorage, shape: Shape, dtype: DType): void {
     const values = r.backend.readSync(r.dataId);
     r.backend.disposeData(r.dataId);
-    r.dataId = to.write(values, [values.length], values instanceof Int32Array ? 'int32' : 'float32');
+    r.dataId = to.write(values, shape, dtype);
     r.backend = to;
+  }
+
+  /**
+   * Moves a tensor's buffer (shared by its views) off its backend into JavaScript memory, where
+   * no kernel reads it; the next op that uses it moves it back. Used for original weights
+   * whose folded copy is what runs.
+   */
+  park(t: Tensor): void {
+    const r = t.record;
+    if (r === null || t.isDisposed || r.backend === this.host) return;
+    this.move(r, this.host, t.shape, t.dtype);
+  }
+
+  // ---- module calls ----
+
+  /**
+   * Runs one module call: `fn` (the module's forward) in its own scope, with the module on the
+   * call stack and the module-call listeners told before and after.
+   */
+  callModule<T>(module: object, fn: () => T): T {
+    this.moduleStack.push(module);
+    try {
+      for (const l of this.callListeners) l.enter?.(module);
+      const out = this.tidy(fn as () => TensorContainer) as T;
+      for (const l of this.callListeners) l.exit?.(module, out);
+      return out;
+    } finally {
+      this.moduleStack.pop();
+    }
+  }
+
+  /** Adds a module-call listener until the returned function is called. */
+  listenToCalls(l: ModuleCallListener): () => void {
+    this.callListeners = [...this.callListeners, l];
+    return () => {
+      this.callListeners = this.callListeners.filter((x) => x !== l);
+    };
+  }
+
+  /** Adds a kernel listener until the returned function is called. */
+  listenToKernels(l: KernelListener): () => void {
+    this.kernelListeners = [...this.kernelListeners, l];
+    return () => {
+      this.kernelListeners = this.kernelListeners.filter((x) => x !== l);
+    };
+  }
+
+  /** Whether some listener needs the output of one of `modules`. */
+  wantsOutput(modules: readonly object[]): boolean {
+    for (const l of this.callListeners) if (l.wants && modules.some((m) => l.wants!(m))) return true;
+    return false;
+  }
+
+  /**
+   * Marks `t` as the output of a fused chain whose `rest` modules were folded into it: each of
+   * them, called on it in order, passes it through; any op that reads it before is an error.
+   */
+  markFused(t: Tensor, head: string, rest: readonly object[]): void {
+    if (rest.length > 0) this.pendingChains.set(t, { head, rest });
+  }
+
+  /**
+   * If `module` is the next folded member of the chain that made `t`, consumes it and returns
+   * true: the call passes `t` through.
+   */
+  passThrough(t: Tensor, module: object): boolean {
+    const p = this.pendingChains.get(t);
+    if (!p || p.rest[0] !== module) return false;
+    if (p.rest.length === 1) this.pendingChains.delete(t);
+    else this.pendingChains.set(t, { head: p.head, rest: p.rest.slice(1) });
+    return true;
+  }
+
+  private pendingError(op: string, p: PendingChain): KernelzooError {
+    const names = p.rest.map((m) => (m as { typeName?: string }).typeName ?? 'module').join(' → ');
+    return new KernelzooError(
+      `${op}: read the output of a fused ${p.head} before its folded ${names} ran. A block that ` +
+        'declares a chain with registerFusion(conv, bn, act) must call those children in order on ' +
+        'that output and use nothing in between; fix the block or drop the declaration',
+    );
   }
 }
 

@@ -22,6 +22,8 @@ export {
   dispose,
   getBackend,
   getBackendName,
+  type KernelCall,
+  type KernelListener,
   keep,
   type MemoryInfo,
   memory,
@@ -38,8 +40,20 @@ export {
 export * from './errors.js';
 export * as nn from './nn/index.js';
 export * from './ops/index.js';
+export {
+  checkAxis,
+  checkDtype,
+  checkInt,
+  checkPadding,
+  checkPair,
+  checkRank,
+  checkShape,
+  checkTensor,
+  describe as describeValue,
+} from './ops/validate.js';
 export { type ModelSummary, type SummaryRow, summary } from './summary.js';
 export { Tensor } from './tensor.js';
+export { type KernelStat, KernelTrace, startKernelTrace, traceKernels } from './trace.js';
 export type { DataId, DType, Shape, TensorInfo, TypedArray } from './types.js';
 export { SeededRandom } from './util/random.js';
 export {

@@ -2,7 +2,7 @@ import { ENGINE, traceShapes } from './engine.js';
 import { ArgumentError } from './errors.js';
 import type { AnyModule } from './nn/module.js';
 import { zeros } from './ops/creation.js';
-import { checkRank } from './ops/validate.js';
+import { describe as describeValue } from './ops/validate.js';
 import { Tensor } from './tensor.js';
 import type { Shape } from './types.js';
 
@@ -47,18 +47,22 @@ function shapesOf(out: unknown, into: Shape[] = []): Shape[] {
 /**
  * Per-layer output shapes, parameters and multiply-adds of `module` for an input of
  * `inputShape`, computed from shapes alone: the forward pass is traced with shape-only
- * tensors, so no kernel runs and no activation memory is allocated.
+ * tensors, so no kernel runs and no activation memory is allocated. Each row is one
+ * `Module.call()` (a module called twice, as a shared activation, gives two rows); the
+ * convolutions appear unfused, BatchNorm by BatchNorm, in eval mode too.
  */
 export function summary(module: AnyModule, inputShape: Shape): ModelSummary {
-  const probe = ENGINE.tidy(() =>
-    traceShapes(
-      () => zeros(inputShape),
-      () => undefined,
-    ),
-  );
-  checkRank('summary', 'inputShape', probe, probe.rank);
-  if (!Array.isArray(inputShape) || inputShape.some((d) => !Number.isInteger(d) || d < 1))
-    throw new ArgumentError('summary', 'inputShape', 'an array of integers ≥ 1', String(inputShape));
+  if (
+    !Array.isArray(inputShape) ||
+    inputShape.length === 0 ||
+    inputShape.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 1)
+  )
+    throw new ArgumentError(
+      'summary',
+      'inputShape',
+      'a non-empty array of integers ≥ 1 (e.g. [1, 3, 224, 224])',
+      describeValue(inputShape),
+    );
   const names = new Map<AnyModule, string>();
   for (const [n, m] of module.namedModules()) if (!names.has(m)) names.set(m, n);
   const rows: {
@@ -69,44 +73,39 @@ export function summary(module: AnyModule, inputShape: Shape): ModelSummary {
     parameters: number;
     multiplyAdds: number;
   }[] = [];
-  const stack: (typeof rows)[number][] = [];
-  const originals = new Map<AnyModule, AnyModule['forward']>();
-  for (const m of names.keys()) {
-    const orig = m.forward;
-    originals.set(m, orig);
-    // Instance-level wrapper, removed again below.
-    m.forward = (...args: unknown[]) => {
-      const name = names.get(m)!;
+  const open: (typeof rows)[number][] = [];
+  const stop = ENGINE.listenToCalls({
+    enter: (m) => {
+      const mod = m as AnyModule;
       const row = {
-        name,
-        type: m.typeName,
-        depth: stack.length,
+        name: names.get(mod) ?? `(${mod.typeName}, not a registered child)`,
+        type: mod.typeName,
+        depth: open.length,
         outputShapes: [] as Shape[],
-        parameters: m.numParameters(),
+        parameters: mod.numParameters(),
         multiplyAdds: 0,
       };
       rows.push(row);
-      stack.push(row);
-      try {
-        const out = orig.apply(m, args);
-        row.outputShapes = shapesOf(out);
-        return out;
-      } finally {
-        stack.pop();
-      }
-    };
-  }
+      open.push(row);
+    },
+    exit: (_m, out) => {
+      const row = open.pop();
+      if (row) row.outputShapes = shapesOf(out);
+    },
+  });
   try {
     ENGINE.tidy(() => {
       traceShapes(
-        () => module.forward(zeros(inputShape)),
+        () => {
+          module.call(zeros(inputShape));
+        },
         (_op, _shape, macs) => {
-          for (const r of stack) r.multiplyAdds += macs;
+          for (const r of open) r.multiplyAdds += macs;
         },
       );
     });
   } finally {
-    for (const [m] of originals) delete (m as { forward?: unknown }).forward;
+    stop();
   }
   const totalParameters = module.numParameters();
   const totalMultiplyAdds = rows.length > 0 ? rows[0].multiplyAdds : 0;

@@ -1,5 +1,5 @@
-import type { Backend } from './backend.js';
 import { DisposedError, KernelzooError } from './errors.js';
+import type { Storage } from './host-storage.js';
 import type { DataId, DType, Shape, TypedArray } from './types.js';
 import { formatShape, sizeFromShape } from './util/shape.js';
 
@@ -9,8 +9,11 @@ import { formatShape, sizeFromShape } from './util/shape.js';
  * @internal
  */
 export interface DataRecord {
-  /** The backend that owns the buffer (changes if the data moves to another backend). */
-  backend: Backend;
+  /**
+   * The backend that owns the buffer (changes if the data moves to another backend, or to the
+   * engine's host storage when parked).
+   */
+  backend: Storage;
   /** The backend's handle. */
   dataId: DataId;
   /** Tensors viewing this buffer. */
@@ -72,7 +75,10 @@ export class Tensor {
     return this.disposed;
   }
 
-  /** The name of the backend that holds the data (`meta` for a shape-only tensor). */
+  /**
+   * The name of the backend that holds the data (`meta` for a shape-only tensor, `host` for
+   * original weights parked in JavaScript memory while a folded copy runs; see `Module.eval`).
+   */
   get backendName(): string {
     return this.record?.backend.name ?? 'meta';
   }

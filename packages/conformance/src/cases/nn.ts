@@ -42,12 +42,8 @@ class TinyNet extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    const f = this.features.forward(x);
-    const p = adaptiveAvgPool2d(f, 1);
-    const flat = reshape(p, [p.shape[0], -1]);
-    const y = this.fc.forward(flat);
-    for (const t of [f, p, flat]) t.dispose();
-    return y;
+    const p = adaptiveAvgPool2d(this.features.call(x), 1);
+    return this.fc.call(reshape(p, [p.shape[0], -1]));
   }
 }
 
@@ -292,22 +288,18 @@ export function nnCases(): Case[] {
             return tfjs.unary('sigmoid', b4);
           };
           const xt = ctx.t(x);
-          const unfused = model.forward(xt);
+          const unfused = model.call(xt);
           ctx.check(unfused, oracle(), 'unfused Sequential vs oracle');
           model.eval();
-          const fused = model.forward(xt);
+          const fused = model.call(xt);
           ctx.check(fused, host(unfused), 'fused (eval) vs unfused');
-          ctx.check(model.forward(xt), host(unfused), 'fused, second call (prepared once)');
+          ctx.check(model.call(xt), host(unfused), 'fused, second call (prepared once)');
           load(stats(6), stats(4));
-          ctx.check(
-            model.forward(xt),
-            oracle(),
-            'fused after loading new statistics (prepared values dropped)',
-          );
+          ctx.check(model.call(xt), oracle(), 'fused after loading new statistics (prepared values dropped)');
           const v = r.floats([5, 4]);
-          const h1 = head.forward(ctx.t(v));
+          const h1 = head.call(ctx.t(v));
           head.eval();
-          ctx.check(head.forward(ctx.t(v)), host(h1), 'Linear + ReLU fused vs unfused');
+          ctx.check(head.call(ctx.t(v)), host(h1), 'Linear + ReLU fused vs unfused');
         } finally {
           model.dispose();
           head.dispose();

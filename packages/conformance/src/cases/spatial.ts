@@ -235,12 +235,12 @@ export function adaptiveCases(): Case[] {
       const x = new CaseRandom(5100).floats([1, 2, 5, 4]);
       ctx.check(adaptiveAvgPool2d(ctx.t(x), 2), naive.adaptiveAvgPool2d(x, [2, 2]), 'adaptive 2');
       ctx.check(
-        new nn.AdaptiveAvgPool2d([1, null]).forward(ctx.t(x)),
+        new nn.AdaptiveAvgPool2d([1, null]).call(ctx.t(x)),
         naive.adaptiveAvgPool2d(x, [1, null]),
         'module [1, null]',
       );
       ctx.check(
-        new nn.AdaptiveAvgPool2d([null, 1]).forward(ctx.t(x)),
+        new nn.AdaptiveAvgPool2d([null, 1]).call(ctx.t(x)),
         naive.adaptiveAvgPool2d(x, [null, 1]),
         'module [null, 1]',
       );
@@ -334,12 +334,12 @@ export function resizeCases(): Case[] {
         'bilinear ×1.5',
       );
       ctx.check(
-        new nn.Upsample({ scaleFactor: [2, 3], mode: 'bilinear', alignCorners: true }).forward(ctx.t(x)),
+        new nn.Upsample({ scaleFactor: [2, 3], mode: 'bilinear', alignCorners: true }).call(ctx.t(x)),
         tfjs.resizeBilinear(x, [10, 9], true),
         'Upsample bilinear align_corners [2, 3]',
       );
       ctx.check(
-        new nn.Upsample({ size: [4, 4] }).forward(ctx.t(x)),
+        new nn.Upsample({ size: [4, 4] }).call(ctx.t(x)),
         naive.resizeNearest(x, [4, 4]),
         'Upsample nearest size',
       );

@@ -1,37 +1,21 @@
-import type { Activation } from '../backend.js';
 import { KernelzooError } from '../errors.js';
-import { linear } from '../ops/matmul.js';
 import { reshape } from '../ops/transform.js';
 import type { Tensor } from '../tensor.js';
-import { ReLU, Sigmoid } from './activation.js';
+import { Identity, ReLU, Sigmoid } from './activation.js';
 import { BatchNorm2d } from './batchnorm.js';
 import { Conv2d } from './conv.js';
-import { FusedConv2d } from './fusion.js';
 import { Linear } from './linear.js';
-import { type AnyModule, type Disposable, Module } from './module.js';
+import { type AnyModule, Module } from './module.js';
 
-type Step = { forward(x: Tensor): Tensor };
-
-class Plan implements Disposable {
-  constructor(
-    readonly steps: Step[],
-    private readonly owned: Disposable[],
-  ) {}
-
-  dispose(): void {
-    for (const d of this.owned) d.dispose();
-  }
-}
-
-function activationOf(m: AnyModule | undefined): Activation | null {
-  if (m instanceof ReLU) return 'relu';
-  if (m instanceof Sigmoid) return 'sigmoid';
-  return null;
-}
+const isActivation = (m: AnyModule | undefined) =>
+  m instanceof ReLU || m instanceof Sigmoid || m instanceof Identity;
 
 /**
- * PyTorch's `nn.Sequential`: children named `0`, `1`, … run in order. In eval mode it fuses
- * `Conv2d → BatchNorm2d → activation` and `Linear → activation` runs once, on first use.
+ * PyTorch's `nn.Sequential`: children named `0`, `1`, … run in order. It declares its own
+ * fusion chains (see {@link Module.registerFusion}): each `Conv2d → BatchNorm2d → activation`
+ * run (BatchNorm and activation each optional, BatchNorm only when its features equal the
+ * convolution's output channels) and each `Linear → activation` pair, so in eval mode they run
+ * as single kernels.
  */
 export class Sequential extends Module {
   private readonly layers: AnyModule[];
@@ -43,6 +27,7 @@ export class Sequential extends Module {
     modules.forEach((m, i) => {
       this.registerModule(String(i), m);
     });
+    this.declareChains();
   }
 
   /** The number of layers. */
@@ -57,43 +42,39 @@ export class Sequential extends Module {
     return m;
   }
 
-  /** Runs the layers in order. */
+  /** Iterates the layers in order. */
+  [Symbol.iterator](): Iterator<AnyModule> {
+    return this.layers[Symbol.iterator]();
+  }
+
+  /** Runs the layers in order, freeing each intermediate result as soon as the next exists. */
   forward(x: Tensor): Tensor {
-    const steps: Step[] = this.useFused ? this.prepared('plan', () => this.plan()).steps : this.layers;
-    if (steps.length === 0) return reshape(x, x.shape);
+    if (this.layers.length === 0) return reshape(x, x.shape);
     let y = x;
-    for (const s of steps) {
-      const next = s.forward(y);
-      if (y !== x) y.dispose();
+    for (const layer of this.layers) {
+      const next = layer.call(y) as Tensor;
+      if (y !== x && next !== y) y.dispose();
       y = next;
     }
     return y;
   }
 
-  private plan(): Plan {
-    const steps: Step[] = [];
-    const owned: Disposable[] = [];
+  private declareChains(): void {
     const ls = this.layers;
     for (let i = 0; i < ls.length; i++) {
-      const m = ls[i];
-      if (m instanceof Conv2d) {
-        let bn: BatchNorm2d | null = null;
-        let j = i + 1;
-        if (ls[j] instanceof BatchNorm2d && (ls[j] as BatchNorm2d).numFeatures === m.outChannels)
-          bn = ls[j++] as BatchNorm2d;
-        const act = activationOf(ls[j]);
-        if (act) j++;
-        const fused = new FusedConv2d(m, bn, act ?? 'linear');
-        steps.push(fused);
-        owned.push(fused);
-        i = j - 1;
-      } else if (m instanceof Linear && activationOf(ls[i + 1])) {
-        const act = activationOf(ls[i + 1])!;
-        steps.push({ forward: (x) => linear(x, m.weight, m.bias, act) });
-        i++;
-      } else steps.push(m);
+      const head = ls[i];
+      let j = i + 1;
+      if (head instanceof Conv2d) {
+        const bn = ls[j];
+        if (bn instanceof BatchNorm2d && bn.numFeatures === head.outChannels) j++;
+      } else if (!(head instanceof Linear)) continue;
+      if (isActivation(ls[j])) j++;
+      if (j === i + 1) continue;
+      const names: string[] = [];
+      for (let k = i; k < j; k++) names.push(String(k));
+      this.registerFusion(...names);
+      i = j - 1;
     }
-    return new Plan(steps, owned);
   }
 }
 

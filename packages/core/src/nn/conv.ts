@@ -1,8 +1,10 @@
+import { ENGINE } from '../engine.js';
 import { conv2d } from '../ops/conv.js';
 import { checkInt, checkPair } from '../ops/validate.js';
 import type { Tensor } from '../tensor.js';
+import { FusedConv2d, readChainTail } from './fusion.js';
 import { initUniform } from './init.js';
-import { Module } from './module.js';
+import { type AnyModule, type FusedStep, Module } from './module.js';
 
 /** Options of {@link Conv2d}; defaults are PyTorch's. */
 export interface Conv2dModuleOptions {
@@ -75,6 +77,26 @@ export class Conv2d extends Module {
   /** `[out]`, or null without bias. */
   get bias(): Tensor | null {
     return this.paramOrNull('bias');
+  }
+
+  /** A Conv2d folds a following BatchNorm2d (of its output channels) and activation. */
+  protected override chainError(rest: readonly AnyModule[]): string | null {
+    const tail = readChainTail(rest, this.outChannels);
+    return typeof tail === 'string' ? tail : null;
+  }
+
+  /**
+   * Folds the chain; with a BatchNorm, the original weight and bias then move to host memory
+   * (the backend keeps only the folded copy).
+   */
+  protected override foldChain(rest: readonly AnyModule[]): FusedStep {
+    const tail = readChainTail(rest, this.outChannels) as Exclude<ReturnType<typeof readChainTail>, string>;
+    const fused = new FusedConv2d(this, tail.bn, tail.activation);
+    if (tail.bn) {
+      ENGINE.park(this.weight);
+      if (this.bias) ENGINE.park(this.bias);
+    }
+    return fused;
   }
 
   /** Convolves NCHW `x`. */

@@ -2,18 +2,76 @@ import type { Activation } from '../backend.js';
 import { ENGINE } from '../engine.js';
 import { conv2d } from '../ops/conv.js';
 import { add, mul, rsqrt, sub } from '../ops/elementwise.js';
+import { linear } from '../ops/matmul.js';
 import { reshape } from '../ops/transform.js';
 import type { Tensor } from '../tensor.js';
-import type { BatchNorm2d } from './batchnorm.js';
+import { Identity, ReLU, Sigmoid } from './activation.js';
+import { BatchNorm2d } from './batchnorm.js';
 import type { Conv2d } from './conv.js';
-import type { Disposable } from './module.js';
+import type { Linear } from './linear.js';
+import type { AnyModule, FusedStep } from './module.js';
+
+/** What follows the head of a fused chain: an optional BatchNorm, then an optional activation. */
+export interface ChainTail {
+  /** The BatchNorm folded into the head, or null. */
+  readonly bn: BatchNorm2d | null;
+  /** The activation fused into the epilogue (`linear` for none or `Identity`). */
+  readonly activation: Activation;
+}
+
+/**
+ * Reads the modules after a chain's head: `[BatchNorm2d?, ReLU | Sigmoid | Identity?]`.
+ * Returns the tail, or a reason it cannot be folded.
+ * @param rest - the modules after the head.
+ * @param channels - the head's output channels, which the BatchNorm must have (null when the
+ *   head takes no BatchNorm, as `Linear`).
+ */
+export function readChainTail(rest: readonly AnyModule[], channels: number | null): ChainTail | string {
+  let i = 0;
+  let bn: BatchNorm2d | null = null;
+  if (rest[i] instanceof BatchNorm2d) {
+    if (channels === null) return 'a BatchNorm2d can only be folded into a Conv2d';
+    bn = rest[i++] as BatchNorm2d;
+    if (bn.numFeatures !== channels)
+      return `the BatchNorm2d has ${bn.numFeatures} features, the convolution ${channels} output channels`;
+  }
+  let activation: Activation = 'linear';
+  const act = rest[i];
+  if (act instanceof ReLU) activation = 'relu';
+  else if (act instanceof Sigmoid) activation = 'sigmoid';
+  else if (!(act instanceof Identity) && act !== undefined)
+    return `${act.typeName} is not foldable (expected BatchNorm2d, then ReLU, Sigmoid or Identity)`;
+  if (act !== undefined) i++;
+  if (i < rest.length) return `nothing can follow the activation (got ${rest[i].typeName})`;
+  return { bn, activation };
+}
+
+/** A `Linear` with its activation fused: what `Linear → ReLU` becomes in eval mode. */
+export class FusedLinear implements FusedStep {
+  /**
+   * @param layer - the Linear layer (its parameters are used as they are).
+   * @param activation - the activation that follows.
+   */
+  constructor(
+    readonly layer: Linear,
+    readonly activation: Activation,
+  ) {}
+
+  /** Runs the layer and the activation in one kernel. */
+  forward(x: Tensor): Tensor {
+    return linear(x, this.layer.weight, this.layer.bias, this.activation);
+  }
+
+  /** Holds nothing of its own. */
+  dispose(): void {}
+}
 
 /**
  * A convolution with BatchNorm folded into its weights and an activation fused into its
  * epilogue — what inference preparation turns `Conv2d → BatchNorm2d → ReLU` into:
  * `w' = w · γ/√(σ²+ε)` per output channel, `b' = (b − μ) · γ/√(σ²+ε) + β`.
  */
-export class FusedConv2d implements Disposable {
+export class FusedConv2d implements FusedStep {
   /** Folded weight `[outChannels, inChannels / groups, kH, kW]`. */
   readonly weight: Tensor;
   /** Folded bias `[outChannels]`, or null when there was neither a bias nor a BatchNorm. */

@@ -1,5 +1,6 @@
 export * from './activation.js';
 export * from './batchnorm.js';
+export * from './capture.js';
 export * from './containers.js';
 export * from './conv.js';
 export * from './fusion.js';

@@ -1,8 +1,9 @@
 import { linear } from '../ops/matmul.js';
 import { checkInt } from '../ops/validate.js';
 import type { Tensor } from '../tensor.js';
+import { FusedLinear, readChainTail } from './fusion.js';
 import { initUniform } from './init.js';
-import { Module } from './module.js';
+import { type AnyModule, type FusedStep, Module } from './module.js';
 
 /** PyTorch's `nn.Linear`: `weight` `[out, in]`, `bias` `[out]`; `y = x · weightᵀ + bias`. */
 export class Linear extends Module {
@@ -33,6 +34,18 @@ export class Linear extends Module {
   /** `[out]`, or null. */
   get bias(): Tensor | null {
     return this.paramOrNull('bias');
+  }
+
+  /** A Linear folds a following activation. */
+  protected override chainError(rest: readonly AnyModule[]): string | null {
+    const tail = readChainTail(rest, null);
+    return typeof tail === 'string' ? tail : null;
+  }
+
+  /** The layer with its activation in the matrix product's epilogue. */
+  protected override foldChain(rest: readonly AnyModule[]): FusedStep {
+    const tail = readChainTail(rest, null) as Exclude<ReturnType<typeof readChainTail>, string>;
+    return new FusedLinear(this, tail.activation);
   }
 
   /** Applies the layer over the last dimension of `x`. */

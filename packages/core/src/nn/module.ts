@@ -29,14 +29,34 @@ export interface Disposable {
   dispose(): void;
 }
 
+/** A chain of modules folded into one kernel call (see {@link Module.registerFusion}). */
+export interface FusedStep extends Disposable {
+  /** Runs the whole chain on `x`. */
+  forward(x: Tensor): Tensor;
+}
+
+/** The chain a module heads, found by {@link Module.eval}. */
+interface ChainHead {
+  /** The modules folded into the head, in call order. */
+  readonly rest: readonly AnyModule[];
+  /** e.g. `Conv2d 'layer1.0.conv1'`, for errors. */
+  readonly label: string;
+}
+
 /**
  * Base class of every layer and network, shaped like PyTorch's `nn.Module`: parameters,
  * buffers and child modules registered by name, so {@link Module.stateDict} keys equal the
  * reference checkpoints' keys.
  *
- * Modules are inference-only. {@link Module.eval} turns on inference preparation: on the next
- * forward, containers fold BatchNorm into the preceding convolution and fuse activations,
- * once; loading new weights drops what was prepared.
+ * A module defines {@link Module.forward}; everything runs it through {@link Module.call}, which
+ * scopes the call (intermediates are freed when it returns) and is where `summary`, feature
+ * capture ({@link captureFeatures}) and kernel traces (`traceKernels`) listen.
+ *
+ * Modules are inference-only. {@link Module.eval} turns on fusion: every chain
+ * `Conv2d → BatchNorm2d → activation` declared with {@link Module.registerFusion} (a
+ * `Sequential` declares its own) runs as one convolution with the BatchNorm folded into its
+ * weights and the activation in its epilogue, prepared on first use; loading new weights drops
+ * what was prepared.
  */
 export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   private readonly _parameters = new Map<string, Tensor | null>();
@@ -44,10 +64,41 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   private readonly _optionalBuffers = new Set<string>();
   private readonly _children = new Map<string, AnyModule | null>();
   private readonly _cache = new Map<string, Disposable>();
+  private readonly _fusions: (readonly string[])[] = [];
+  private _chain: ChainHead | null = null;
   private _inference = false;
 
-  /** Computes the module's output. */
+  /**
+   * Computes the module's output from its inputs: what a subclass defines, as PyTorch's
+   * `forward`. Run modules with {@link Module.call}, which calls this inside a scope.
+   */
   abstract forward(...args: In): Out;
+
+  /**
+   * Runs the module: the way every module runs, children included (`this.conv1.call(x)`).
+   * The forward runs in its own scope, so tensors it makes and does not return are freed when
+   * it returns; the returned tensors belong to the caller's scope. In eval mode a module that
+   * heads a declared fusion chain runs the folded chain, and the chain's other members pass its
+   * output through. `summary`, feature capture and kernel traces hear every call.
+   */
+  call(...args: In): Out {
+    const x = args[0];
+    if (x instanceof Tensor && ENGINE.passThrough(x, this)) return ENGINE.callModule(this, () => x as Out);
+    return ENGINE.callModule(this, () => {
+      const chain = this._chain;
+      if (
+        chain &&
+        x instanceof Tensor &&
+        this.useFused &&
+        !ENGINE.wantsOutput([this, ...chain.rest.slice(0, -1)])
+      ) {
+        const y = this.prepared('fused', () => this.foldChain(chain.rest)).forward(x);
+        ENGINE.markFused(y, chain.label, chain.rest);
+        return y as Out;
+      }
+      return this.forward(...args);
+    });
+  }
 
   /** The module's class name, as shown by `summary`. */
   get typeName(): string {
@@ -80,6 +131,73 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     this.checkName(name);
     this._children.set(name, m);
     return m;
+  }
+
+  /**
+   * Declares that this module's forward runs its children `names` one after another on one
+   * tensor — a convolution (or `Linear`), optionally its `BatchNorm2d`, optionally an
+   * activation (`ReLU`, `Sigmoid` or `Identity`) — with nothing else reading the intermediate
+   * results. In eval mode the chain then runs as one kernel: the BatchNorm folded into the
+   * convolution's weights and the activation fused into its epilogue. State-dict keys do not
+   * change. An activation module may be shared by several chains and also used on its own
+   * (as a Bottleneck's `relu` after the residual sum): it passes a tensor through only where a
+   * chain folded it in. Declare each chain once, in the constructor, after registering the
+   * children:
+   *
+   * ```ts
+   * this.registerFusion('conv1', 'bn1', 'relu');
+   * this.registerFusion('conv3', 'bn3'); // the block's relu runs after the residual sum
+   * ```
+   *
+   * An op that reads a chain's intermediate result throws, naming the chain.
+   * @param names - child names: the head, then the modules folded into it, in call order.
+   */
+  protected registerFusion(...names: string[]): void {
+    const op = `${this.typeName}.registerFusion`;
+    if (names.length < 2)
+      throw new ArgumentError(op, 'names', 'a head and at least one module to fold', describeNames(names));
+    const members = names.map((n) => {
+      const m = this._children.get(n);
+      if (!m)
+        throw new ArgumentError(
+          op,
+          'names',
+          `names of registered children (${[...this._children.keys()].join(', ')})`,
+          `'${n}'`,
+        );
+      return m;
+    });
+    const [head, ...rest] = members;
+    const why = head.chainError(rest);
+    if (why !== null)
+      throw new ArgumentError(op, 'names', 'a foldable chain', `${describeNames(names)}: ${why}`);
+    for (const chain of this._fusions)
+      if (chain[0] === names[0])
+        throw new ArgumentError(
+          op,
+          'names',
+          `one chain per head ('${names[0]}' already heads ${describeNames(chain)})`,
+          describeNames(names),
+        );
+    this._fusions.push([...names]);
+  }
+
+  /** The chains this module declared with {@link Module.registerFusion}, as child names. */
+  get fusions(): readonly (readonly string[])[] {
+    return this._fusions;
+  }
+
+  /**
+   * For modules that can head a fused chain: why `rest` cannot be folded into this module, or
+   * null when it can. The base class heads nothing.
+   */
+  protected chainError(_rest: readonly AnyModule[]): string | null {
+    return `a ${this.typeName} cannot head a fused chain (Conv2d and Linear can)`;
+  }
+
+  /** Builds the folded chain (called once per weights, in eval mode); see {@link Module.chainError}. */
+  protected foldChain(_rest: readonly AnyModule[]): FusedStep {
+    throw new KernelzooError(`${this.typeName} cannot head a fused chain`);
   }
 
   private checkName(name: string): void {
@@ -240,11 +358,22 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   // ---- inference preparation ----
 
   /**
-   * Switches this module and its descendants to inference mode: the next forward prepares
-   * fused kernels (BatchNorm folded into convolutions, activations fused) once. Returns `this`.
+   * Switches this module and its descendants to inference mode with fusion: each chain
+   * declared with {@link Module.registerFusion} runs as one folded convolution from its next
+   * call on. The folded weights are made once, on a chain's first call; the convolution's
+   * original weights then move off the backend into JavaScript memory (their `backendName` is
+   * `host`), so the backend holds one copy, and `stateDict()` still returns the original values.
+   * Returns `this`.
    */
   eval(): this {
-    for (const [, m] of this.namedModules()) m._inference = true;
+    const modules = this.namedModules();
+    for (const [, m] of modules) m._inference = true;
+    for (const [path, m] of modules)
+      for (const names of m._fusions) {
+        const [head, ...rest] = names.map((n) => m._children.get(n)!);
+        const label = `${head.typeName} '${path ? `${path}.` : ''}${names[0]}'`;
+        head._chain = { rest, label };
+      }
     return this;
   }
 
@@ -261,7 +390,8 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   /**
    * A value prepared once for inference and kept until weights change (then disposed).
    * @param key - the cache slot.
-   * @param make - builds the value; runs inside a `tidy`, and returned tensors are kept.
+   * @param make - builds the value on first use; it must `keep` the tensors it holds (the
+   *   call's scope frees everything else) and free them in its `dispose`.
    */
   protected prepared<T extends Disposable>(key: string, make: () => T): T {
     let v = this._cache.get(key) as T | undefined;
@@ -294,6 +424,10 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
         }
     }
   }
+}
+
+function describeNames(names: readonly string[]): string {
+  return `[${names.map((n) => `'${n}'`).join(', ')}]`;
 }
 
 /** A module of any signature. */

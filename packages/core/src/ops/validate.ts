@@ -1,7 +1,7 @@
 /**
- * Argument checks shared by the ops. Each throws an `ArgumentError` naming the op, the
- * argument, what was expected and what came.
- * @internal
+ * Argument checks shared by the ops and exported for model authors, so a block's checks are
+ * one line each and read like every other kernelzoo error. Each throws an `ArgumentError`
+ * naming the op (or module), the argument, what was expected and what came.
  * @module
  */
 import { ArgumentError } from '../errors.js';
@@ -91,4 +91,33 @@ export function checkAxis(op: string, arg: string, axis: unknown, rank: number):
   if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 1))
     throw new ArgumentError(op, arg, `an integer axis in [${-rank}, ${rank - 1}]`, describe(axis));
   return axis < 0 ? axis + rank : axis;
+}
+
+/**
+ * Checks `x` is a live tensor of rank `expected.length` whose dimensions equal `expected`
+ * where it gives a number (`null` accepts any size), e.g.
+ * `checkShape('SKConv', 'x', x, [null, 64, null, null], 'NCHW')` for `[N, 64, H, W]`.
+ * @param layout - one letter per dimension naming the free ones in the message (default `N`,
+ *   `C`, `H`, `W` for rank 4, else `d0`, `d1`, …).
+ */
+export function checkShape(
+  op: string,
+  arg: string,
+  x: unknown,
+  expected: readonly (number | null)[],
+  layout?: string,
+): Tensor {
+  const t = checkTensor(op, arg, x);
+  const letters =
+    layout !== undefined && layout.length === expected.length
+      ? [...layout]
+      : expected.length === 4
+        ? ['N', 'C', 'H', 'W']
+        : expected.map((_, i) => `d${i}`);
+  const ok = t.rank === expected.length && expected.every((d, i) => d === null || t.shape[i] === d);
+  if (!ok) {
+    const want = `[${expected.map((d, i) => (d === null ? letters[i] : String(d))).join(', ')}]`;
+    throw new ArgumentError(op, arg, `shape ${want}`, `shape ${formatShape(t.shape)}`);
+  }
+  return t;
 }

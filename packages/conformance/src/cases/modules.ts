@@ -1,0 +1,298 @@
+/**
+ * The module API every backend must keep: `Module.call()` scopes, fusion of named
+ * conv/bn/act children declared with `registerFusion` (proved by a kernel trace), original
+ * weights parked off the backend, feature capture with exact values inside fused chains, the
+ * error for a misdeclared chain, and no leak over 1000 eval forwards.
+ *
+ * @module
+ */
+import { add, KernelzooError, memory, nn, type Tensor, tidy, traceKernels } from '@kernelzoo/core';
+import { expectClose, MismatchError } from '../compare.js';
+import { CaseRandom, type HostTensor } from '../host.js';
+import { tfjs } from '../oracle/index.js';
+import type { Case, CaseContext } from '../runner.js';
+
+function assert(cond: boolean, message: string): void {
+  if (!cond) throw new MismatchError(message);
+}
+
+/**
+ * A ResNet Bottleneck as torchvision writes it: named children `conv1`/`bn1`, `conv2`/`bn2`,
+ * `conv3`/`bn3` and one `relu` shared by three places, the last after the residual sum.
+ */
+class Bottleneck extends nn.Module {
+  readonly conv1: nn.Conv2d;
+  readonly bn1: nn.BatchNorm2d;
+  readonly conv2: nn.Conv2d;
+  readonly bn2: nn.BatchNorm2d;
+  readonly conv3: nn.Conv2d;
+  readonly bn3: nn.BatchNorm2d;
+  readonly relu: nn.ReLU;
+
+  constructor(channels: number, width: number) {
+    super();
+    this.conv1 = this.registerModule('conv1', new nn.Conv2d(channels, width, 1, { bias: false }));
+    this.bn1 = this.registerModule('bn1', new nn.BatchNorm2d(width));
+    this.conv2 = this.registerModule('conv2', new nn.Conv2d(width, width, 3, { padding: 1, bias: false }));
+    this.bn2 = this.registerModule('bn2', new nn.BatchNorm2d(width));
+    this.conv3 = this.registerModule('conv3', new nn.Conv2d(width, channels, 1, { bias: false }));
+    this.bn3 = this.registerModule('bn3', new nn.BatchNorm2d(channels));
+    this.relu = this.registerModule('relu', new nn.ReLU());
+    this.registerFusion('conv1', 'bn1', 'relu');
+    this.registerFusion('conv2', 'bn2', 'relu');
+    this.registerFusion('conv3', 'bn3');
+  }
+
+  forward(x: Tensor): Tensor {
+    let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
+    out = this.relu.call(this.bn2.call(this.conv2.call(out)));
+    out = this.bn3.call(this.conv3.call(out));
+    return this.relu.call(add(out, x));
+  }
+}
+
+/** A block whose declared chain is broken by its forward (it reads the conv's output). */
+class MisdeclaredBlock extends nn.Module {
+  readonly conv: nn.Conv2d;
+  readonly bn: nn.BatchNorm2d;
+
+  constructor() {
+    super();
+    this.conv = this.registerModule('conv', new nn.Conv2d(2, 2, 1));
+    this.bn = this.registerModule('bn', new nn.BatchNorm2d(2));
+    this.registerFusion('conv', 'bn');
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.bn.call(add(this.conv.call(x), 1));
+  }
+}
+
+function host(t: Tensor): HostTensor {
+  return { shape: [...t.shape], dtype: t.dtype, values: t.dataSync() };
+}
+
+/** A Bottleneck with seeded random weights and non-trivial BatchNorm statistics. */
+function randomBottleneck(ctx: CaseContext, r: CaseRandom, channels: number, width: number): Bottleneck {
+  nn.manualSeed(r.int(0, 1e6));
+  const block = new Bottleneck(channels, width);
+  tidy(() => {
+    const dict = new Map<string, Tensor>();
+    for (const [bn, c] of [
+      ['bn1', width],
+      ['bn2', width],
+      ['bn3', channels],
+    ] as const) {
+      dict.set(`${bn}.weight`, ctx.t(r.floats([c], 0.5, 1.5)));
+      dict.set(`${bn}.bias`, ctx.t(r.floats([c], -0.5, 0.5)));
+      dict.set(`${bn}.running_mean`, ctx.t(r.floats([c], -0.5, 0.5)));
+      dict.set(`${bn}.running_var`, ctx.t(r.floats([c], 0.3, 2)));
+    }
+    block.loadStateDict(dict, { strict: false });
+  });
+  return block;
+}
+
+/** The block's intermediates computed by the tfjs oracle from its state dict. */
+function oracleBottleneck(block: Bottleneck, x: HostTensor) {
+  const sd = block.stateDict();
+  const h = (k: string) => host(sd.get(k)!);
+  const conv = (input: HostTensor, key: string, pad: number) =>
+    tfjs.conv2d(input, h(`${key}.weight`), {
+      stride: [1, 1],
+      padding: [pad, pad, pad, pad],
+      dilation: [1, 1],
+      groups: 1,
+    });
+  const bn = (input: HostTensor, key: string) =>
+    tfjs.batchNorm(
+      input,
+      h(`${key}.running_mean`),
+      h(`${key}.running_var`),
+      h(`${key}.weight`),
+      h(`${key}.bias`),
+      1e-5,
+    );
+  const conv1 = conv(x, 'conv1', 0);
+  const bn1 = bn(conv1, 'bn1');
+  const a1 = tfjs.unary('relu', bn1);
+  const a2 = tfjs.unary('relu', bn(conv(a1, 'conv2', 1), 'bn2'));
+  const conv3 = conv(a2, 'conv3', 0);
+  const out = tfjs.unary('relu', tfjs.binary('add', bn(conv3, 'bn3'), x));
+  return { conv1, bn1, conv3, out };
+}
+
+/** The module-API cases. */
+export function moduleCases(): Case[] {
+  return [
+    {
+      name: 'a Bottleneck with named conv/bn/relu children runs 3 conv2d and no batchNorm in eval (trace), equal to unfused and the oracle',
+      needs: ['conv2d', 'batchNorm', 'binary', 'unary'],
+      run(ctx) {
+        const r = new CaseRandom(801);
+        const block = randomBottleneck(ctx, r, 8, 4);
+        try {
+          const x = r.floats([2, 8, 5, 6]);
+          const expected = oracleBottleneck(block, x).out;
+          const xt = ctx.t(x);
+          const [unfused, t1] = traceKernels(() => block.call(xt));
+          ctx.check(unfused, expected, 'unfused Bottleneck vs oracle');
+          const seen = (t: typeof t1) =>
+            ['conv2d', 'batchNorm', 'relu', 'add'].map((k) => `${k}×${t.count(k)}`).join(' ');
+          assert(seen(t1) === 'conv2d×3 batchNorm×3 relu×3 add×1', `unfused kernels: ${seen(t1)}`);
+          const original = new Map([...block.stateDict()].map(([k, t]) => [k, t.dataSync()]));
+          block.eval();
+          block.call(xt).dispose(); // the first eval call folds the weights (kernels of its own)
+          const [fused, t2] = traceKernels(() => block.call(xt));
+          assert(seen(t2) === 'conv2d×3 batchNorm×0 relu×1 add×1', `fused kernels: ${seen(t2)}`);
+          assert(t2.calls.length === 5, `fused kernel calls: ${t2.calls.map((c) => c.kernel).join(', ')}`);
+          const names = t2.calls.map((c) => t2.moduleName(c));
+          assert(
+            names.join() === 'conv1,conv2,conv3,,relu',
+            `kernels ran in modules [${names.join(', ')}], expected conv1, conv2, conv3, (block), relu`,
+          );
+          ctx.check(fused, host(unfused), 'fused (eval) vs unfused');
+          ctx.check(fused, expected, 'fused (eval) vs oracle');
+          // The backend keeps only the folded convolution weights; the originals are parked.
+          const parked = [block.conv1, block.conv2, block.conv3].map((c) => c.weight.backendName);
+          assert(
+            parked.every((n) => n === 'host'),
+            `original conv weights live on [${parked}], expected host`,
+          );
+          const hostBytes = memory().backends.host?.bytes ?? 0;
+          const weightBytes = 4 * (8 * 4 + 4 * 4 * 9 + 4 * 8);
+          assert(hostBytes === weightBytes, `host holds ${hostBytes} bytes, expected ${weightBytes}`);
+          for (const [k, t] of block.stateDict())
+            expectClose(t.dataSync(), original.get(k)!, { rtol: 0, atol: 0 }, `stateDict ${k} after fusion`);
+          ctx.check(block.call(xt), expected, 'fused, second call');
+        } finally {
+          block.dispose();
+        }
+      },
+    },
+    {
+      name: 'a fused Sequential(Conv2d, BatchNorm2d, ReLU, Conv2d, BatchNorm2d) runs 2 conv2d kernels and nothing else',
+      needs: ['conv2d', 'batchNorm', 'unary'],
+      run(ctx) {
+        nn.manualSeed(802);
+        const seq = new nn.Sequential(
+          new nn.Conv2d(3, 4, 3, { padding: 1 }),
+          new nn.BatchNorm2d(4),
+          new nn.ReLU(),
+          new nn.Conv2d(4, 2, 1),
+          new nn.BatchNorm2d(2),
+        );
+        try {
+          const xt = ctx.t(new CaseRandom(802).floats([1, 3, 6, 6]));
+          const unfused = seq.call(xt);
+          seq.eval();
+          seq.call(xt).dispose();
+          const [fused, trace] = traceKernels(() => seq.call(xt));
+          const kernels = trace.calls.map((c) => c.kernel).join();
+          assert(kernels === 'conv2d,conv2d', `fused Sequential ran [${kernels}]`);
+          ctx.check(fused, host(unfused), 'fused Sequential vs unfused');
+        } finally {
+          seq.dispose();
+        }
+      },
+    },
+    {
+      name: 'captured outputs inside a fused chain are exact (the chain runs unfused while captured); a shared ReLU is heard on every call',
+      needs: ['conv2d', 'batchNorm', 'binary', 'unary'],
+      run(ctx) {
+        const r = new CaseRandom(803);
+        const block = randomBottleneck(ctx, r, 8, 4).eval();
+        try {
+          const x = r.floats([1, 8, 4, 5]);
+          const expected = oracleBottleneck(block, x);
+          const xt = ctx.t(x);
+          const [y, features] = nn.captureFeatures(block, ['bn1', 'conv3', 'relu', 'conv2'], () =>
+            block.call(xt),
+          );
+          try {
+            ctx.check(y, expected.out, 'output while capturing');
+            ctx.check(features.get('bn1'), expected.bn1, "captured 'bn1' (before the ReLU)");
+            ctx.check(features.get('conv3'), expected.conv3, "captured 'conv3' (before bn3)");
+            ctx.check(features.get('relu'), expected.out, "captured 'relu' (its last call)");
+            assert(
+              features.getAll('relu').length === 3,
+              `relu heard ${features.getAll('relu').length} calls, expected 3`,
+            );
+            assert(
+              features.get('conv2').shape.join() === '1,4,4,5',
+              `conv2 shape ${features.get('conv2').shape}`,
+            );
+          } finally {
+            features.dispose();
+          }
+          // Without capture, the chains fuse again.
+          const [, trace] = traceKernels(() => block.call(xt));
+          assert(
+            trace.count('batchNorm') === 0,
+            `after capture: ${trace.count('batchNorm')} batchNorm kernels`,
+          );
+          // A taken feature outlives the Features object.
+          const [, f2] = nn.captureFeatures(block, ['bn1'], () => block.call(xt));
+          const bn1 = f2.take('bn1');
+          f2.dispose();
+          ctx.check(bn1, expected.bn1, 'taken feature after Features.dispose()');
+        } finally {
+          block.dispose();
+        }
+      },
+    },
+    {
+      name: "an op that reads a declared chain's intermediate throws, naming the chain",
+      needs: ['conv2d', 'batchNorm', 'binary'],
+      run(ctx) {
+        nn.manualSeed(804);
+        const block = new MisdeclaredBlock();
+        try {
+          const xt = ctx.t(new CaseRandom(804).floats([1, 2, 3, 3]));
+          block.call(xt); // unfused: runs as written
+          block.eval();
+          let err: unknown = null;
+          try {
+            block.call(xt);
+          } catch (e) {
+            err = e;
+          }
+          assert(
+            err instanceof KernelzooError &&
+              /add: read the output of a fused Conv2d 'conv'/.test(err.message),
+            `expected a KernelzooError naming Conv2d 'conv', got ${String(err)}`,
+          );
+        } finally {
+          block.dispose();
+        }
+      },
+    },
+    {
+      name: 'a fused Bottleneck leaks no tensor or buffer over 1000 eval forwards',
+      needs: ['conv2d', 'batchNorm', 'binary', 'unary'],
+      run(ctx) {
+        const r = new CaseRandom(805);
+        const block = randomBottleneck(ctx, r, 4, 2).eval();
+        try {
+          const xt = ctx.t(r.floats([1, 4, 3, 3]));
+          const first = block.call(xt);
+          const expected = host(first);
+          first.dispose();
+          const before = memory();
+          for (let i = 0; i < 1000; i++) block.call(xt).dispose();
+          const after = memory();
+          const b = ctx.backend;
+          assert(
+            after.numTensors === before.numTensors &&
+              after.numDataBuffers === before.numDataBuffers &&
+              after.backends[b]?.buffers === before.backends[b]?.buffers,
+            `1000 forwards: tensors ${before.numTensors} → ${after.numTensors}, buffers ${before.numDataBuffers} → ${after.numDataBuffers}, ${b} buffers ${before.backends[b]?.buffers} → ${after.backends[b]?.buffers}`,
+          );
+          ctx.check(block.call(xt), expected, 'forward 1002 equals forward 1');
+        } finally {
+          block.dispose();
+        }
+      },
+    },
+  ];
+}
