@@ -182,7 +182,7 @@ export async function runSeed(
       const label = i < warmup ? `warm-up ${i + 1}/${warmup}` : `run ${i - warmup + 1}/${runs}`;
       log(`[${backend}] ${label} …`);
       const t0 = performance.now();
-      const y = sk.forward(x);
+      const y = sk.call(x);
       const values = await y.data(); // waits for lazy backends too
       const ms = performance.now() - t0;
       outputShape = y.shape;

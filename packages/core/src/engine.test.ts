@@ -17,50 +17,8 @@ import { conv2d } from './ops/conv.js';
 import { tensor, zeros } from './ops/creation.js';
 import { add } from './ops/elementwise.js';
 import { reshape } from './ops/transform.js';
-import type { DataId, DType, Shape, TensorInfo, TypedArray } from './types.js';
-
-/**
- * A storage-only backend for the engine's own tests: it keeps buffers in a Map and implements
- * exactly one kernel (`binary`, adding same-shape tensors). Kernels are the backends' business
- * and are tested by the conformance suite.
- */
-function storageBackend(name: string, leaky = false): Backend {
-  const bufs = new Map<DataId, TypedArray>();
-  const b = {
-    name,
-    write(values: TypedArray) {
-      const id = {};
-      bufs.set(id, values);
-      return id;
-    },
-    async read(id: DataId) {
-      return bufs.get(id)!.slice();
-    },
-    readSync(id: DataId) {
-      return bufs.get(id)!.slice();
-    },
-    disposeData(id: DataId) {
-      bufs.delete(id);
-    },
-    memory() {
-      let bytes = 0;
-      for (const v of bufs.values()) bytes += v.byteLength;
-      return { buffers: bufs.size, bytes };
-    },
-    dispose() {
-      bufs.clear();
-    },
-    binary(_op: string, a: TensorInfo, c: TensorInfo, outShape: Shape): TensorInfo {
-      const x = bufs.get(a.dataId)!;
-      const y = bufs.get(c.dataId)!;
-      const out = new Float32Array(x.length);
-      for (let i = 0; i < out.length; i++) out[i] = x[i] + y[i % y.length];
-      if (leaky) b.write(new Float32Array(1));
-      return { dataId: b.write(out), shape: outShape, dtype: 'float32' as DType };
-    },
-  };
-  return b as unknown as Backend;
-}
+import { storageBackend } from './test-support/storage-backend.js';
+import type { Shape } from './types.js';
 
 describe('engine', () => {
   it('explains when no backend is registered', async () => {
@@ -133,14 +91,17 @@ describe('engine', () => {
     expect(memory().numBytes).toBe(base.numBytes);
   });
 
-  it('moves tensors to the active backend when used there', async () => {
-    registerBackend('mem2', () => storageBackend('mem2'));
+  it('moves tensors to the active backend when used there, written with their shape', async () => {
+    const writes: Shape[] = [];
+    registerBackend('mem2', () => storageBackend('mem2', false, writes));
     await setBackend('mem');
-    const a = tensor([1, 2]);
+    const a = tensor([1, 2, 3, 4, 5, 6], [2, 3]);
     await setBackend('mem2');
     const b = add(a, a);
     expect(a.backendName).toBe('mem2');
-    expect(Array.from(b.dataSync())).toEqual([2, 4]);
+    // A backend that lays data out by shape (gpujs) must get the real shape, not a flat one.
+    expect(writes[0]).toEqual([2, 3]);
+    expect(Array.from(b.dataSync())).toEqual([2, 4, 6, 8, 10, 12]);
     expect(memory().backends.mem.buffers).toBe(0);
     dispose([a, b]);
     await setBackend('mem');

@@ -222,7 +222,7 @@ describe('SKConv', () => {
       expect(attention.shape).toEqual([2, c.M, 8]);
       expect(maxAbsDiff(output.dataSync(), ref.output)).toBeLessThan(ATOL);
       expect(maxAbsDiff(attention.dataSync(), ref.attention)).toBeLessThan(ATOL);
-      const plain = sk.forward(x);
+      const plain = sk.call(x);
       expect(maxAbsDiff(plain.dataSync(), ref.output)).toBeLessThan(ATOL);
       for (const t of [x, output, attention, plain]) t.dispose();
       sk.dispose();
@@ -269,10 +269,10 @@ describe('SKConv', () => {
       const sk = new SKConv({ features: 8, M: 2, G: 2, r: 2, L: 3 });
       if (evalMode) sk.eval();
       const x = randomNormal([2, 8, 7, 5], 0, 1, { seed: 3 });
-      sk.forward(x).dispose(); // the first eval forward prepares (and keeps) fused weights
+      sk.call(x).dispose(); // the first eval forward prepares (and keeps) fused weights
       const before = memory().numTensors;
       for (let i = 0; i < 4; i++) {
-        sk.forward(x).dispose();
+        sk.call(x).dispose();
         const r = sk.forwardWithAttention(x);
         r.output.dispose();
         r.attention.dispose();
@@ -328,11 +328,13 @@ describe('SKConv', () => {
   it('refuses an input with the wrong channel count or rank', () => {
     const sk = new SKConv({ features: 8, G: 2, r: 2, L: 3 });
     const x = randomNormal([1, 4, 5, 5], 0, 1);
-    expect(() => sk.forward(x)).toThrow(ArgumentError);
-    expect(() => sk.forward(x)).toThrow(/SKConv: argument 'x' must be 8 channels.*got shape \[1, 4, 5, 5\]/);
+    expect(() => sk.call(x)).toThrow(ArgumentError);
+    expect(() => sk.call(x)).toThrow(
+      /SKConv: argument 'x' must be shape \[N, 8, H, W\].*got shape \[1, 4, 5, 5\]/,
+    );
     const flat = tensor(new Float32Array(8), [1, 8]);
     expect(() => sk.forwardWithAttention(flat)).toThrow(ArgumentError);
-    expect(() => sk.forward(null as never)).toThrow(ArgumentError);
+    expect(() => sk.call(null as never)).toThrow(ArgumentError);
     for (const t of [x, flat]) t.dispose();
     sk.dispose();
   });

@@ -1,15 +1,16 @@
 import {
   ArgumentError,
   add,
-  formatShape,
+  checkInt,
+  checkShape,
+  describeValue,
   mean,
   mul,
   nn,
   reshape,
   slice,
   stack,
-  Tensor,
-  tidy,
+  type Tensor,
 } from '@kernelzoo/core';
 import {
   type LoadWeightsOptions,
@@ -54,12 +55,6 @@ export interface SKConvResult {
 
 const OP = 'SKConv';
 
-function checkInteger(name: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
-    throw new ArgumentError(OP, name, `an integer ≥ ${min}`, String(v));
-  return v;
-}
-
 /**
  * The Selective Kernel convolution (Li et al., "Selective Kernel Networks", CVPR 2019), as
  * written in the pppLang/SKNet PyTorch code, with the same child names so its state dict
@@ -72,10 +67,14 @@ function checkInteger(name: string, v: unknown, min: number): number {
  * - **select**: `fcs.{i}(z)` (each `Linear(d, C)`) stacked to `[N, M, C]`, softmax over the
  *   branch axis, V = Σᵢ aᵢ · branchᵢ.
  *
+ * Each branch is a `Sequential`, so in eval mode its Conv2d → BatchNorm2d → ReLU runs as one
+ * folded convolution. The attention is the output of the `softmax` child: read it with
+ * {@link SKConv.forwardWithAttention} or `nn.captureFeatures(net, ['….softmax'], …)`.
+ *
  * @example
  * ```ts
  * const sk = new SKConv({ features: 64, M: 2, G: 8, r: 2 }).eval();
- * const v = sk.forward(x); // x: [N, 64, H, W] → v: [N, 64, H, W]
+ * const v = sk.call(x); // x: [N, 64, H, W] → v: [N, 64, H, W]
  * ```
  */
 export class SKConv extends nn.Module {
@@ -110,18 +109,18 @@ export class SKConv extends nn.Module {
         OP,
         'options',
         'an object { features, M?, G?, r?, stride?, L? }',
-        String(options),
+        describeValue(options),
       );
-    const features = checkInteger('features', options.features, 1);
-    const M = checkInteger('M', options.M ?? 2, 1);
-    const G = checkInteger('G', options.G ?? 32, 1);
+    const features = checkInt(OP, 'features', options.features, 1);
+    const M = checkInt(OP, 'M', options.M ?? 2, 1);
+    const G = checkInt(OP, 'G', options.G ?? 32, 1);
     const r = options.r ?? 16;
-    const stride = checkInteger('stride', options.stride ?? 1, 1);
-    const L = checkInteger('L', options.L ?? 32, 1);
+    const stride = checkInt(OP, 'stride', options.stride ?? 1, 1);
+    const L = checkInt(OP, 'L', options.L ?? 32, 1);
     if (features % G !== 0)
       throw new ArgumentError(OP, 'G', `a divisor of features (${features})`, String(G));
     if (typeof r !== 'number' || !Number.isFinite(r) || r <= 0)
-      throw new ArgumentError(OP, 'r', 'a finite number > 0', String(r));
+      throw new ArgumentError(OP, 'r', 'a finite number > 0', describeValue(r));
     this.features = features;
     this.M = M;
     this.G = G;
@@ -178,42 +177,32 @@ export class SKConv extends nn.Module {
   }
 
   /** Selects among the branches of NCHW `x` `[N, features, H, W]`; returns V. */
-  forward(x: Tensor): Tensor {
-    const { output, attention } = this.forwardWithAttention(x);
-    attention.dispose();
-    return output;
+  protected forward(x: Tensor): Tensor {
+    checkShape(OP, 'x', x, [null, this.features, null, null]);
+    const feas = [...this.convs].map((branch) => branch.call(x));
+    const u = feas.reduce((acc, f) => add(acc, f));
+    const z = this.fc.call(mean(u, [2, 3]));
+    const attention = this.softmax.call(
+      stack(
+        [...this.fcs].map((f) => f.call(z)),
+        1,
+      ),
+    );
+    const [n, , c] = attention.shape;
+    return feas
+      .map((f, i) => mul(f, reshape(slice(attention, [0, i, 0], [n, 1, c]), [n, c, 1, 1])))
+      .reduce((acc, w) => add(acc, w));
   }
 
   /**
-   * Like {@link SKConv.forward}, also returning the attention weights `[N, M, features]`
-   * (they sum to 1 over the branch axis). The caller owns (and disposes) both tensors.
+   * Like `call(x)`, also returning the attention weights `[N, M, features]` (the output of the
+   * `softmax` child, read by feature capture; they sum to 1 over the branch axis). The caller
+   * owns (and disposes) both tensors.
    */
   forwardWithAttention(x: Tensor): SKConvResult {
-    if (!(x instanceof Tensor))
-      throw new ArgumentError(OP, 'x', `a tensor of shape [N, ${this.features}, H, W]`, String(x));
-    if (x.rank !== 4 || x.shape[1] !== this.features)
-      throw new ArgumentError(
-        OP,
-        'x',
-        `${this.features} channels (shape [N, ${this.features}, H, W])`,
-        `shape ${formatShape(x.shape)}`,
-      );
-    return tidy(() => {
-      const feas = [...this.convs].map((branch) => branch.forward(x));
-      const u = feas.reduce((acc, f) => add(acc, f));
-      const s = mean(u, [2, 3]);
-      const z = this.fc.forward(s);
-      const logits = stack(
-        [...this.fcs].map((f) => f.forward(z)),
-        1,
-      );
-      const attention = this.softmax.forward(logits);
-      const [n, , c] = attention.shape;
-      const weighted = feas.map((f, i) =>
-        mul(f, reshape(slice(attention, [0, i, 0], [n, 1, c]), [n, c, 1, 1])),
-      );
-      const output = weighted.reduce((acc, w) => add(acc, w));
-      return { output, attention };
-    });
+    const [output, features] = nn.captureFeatures(this, ['softmax'], () => this.call(x));
+    const attention = features.take('softmax');
+    features.dispose();
+    return { output, attention };
   }
 }

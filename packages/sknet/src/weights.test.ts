@@ -24,7 +24,7 @@ describe('SKConv weights', () => {
     const source = new SKConv(arch);
     const bytes = await safetensorsOf(source);
     const x = randomNormal([2, 8, 5, 7], 0, 1, { seed: 3 });
-    const expected = await tidy(() => source.forward(x)).data();
+    const expected = await tidy(() => source.call(x)).data();
 
     nn.manualSeed(2); // different initial weights, replaced by the load
     const fromBytes = new SKConv({ ...arch, weights: bytes });
@@ -34,7 +34,7 @@ describe('SKConv weights', () => {
     const fromPath = await SKConv.load(arch, join(dir, 'sk.safetensors'));
     for (const m of [fromBytes, fromDict, fromPath]) {
       // Same weights, same kernels, same order: bit-identical.
-      expect(await tidy(() => m.forward(x)).data()).toEqual(expected);
+      expect(await tidy(() => m.call(x)).data()).toEqual(expected);
     }
   });
 

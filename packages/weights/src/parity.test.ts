@@ -42,21 +42,21 @@ const Y = [
 class TwoConvs extends nn.Module {
   readonly conv1 = this.registerModule('conv1', new nn.Conv2d(2, 2, 2));
   readonly conv2 = this.registerModule('conv2', new nn.Conv2d(2, 2, 2, { bias: false }));
-  forward(x: Tensor): Tensor {
-    return this.conv2.forward(this.conv1.forward(x));
+  protected forward(x: Tensor): Tensor {
+    return this.conv2.call(this.conv1.call(x));
   }
 }
 
 class OneNorm extends nn.Module {
   readonly norm1 = this.registerModule('norm1', new nn.BatchNorm2d(5));
-  forward(x: Tensor): Tensor {
-    return this.norm1.forward(x);
+  protected forward(x: Tensor): Tensor {
+    return this.norm1.call(x);
   }
 }
 
 function run(m: nn.Module, x: number[], shape: number[]): number[] {
   return Array.from(
-    tidy(() => m.forward(tensor(x, shape)))
+    tidy(() => m.call(tensor(x, shape)))
       .dataSync()
       .slice(),
   );
@@ -128,7 +128,7 @@ describe('loading on backend-js', () => {
     class Other extends nn.Module {
       readonly conv1 = this.registerModule('conv1', new nn.Conv2d(2, 2, 3));
       readonly conv2 = this.registerModule('conv2', new nn.Conv2d(2, 2, 2));
-      forward(x: Tensor): Tensor {
+      protected forward(x: Tensor): Tensor {
         return x;
       }
     }
@@ -157,8 +157,8 @@ describe('loading on backend-js', () => {
     const bytes = writeSafetensors(await fromTensors(a.stateDict()));
     await loadWeights(b, bytes);
     const x = randomUniform([1, 2, 7, 6], -1, 1, { seed: 3 });
-    const ya = tidy(() => a.forward(x));
-    const yb = tidy(() => b.forward(x));
+    const ya = tidy(() => a.call(x));
+    const yb = tidy(() => b.call(x));
     expect(Array.from(yb.dataSync())).toEqual(Array.from(ya.dataSync()));
     // and a BatchNorm with its int32 counter, through the raw reader
     const n1 = new OneNorm();
@@ -166,8 +166,8 @@ describe('loading on backend-js', () => {
     const n2 = new OneNorm();
     loadRawWeights(n2, readSafetensors(writeSafetensors(await fromTensors(n1.stateDict()))).tensors);
     const xn = randomUniform([1, 5, 3, 3], 0, 1, { seed: 4 });
-    const yn1 = tidy(() => n1.forward(xn));
-    const yn2 = tidy(() => n2.forward(xn));
+    const yn1 = tidy(() => n1.call(xn));
+    const yn2 = tidy(() => n2.call(xn));
     expect(Array.from(yn2.dataSync())).toEqual(Array.from(yn1.dataSync()));
     expect(Array.from(n2.norm1.stateDict().get('num_batches_tracked')!.dataSync())).toEqual([1]);
     dispose([x, ya, yb, xn, yn1, yn2]);

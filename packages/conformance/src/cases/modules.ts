@@ -43,7 +43,7 @@ class Bottleneck extends nn.Module {
     this.registerFusion('conv3', 'bn3');
   }
 
-  forward(x: Tensor): Tensor {
+  protected forward(x: Tensor): Tensor {
     let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
     out = this.relu.call(this.bn2.call(this.conv2.call(out)));
     out = this.bn3.call(this.conv3.call(out));
@@ -63,7 +63,7 @@ class MisdeclaredBlock extends nn.Module {
     this.registerFusion('conv', 'bn');
   }
 
-  forward(x: Tensor): Tensor {
+  protected forward(x: Tensor): Tensor {
     return this.bn.call(add(this.conv.call(x), 1));
   }
 }

@@ -41,7 +41,7 @@ class TinyNet extends nn.Module {
     this.fc = this.registerModule('fc', new nn.Linear(mid, classes));
   }
 
-  forward(x: Tensor): Tensor {
+  protected forward(x: Tensor): Tensor {
     const p = adaptiveAvgPool2d(this.features.call(x), 1);
     return this.fc.call(reshape(p, [p.shape[0], -1]));
   }

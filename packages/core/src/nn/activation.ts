@@ -7,7 +7,7 @@ import { Module } from './module.js';
 /** PyTorch's `nn.ReLU`. No parameters. */
 export class ReLU extends Module {
   /** max(x, 0). */
-  forward(x: Tensor): Tensor {
+  protected forward(x: Tensor): Tensor {
     return relu(x);
   }
 }
@@ -15,7 +15,7 @@ export class ReLU extends Module {
 /** PyTorch's `nn.Sigmoid`. No parameters. */
 export class Sigmoid extends Module {
   /** 1 / (1 + e⁻ˣ). */
-  forward(x: Tensor): Tensor {
+  protected forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
 }
@@ -28,7 +28,7 @@ export class Softmax extends Module {
   }
 
   /** Softmax along `dim`. */
-  forward(x: Tensor): Tensor {
+  protected forward(x: Tensor): Tensor {
     return softmax(x, this.dim);
   }
 }
@@ -36,7 +36,7 @@ export class Softmax extends Module {
 /** PyTorch's `nn.Identity`: returns its input (as a new handle on the same data). */
 export class Identity extends Module {
   /** Returns `x` unchanged. */
-  forward(x: Tensor): Tensor {
+  protected forward(x: Tensor): Tensor {
     return reshape(x, x.shape);
   }
 }

@@ -65,7 +65,7 @@ export class BatchNorm2d extends Module {
   }
 
   /** Normalises `[N, C, H, W]` with the running statistics. */
-  forward(x: Tensor): Tensor {
+  protected forward(x: Tensor): Tensor {
     return batchNorm(x, this.runningMean, this.runningVar, {
       weight: this.weight,
       bias: this.bias,

@@ -48,7 +48,7 @@ export class Sequential extends Module {
   }
 
   /** Runs the layers in order, freeing each intermediate result as soon as the next exists. */
-  forward(x: Tensor): Tensor {
+  protected forward(x: Tensor): Tensor {
     if (this.layers.length === 0) return reshape(x, x.shape);
     let y = x;
     for (const layer of this.layers) {
@@ -112,7 +112,7 @@ export class ModuleList<M extends AnyModule = AnyModule> extends Module<[], neve
   }
 
   /** A ModuleList is not callable; iterate it instead. */
-  forward(): never {
-    throw new KernelzooError('ModuleList has no forward; call its modules (e.g. for (const m of list))');
+  protected forward(): never {
+    throw new KernelzooError('ModuleList is not callable; call its modules (e.g. for (const m of list))');
   }
 }

@@ -100,7 +100,7 @@ export class Conv2d extends Module {
   }
 
   /** Convolves NCHW `x`. */
-  forward(x: Tensor): Tensor {
+  protected forward(x: Tensor): Tensor {
     return conv2d(x, this.weight, {
       bias: this.bias,
       stride: this.stride,

@@ -49,7 +49,7 @@ export class Linear extends Module {
   }
 
   /** Applies the layer over the last dimension of `x`. */
-  forward(x: Tensor): Tensor {
+  protected forward(x: Tensor): Tensor {
     return linear(x, this.weight, this.bias);
   }
 }

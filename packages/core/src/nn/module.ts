@@ -72,7 +72,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
    * Computes the module's output from its inputs: what a subclass defines, as PyTorch's
    * `forward`. Run modules with {@link Module.call}, which calls this inside a scope.
    */
-  abstract forward(...args: In): Out;
+  protected abstract forward(...args: In): Out;
 
   /**
    * Runs the module: the way every module runs, children included (`this.conv1.call(x)`).

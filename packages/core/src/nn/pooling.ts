@@ -16,7 +16,7 @@ export class AdaptiveAvgPool2d extends Module {
   }
 
   /** Pools NCHW `x` to the output size. */
-  forward(x: Tensor): Tensor {
+  protected forward(x: Tensor): Tensor {
     return adaptiveAvgPool2d(x, this.outputSize);
   }
 }
@@ -35,7 +35,7 @@ export class MaxPool2d extends Module {
   }
 
   /** Max-pools NCHW `x`. */
-  forward(x: Tensor): Tensor {
+  protected forward(x: Tensor): Tensor {
     return maxPool2d(x, this.kernelSize, this.options);
   }
 }
@@ -54,7 +54,7 @@ export class AvgPool2d extends Module {
   }
 
   /** Average-pools NCHW `x`. */
-  forward(x: Tensor): Tensor {
+  protected forward(x: Tensor): Tensor {
     return avgPool2d(x, this.kernelSize, this.options);
   }
 }

@@ -10,7 +10,7 @@ export class Upsample extends Module {
   }
 
   /** Resizes NCHW `x`. */
-  forward(x: Tensor): Tensor {
+  protected forward(x: Tensor): Tensor {
     return interpolate(x, this.options);
   }
 }
