@@ -1,7 +1,7 @@
 import { describeConformance } from '@kernelzoo/conformance';
 import { getBackendName, setBackend } from '@kernelzoo/core';
 import { expect, it } from 'vitest';
-import { setParallelThreshold } from './backend.js';
+import { setParallelThreshold } from './context.js';
 import { getThreads, registerWasmBackend, setThreads, wasmFeatures } from './index.js';
 
 async function setup(): Promise<void> {

@@ -1,7 +1,9 @@
 import type { Conv2dInfo, TensorInfo } from '@kernelzoo/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setConvPath, setDirectThresholds, setParallelThreshold, WasmBackend } from './backend.js';
+import { WasmBackend } from './backend.js';
 import { kernelCases } from './cases.js';
+import { setParallelThreshold } from './context.js';
+import { setConvPath, setDirectThresholds } from './kernels/conv2d.js';
 import { compare, floats, rng } from './test-util.js';
 
 for (const threads of [1, 2]) {

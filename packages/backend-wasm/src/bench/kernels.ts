@@ -15,9 +15,10 @@ import type { Backend, Conv2dInfo, MatMulInfo, TensorInfo } from '@kernelzoo/cor
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { setConvPath, setDirectThresholds, WasmBackend } from '../backend.js';
+import { WasmBackend } from '../backend.js';
 import { decodeBase64 } from '../features.js';
 import { WASM_RELAXED, WASM_SIMD } from '../generated/wasm.js';
+import { setConvPath, setDirectThresholds } from '../kernels/conv2d.js';
 
 /** A benchmark row: the shapes are stated once, in `@kernelzoo/conformance`. */
 type Row = KernelBenchRow;

@@ -1,0 +1,218 @@
+/**
+ * {@link KernelContext}: what every kernel function of the wasm backend works with — the
+ * instance's exports, views of its memory, the allocator, the buffers handed out, the
+ * parameter block and the worker pool — and the fixed regions of the memory.
+ *
+ * @module
+ */
+import {
+  BackendError,
+  type DataId,
+  type DType,
+  type Shape,
+  sizeFromShape,
+  type TensorInfo,
+} from '@kernelzoo/core';
+import type { Allocator } from './allocator.js';
+import type { ThreadPool } from './pool.js';
+
+// Fixed regions below the heap: the kernels' static data lives under 64 KiB.
+/** Byte address of the i32 parameter block a kernel call reads (8 KiB). */
+export const PARAMS = 65536;
+/** Byte address of the worker pool's control block. */
+export const CTRL = PARAMS + 8192;
+/** Byte address of the index scratch of the strided kernels (one word per dimension). */
+export const IDX = PARAMS + 16384;
+/** Byte address where the allocator's heap begins. */
+export const HEAP = 131072;
+
+/** The kernels a job of the worker pool may name (each takes `(…, tid, nt)`), by index. */
+export const PARALLEL_KERNELS = [
+  'gemm_run',
+  'depthwise_run',
+  'unary_f32',
+  'binary_run',
+  'batchnorm_run',
+  'pool_run',
+  'adaptive_avg_run',
+  'resize_run',
+  'direct_pad_run',
+  'direct_conv_run',
+  'conv_ind_run',
+] as const;
+
+/** A kernel that splits across threads. */
+export type Parallel = (typeof PARALLEL_KERNELS)[number];
+
+/** The exports of the kernels module: functions of numbers. */
+export type Exports = Record<string, (...args: number[]) => number>;
+
+/** Below this many multiply-adds (or elements) a kernel runs on one thread. */
+let PARALLEL_WORK = 1 << 16;
+
+/**
+ * @internal Test hook: the work (multiply-adds or elements) from which kernels split across
+ * threads (default 65536); 0 sends every kernel through the pool.
+ */
+export function setParallelThreshold(work: number): void {
+  PARALLEL_WORK = work;
+}
+
+/** The handle the wasm backend gives out for one buffer. */
+export class WasmDataId {
+  constructor(
+    /** Byte address in the memory (0 for an empty buffer). */
+    readonly ptr: number,
+    /** Elements. */
+    readonly size: number,
+    /** Element type. */
+    readonly dtype: DType,
+  ) {}
+}
+
+/** Convolution weights packed for the GEMM, cached per weight buffer (see `kernels/conv2d.ts`). */
+export interface PackedWeights {
+  /** Byte address of the packed copy. */
+  readonly ptr: number;
+  /** The K block it was packed for. */
+  readonly kc: number;
+  /** Output channels per group. */
+  readonly m: number;
+  /** Groups. */
+  readonly groups: number;
+}
+
+/** A freshly allocated output: its tensor record, byte address and element count. */
+export interface Output {
+  /** The record to return from the kernel. */
+  readonly info: TensorInfo;
+  /** Byte address of its buffer. */
+  readonly ptr: number;
+  /** Elements. */
+  readonly size: number;
+}
+
+/**
+ * The state the kernels share: one per backend. Buffers are 4-byte elements in one
+ * `WebAssembly.Memory`; a kernel allocates its output with {@link KernelContext.make},
+ * writes its parameters with {@link KernelContext.params} and runs an export directly or,
+ * split over threads, with {@link KernelContext.par}.
+ */
+export class KernelContext {
+  /** Threads kernels run on (1 without a pool). */
+  threads = 1;
+  /** The live buffers. */
+  readonly ids = new Set<WasmDataId>();
+  /** Bytes held by the live buffers. */
+  bytes = 0;
+  /** Byte address of the per-thread scratch (0: none yet; see `kernels/gemm.ts`). */
+  scratch = 0;
+  /** The threads the scratch was sized for. */
+  scratchThreads = 0;
+  /** Packed convolution weights per weight buffer, freed with the buffer. */
+  readonly packCache = new Map<WasmDataId, PackedWeights>();
+  private viewBuffer: ArrayBufferLike | null = null;
+  private f32View = new Float32Array(0);
+  private i32View = new Int32Array(0);
+  private u8View = new Uint8Array(0);
+
+  constructor(
+    /** The WebAssembly memory holding every buffer. */
+    readonly memory: WebAssembly.Memory,
+    /** The kernels of the main thread's instance. */
+    readonly exports: Exports,
+    /** The heap's allocator. */
+    readonly allocator: Allocator,
+    /** The worker pool (null without shared memory). */
+    readonly pool: ThreadPool | null,
+  ) {}
+
+  // ---- memory views ----
+
+  private refresh(): void {
+    const buf = this.memory.buffer;
+    if (buf !== this.viewBuffer || this.f32View.length * 4 !== buf.byteLength) {
+      this.viewBuffer = buf;
+      this.f32View = new Float32Array(buf);
+      this.i32View = new Int32Array(buf);
+      this.u8View = new Uint8Array(buf);
+    }
+  }
+
+  /** The memory as float32 (valid until the next allocation). */
+  f32(): Float32Array {
+    this.refresh();
+    return this.f32View;
+  }
+
+  /** The memory as int32 (valid until the next allocation). */
+  i32(): Int32Array {
+    this.refresh();
+    return this.i32View;
+  }
+
+  /** The memory as bytes (valid until the next allocation). */
+  u8(): Uint8Array {
+    this.refresh();
+    return this.u8View;
+  }
+
+  // ---- allocation ----
+
+  /** Allocates `bytes` (0 for none); `what` names the block in an out-of-memory error. */
+  alloc(bytes: number, what: string): number {
+    if (bytes === 0) return 0;
+    return this.allocator.alloc(bytes, what);
+  }
+
+  /** Frees a block from {@link KernelContext.alloc} (0 is ignored). */
+  free(ptr: number): void {
+    if (ptr !== 0) this.allocator.release(ptr);
+  }
+
+  /** The live record of a data id; throws a `BackendError` naming `op` when there is none. */
+  record(id: DataId, op: string): WasmDataId {
+    if (!(id instanceof WasmDataId) || !this.ids.has(id))
+      throw new BackendError(
+        `${op}: the wasm backend holds no buffer for this data id (it was disposed, or belongs to another backend)`,
+      );
+    return id;
+  }
+
+  /** Byte address of a tensor's buffer. */
+  ptr(t: TensorInfo, op: string): number {
+    return this.record(t.dataId, op).ptr;
+  }
+
+  /** Allocates and registers the output buffer of `op`. */
+  make(shape: Shape, dtype: DType, op: string): Output {
+    const size = sizeFromShape(shape);
+    const ptr = this.alloc(size * 4, `the ${dtype} output [${shape.join(', ')}] of ${op}`);
+    const id = new WasmDataId(ptr, size, dtype);
+    this.ids.add(id);
+    this.bytes += size * 4;
+    return { info: { dataId: id, shape, dtype }, ptr, size };
+  }
+
+  // ---- calls ----
+
+  /** Writes an i32 parameter block at PARAMS and returns its address. */
+  params(words: readonly number[]): number {
+    const v = this.i32();
+    v.set(words, PARAMS >> 2);
+    return PARAMS;
+  }
+
+  /** Runs a parallel kernel over `nt` threads (1 when the work is small). */
+  par(fn: Parallel, args: number[], work: number): void {
+    const nt = this.pool !== null && work >= PARALLEL_WORK ? this.threads : 1;
+    const f = this.exports[fn];
+    if (nt <= 1) {
+      f(...args, 0, 1);
+      return;
+    }
+    this.pool!.run(PARALLEL_KERNELS.indexOf(fn), args, nt, () => {
+      f(...args, 0, nt);
+    });
+  }
+}

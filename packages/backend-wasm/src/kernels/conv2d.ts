@@ -1,0 +1,332 @@
+/**
+ * 2-D convolution on the wasm backend: the direct depthwise kernel, the direct kernel for
+ * grouped and small-M convolutions, and the packed SIMD GEMM over the implicit im2col matrix
+ * (packed or, for few output channels, unpacked B).
+ *
+ * @module
+ */
+import type { Activation, Conv2dInfo, TensorInfo } from '@kernelzoo/core';
+import type { KernelContext, WasmDataId } from '../context.js';
+import { ACT, gemmScratch, kBlock, MR, NC, SCRATCH_BYTES } from './gemm.js';
+
+/** Below this many elements the unpacked convolution pads its input on one thread. */
+const PAD_PARALLEL = 1 << 20;
+
+/** 2-D convolution: packed SIMD GEMM over the implicit im2col matrix, direct depthwise path. */
+export function conv2d(
+  ctx: KernelContext,
+  x: TensorInfo,
+  weight: TensorInfo,
+  bias: TensorInfo | null,
+  info: Conv2dInfo,
+  activation: Activation,
+): TensorInfo {
+  const op = 'conv2d';
+  const { batch, inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, groups } = info;
+  const { kernelHeight: kh, kernelWidth: kw } = info;
+  const out = ctx.make([batch, outChannels, outHeight, outWidth], 'float32', op);
+  if (out.size === 0) return out.info;
+  const xp = ctx.ptr(x, op);
+  const wp = ctx.ptr(weight, op);
+  const bp = bias === null ? 0 : ctx.ptr(bias, op);
+  const act = ACT[activation];
+  const hw = outHeight * outWidth;
+  const cg = inChannels / groups;
+  const m = outChannels / groups;
+  const k = cg * kh * kw;
+  if (groups > 1 && cg === 1) {
+    const p = ctx.params([
+      xp,
+      wp,
+      out.ptr,
+      bp,
+      act,
+      batch,
+      inChannels,
+      outChannels / inChannels,
+      inHeight,
+      inWidth,
+      outHeight,
+      outWidth,
+      kh,
+      kw,
+      info.strideHeight,
+      info.strideWidth,
+      info.dilationHeight,
+      info.dilationWidth,
+      info.padTop,
+      info.padLeft,
+    ]);
+    ctx.par('depthwise_run', [p], out.size * kh * kw);
+    return out.info;
+  }
+  if (k > 0 && useDirect(info)) {
+    directConv(ctx, xp, wp, bp, act, info, out.ptr, out.size * k);
+    return out.info;
+  }
+  if (k === 0) {
+    ctx.f32().fill(0, out.ptr >> 2, (out.ptr >> 2) + out.size);
+    ctx.exports.bias_act_rows(out.ptr, batch, outChannels, hw, bp, act);
+    return out.info;
+  }
+  const mp = Math.ceil(m / MR) * MR;
+  const kc = kBlock(k);
+  const packA = packedWeights(ctx, weight.dataId as WasmDataId, wp, groups, m, k, kc);
+  const pointwise =
+    kh === 1 &&
+    kw === 1 &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    info.padTop === 0 &&
+    info.padLeft === 0 &&
+    info.padBottom === 0 &&
+    info.padRight === 0;
+  const inPlane = inHeight * inWidth;
+  const unpacked = !pointwise && useUnpacked(info, k);
+  let pad = 0;
+  let hp = 0;
+  let wq = 0;
+  if (unpacked) {
+    ({ buf: pad, hp, wq } = padInput(ctx, xp, info));
+  }
+  const p = ctx.params([
+    pointwise ? 0 : 1,
+    m,
+    hw,
+    k,
+    packA,
+    mp * k,
+    xp,
+    inPlane,
+    1,
+    inChannels * inPlane,
+    cg * inPlane,
+    out.ptr,
+    hw,
+    outChannels * hw,
+    m * hw,
+    bp,
+    bp === 0 ? 0 : 1,
+    act,
+    batch,
+    groups,
+    gemmScratch(ctx),
+    SCRATCH_BYTES,
+    kc,
+    NC,
+    cg,
+    inHeight,
+    inWidth,
+    outHeight,
+    outWidth,
+    kh,
+    kw,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padTop,
+    info.padLeft,
+    0,
+    pad,
+    hp,
+    wq,
+  ]);
+  try {
+    ctx.par(unpacked ? 'conv_ind_run' : 'gemm_run', [p], out.size * k);
+  } finally {
+    ctx.free(pad);
+  }
+  return out.info;
+}
+
+/**
+ * The weights of a convolution packed for the GEMM (`pack_a`), cached per weight buffer:
+ * tensors are immutable, so the packed copy stays valid until `disposeData` frees the
+ * weights (and it). Costs one more copy of each convolution's weights in memory.
+ */
+function packedWeights(
+  ctx: KernelContext,
+  id: WasmDataId,
+  wp: number,
+  groups: number,
+  m: number,
+  k: number,
+  kc: number,
+): number {
+  const hit = ctx.packCache.get(id);
+  if (hit !== undefined && hit.kc === kc && hit.m === m && hit.groups === groups) return hit.ptr;
+  if (hit !== undefined) {
+    ctx.free(hit.ptr);
+    ctx.packCache.delete(id);
+  }
+  const mp = Math.ceil(m / MR) * MR;
+  const ptr = ctx.alloc(groups * mp * k * 4, 'packed conv2d weights');
+  for (let g = 0; g < groups; g++)
+    ctx.exports.pack_a(wp + g * m * k * 4, k, 1, m, k, kc, ptr + g * mp * k * 4);
+  ctx.packCache.set(id, { ptr, kc, m, groups });
+  return ptr;
+}
+
+/**
+ * A zero-padded, stride-phase-split copy of the input (`direct_pad_run`): plane (n, c), row
+ * y, phase s, column q holds input (y − padTop, q·strideW + s − padLeft). The caller frees
+ * `buf`.
+ */
+function padInput(ctx: KernelContext, xp: number, info: Conv2dInfo): { buf: number; hp: number; wq: number } {
+  const { batch, inChannels, inHeight, inWidth, outWidth, kernelWidth: kw } = info;
+  const { strideWidth: sw, dilationWidth: dw } = info;
+  const hp = inHeight + info.padTop + info.padBottom;
+  const wpad = inWidth + info.padLeft + info.padRight;
+  // Room for the reads of a last, partial 8-pixel tile of a row, and then some.
+  const wq = Math.max(Math.ceil(wpad / sw), outWidth + Math.floor(((kw - 1) * dw) / sw)) + 8;
+  const buf = ctx.alloc((batch * inChannels * hp * sw * wq + 16) * 4, 'padded conv2d input');
+  const p = ctx.params([
+    xp,
+    0,
+    0,
+    0,
+    0,
+    batch,
+    inChannels,
+    0,
+    0,
+    inHeight,
+    inWidth,
+    0,
+    0,
+    0,
+    0,
+    0,
+    sw,
+    0,
+    0,
+    info.padTop,
+    info.padLeft,
+    buf,
+    hp,
+    wq,
+  ]);
+  // Small copies stay on this thread: one pool round trip per convolution instead of two.
+  const elems = batch * inChannels * hp * wpad;
+  if (elems < PAD_PARALLEL) ctx.exports.direct_pad_run(p, 0, 1);
+  else ctx.par('direct_pad_run', [p], elems);
+  return { buf, hp, wq };
+}
+
+/** Direct convolution over a padded, stride-phase-split copy of the input (see asm/direct.ts). */
+function directConv(
+  ctx: KernelContext,
+  xp: number,
+  wp: number,
+  bp: number,
+  act: number,
+  info: Conv2dInfo,
+  outPtr: number,
+  work: number,
+): void {
+  const { batch, inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, groups } = info;
+  const { kernelHeight: kh, kernelWidth: kw, strideWidth: sw, dilationWidth: dw } = info;
+  const cg = inChannels / groups;
+  const mg = outChannels / groups;
+  const blocks = Math.ceil(mg / 4);
+  const hp = inHeight + info.padTop + info.padBottom;
+  const wpad = inWidth + info.padLeft + info.padRight;
+  const wq = Math.max(Math.ceil(wpad / sw), outWidth + Math.floor(((kw - 1) * dw) / sw)) + 8;
+  const buf = ctx.alloc((batch * inChannels * hp * sw * wq + 16) * 4, 'padded conv2d input');
+  let wpack = 0;
+  try {
+    wpack = ctx.alloc(groups * blocks * cg * kh * kw * 16, 'packed conv2d weights');
+    ctx.exports.direct_pack_w(wp, wpack, outChannels, groups, cg, kh * kw);
+    const p = ctx.params([
+      xp,
+      wpack,
+      outPtr,
+      bp,
+      act,
+      batch,
+      inChannels,
+      outChannels,
+      groups,
+      inHeight,
+      inWidth,
+      outHeight,
+      outWidth,
+      kh,
+      kw,
+      info.strideHeight,
+      sw,
+      info.dilationHeight,
+      dw,
+      info.padTop,
+      info.padLeft,
+      buf,
+      hp,
+      wq,
+      gemmScratch(ctx),
+      SCRATCH_BYTES,
+    ]);
+    ctx.par('direct_pad_run', [p], batch * inChannels * hp * wpad);
+    ctx.par('direct_conv_run', [p], work);
+  } finally {
+    ctx.free(buf);
+    ctx.free(wpack);
+  }
+}
+
+/**
+ * Whether a convolution takes the direct path: grouped convolutions with several channels per
+ * group (the GEMM would see tiny M and K per group), and small-M convolutions whose kernel
+ * reaches over more than one pixel (where im2col packing costs as much as the products).
+ */
+function useDirect(info: Conv2dInfo): boolean {
+  const cg = info.inChannels / info.groups;
+  const m = info.outChannels / info.groups;
+  const khw = info.kernelHeight * info.kernelWidth;
+  // One float32 accumulator per output sums all K terms: keep K short enough that the
+  // rounding stays inside the 1e-5 tolerance.
+  if (cg * khw > DIRECT_MAX_K) return false;
+  if (info.groups > 1) return cg > 1 && m <= DIRECT_MAX_M;
+  return m <= DIRECT_MAX_M_DENSE && khw > 1;
+}
+
+/**
+ * Whether a (non-pointwise) convolution takes the unpacked GEMM (`conv_ind_run`): B read in
+ * place from a padded copy of the input instead of packing the im2col matrix per K×N block.
+ * Packing costs ~1/M of the multiply-adds, the unpacked kernel one extra load per k step and
+ * 8-pixel tiles within output rows. Measured on HRNet/ResNet-like 3×3 convolutions: unpacked
+ * wins by 10–25 % up to 64 output channels per group, ties at 128 and loses beyond (its
+ * weight panels and scattered B reads leave the cache). So: at most 64 output channels per
+ * group, and tiles that waste at most 1/8 of a row (ow a multiple of 8, or ≥ 40 wide).
+ */
+function useUnpacked(info: Conv2dInfo, k: number): boolean {
+  // The K offset table lives in the thread's scratch.
+  if (256 + k * 4 > SCRATCH_BYTES) return false;
+  if (CONV_PATH !== 'auto') return CONV_PATH === 'unpacked';
+  const m = info.outChannels / info.groups;
+  const ow = info.outWidth;
+  return m <= 64 && 8 * (Math.ceil(ow / 8) * 8 - ow) <= ow;
+}
+
+let CONV_PATH: 'auto' | 'packed' | 'unpacked' = 'auto';
+
+/**
+ * @internal Test and benchmark hook: send every non-pointwise convolution that the GEMM runs
+ * through the packed-B GEMM or the unpacked one (`auto`: the rule of `useUnpacked`).
+ */
+export function setConvPath(path: 'auto' | 'packed' | 'unpacked'): void {
+  CONV_PATH = path;
+}
+
+/** Largest channels per group for the direct path (grouped). */
+let DIRECT_MAX_M = 64;
+/** Largest output channels for the direct path (ungrouped). */
+let DIRECT_MAX_M_DENSE = 0;
+/** Largest reduction length (channels per group × kernel taps) for the direct path. */
+const DIRECT_MAX_K = 288;
+
+/** @internal Tuning hook for the benchmark: thresholds of the direct convolution path. */
+export function setDirectThresholds(grouped: number, dense: number): void {
+  DIRECT_MAX_M = grouped;
+  DIRECT_MAX_M_DENSE = dense;
+}
