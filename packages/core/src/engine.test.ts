@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { Backend } from './backend.js';
 import {
   dispose,
   getBackendName,

@@ -6,9 +6,8 @@
  * with both stride > 1 and dilation > 1 (which tfjs refuses) runs as a dilated stride-1
  * convolution followed by a strided slice.
  *
- * tfjs is a development dependency of `@kernelzoo/conformance`: these functions load it on
- * first use, so they work wherever the conformance package's own dependencies resolve (in
- * the kernelzoo workspace).
+ * tfjs is a dependency of `@kernelzoo/conformance`, imported when this module loads; its CPU
+ * backend is selected on the first oracle call.
  *
  * @module
  */
