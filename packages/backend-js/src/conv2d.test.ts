@@ -6,6 +6,7 @@ import {
   SeededRandom,
   setBackend,
   setDebug,
+  sizeFromShape,
   tensor,
   tidy,
 } from '@kernelzoo/core';
@@ -75,14 +76,8 @@ interface Case {
 
 function runCase(c: Case, seed: number): void {
   const rng = new SeededRandom(seed);
-  const xv = random(
-    rng,
-    c.x.reduce((a, b) => a * b, 1),
-  );
-  const wv = random(
-    rng,
-    c.w.reduce((a, b) => a * b, 1),
-  );
+  const xv = random(rng, sizeFromShape(c.x));
+  const wv = random(rng, sizeFromShape(c.w));
   const bv = c.bias ? random(rng, c.w[0]) : null;
   const info = conv2dInfo(c.x, c.w, {
     stride: c.stride,

@@ -15,11 +15,6 @@ export interface HostTensor {
   readonly values: Float32Array | Int32Array;
 }
 
-/** The number of elements of a shape. */
-export function sizeOf(shape: readonly number[]): number {
-  return sizeFromShape(shape);
-}
-
 /** A float32 host tensor from values (copied and rounded to float32). */
 export function host(values: ArrayLike<number>, shape: readonly number[]): HostTensor {
   return { shape: [...shape], dtype: 'float32', values: Float32Array.from(values) };
@@ -61,14 +56,14 @@ export class CaseRandom {
 
   /** A float32 host tensor uniform in [min, max). */
   floats(shape: readonly number[], min = -1, max = 1): HostTensor {
-    const v = new Float32Array(sizeOf(shape));
+    const v = new Float32Array(sizeFromShape(shape));
     for (let i = 0; i < v.length; i++) v[i] = this.rng.uniform(min, max);
     return { shape: [...shape], dtype: 'float32', values: v };
   }
 
   /** An int32 host tensor uniform in [min, max]. */
   ints(shape: readonly number[], min = -9, max = 9): HostTensor {
-    const v = new Int32Array(sizeOf(shape));
+    const v = new Int32Array(sizeFromShape(shape));
     for (let i = 0; i < v.length; i++) v[i] = this.rng.int(min, max);
     return { shape: [...shape], dtype: 'int32', values: v };
   }

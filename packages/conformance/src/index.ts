@@ -31,7 +31,7 @@ export {
 } from './bench-shapes.js';
 export { expectClose, expectShape, isClose, MismatchError } from './compare.js';
 export { type ConformanceEnv, KERNELS, type KernelName } from './env.js';
-export { CaseRandom, type HostTensor, host, hostInt, sizeOf } from './host.js';
+export { CaseRandom, type HostTensor, host, hostInt } from './host.js';
 export * as oracle from './oracle/index.js';
 export { describeConformance } from './suite.js';
 export { DEFAULT_TOLERANCE, TOLERANCES, type Tolerance, toleranceFor } from './tolerances.js';

@@ -1,4 +1,4 @@
-import { KernelzooError } from '@kernelzoo/core';
+import { KernelzooError, sizeFromShape } from '@kernelzoo/core';
 import { describe, expect, it } from 'vitest';
 import { parseWeights, readWeights } from './load.js';
 import type { RawStateDict } from './raw.js';
@@ -113,7 +113,7 @@ function mutate(seed: Seed, r: () => number): { bytes: Uint8Array; how: string }
 
 function checkLoaded(sd: RawStateDict): void {
   for (const [k, t] of sd) {
-    const n = t.shape.reduce((a, b) => a * b, 1);
+    const n = sizeFromShape(t.shape);
     if (t.data.length !== n)
       throw new Error(`key ${k}: ${t.data.length} values for shape [${t.shape.join(', ')}]`);
   }

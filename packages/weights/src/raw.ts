@@ -174,13 +174,6 @@ function bf16(u: number): number {
   return bf16Scratch[0];
 }
 
-/** The number of elements of a shape. @internal */
-export function numel(shape: readonly number[]): number {
-  let n = 1;
-  for (const s of shape) n *= s;
-  return n;
-}
-
 /**
  * Makes core tensors from a raw state dict, on the current backend. The caller owns the
  * tensors (dispose them, or make them inside a `tidy`).

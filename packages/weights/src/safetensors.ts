@@ -1,7 +1,7 @@
+import { sizeFromShape } from '@kernelzoo/core';
 import { WeightsError } from './errors.js';
 import {
   decodeContiguous,
-  numel,
   type RawStateDict,
   type RawTensor,
   SOURCE_DTYPE_BYTES,
@@ -125,7 +125,7 @@ export function readSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsCon
         dataStart + begin,
         key,
       );
-    const n = numel(shape);
+    const n = sizeFromShape(shape);
     const want = n * SOURCE_DTYPE_BYTES[src];
     if (end - begin !== want)
       fail(
@@ -148,7 +148,7 @@ export function readSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsCon
   }
   const tensors: RawStateDict = new Map();
   for (const e of entries) {
-    const count = numel(e.shape);
+    const count = sizeFromShape(e.shape);
     const data = decodeContiguous(b, dataStart + e.begin, count, e.src, { format: FORMAT, key: e.key });
     const t: RawTensor = {
       dtype: data instanceof Float32Array ? 'float32' : 'int32',
@@ -184,7 +184,7 @@ export function writeSafetensors(
   for (const [key, t] of tensors) {
     if (key === '__metadata__')
       throw new WeightsError(`'__metadata__' cannot name a tensor`, { format: FORMAT, key });
-    const n = numel(t.shape);
+    const n = sizeFromShape(t.shape);
     if (t.data.length !== n)
       throw new WeightsError(`has ${t.data.length} values for shape [${t.shape.join(', ')}]`, {
         format: FORMAT,

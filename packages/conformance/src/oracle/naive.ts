@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { type HostTensor, sizeOf } from '../host.js';
+import { sizeFromShape } from '@kernelzoo/core';
+import type { HostTensor } from '../host.js';
 
 /** Options of {@link pool2d}, PyTorch `F.max_pool2d` / `F.avg_pool2d` semantics. */
 export interface NaivePoolOptions {
@@ -205,7 +206,7 @@ export function broadcastShape(a: readonly number[], b: readonly number[]): numb
 export function binary(a: HostTensor, b: HostTensor, f: (x: number, y: number) => number): HostTensor {
   const shape = broadcastShape(a.shape, b.shape);
   const r = shape.length;
-  const size = sizeOf(shape);
+  const size = sizeFromShape(shape);
   const out = a.dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
   const stridesFor = (s: readonly number[]) => {
     const st = new Array<number>(r).fill(0);
