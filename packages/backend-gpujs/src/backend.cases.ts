@@ -63,6 +63,10 @@ function workload(): Float32Array[] {
         [0, 3],
       ]),
       core.maxPool2d(odd, 3, { stride: 2, padding: 1 }),
+      core.flip(odd, [3]),
+      core.flip(odd, [0, 2]),
+      core.flip(x, [1, 3]),
+      core.cast(core.flip(core.cast(core.mul(odd, 100), 'int32'), [1, 3]), 'float32'),
     ];
   });
   const host = outs.map((t) => t.dataSync() as Float32Array);

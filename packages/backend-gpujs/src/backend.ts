@@ -155,9 +155,14 @@ export class GpujsBackend implements Backend {
     return this.readSync(dataId);
   }
 
-  /** Reads a buffer back into a fresh array. */
+  /**
+   * Reads a buffer back into a fresh array. An empty tensor (a dimension of length 0) reads back
+   * as an empty array: its texture holds only a placeholder value.
+   */
   readSync(dataId: DataId): TypedArray {
     const b = this.buffer(dataId, 'readSync');
+    if (physicalSize(b.shape, b.dtype) === 0)
+      return b.dtype === 'int32' ? new Int32Array(0) : new Float32Array(0);
     const v = this.rt.download(b.data, b.layout);
     if (b.dtype === 'float32') return v;
     const out = new Int32Array(v.length / 2);
@@ -397,6 +402,20 @@ export class GpujsBackend implements Backend {
     if (x.dtype === 'int32') p.push(p.length);
     const src = K.transpose(this.spec(x, op), p, this.outSpec(shape, x.dtype, op));
     return this.exec(src, [x], shape, x.dtype, op);
+  }
+
+  /**
+   * Reverses `x` along `axes` (the int32 limb dimension is never among them); no axes, only
+   * axes of length 1, or an empty tensor, is a plain copy.
+   */
+  flip(x: TensorInfo, axes: readonly number[]): TensorInfo {
+    const op = 'flip';
+    const moving = axes.filter((a) => x.shape[a] > 1);
+    const src =
+      moving.length === 0 || physicalSize(x.shape, x.dtype) === 0
+        ? K.copy(this.spec(x, op))
+        : K.flip(this.spec(x, op), moving, this.outSpec(x.shape, x.dtype, op));
+    return this.exec(src, [x], x.shape, x.dtype, op);
   }
 
   /** Constant padding. */

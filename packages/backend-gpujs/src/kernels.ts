@@ -646,6 +646,18 @@ export function transpose(x: ArgSpec, perm: readonly number[], out: ArgSpec): Ke
   return k;
 }
 
+/** Reverses physical `axes`: along each, the read coordinate runs from the far end. */
+export function flip(x: ArgSpec, axes: readonly number[], out: ArgSpec): KernelSource {
+  const k = new KernelSource(out, [x]);
+  const c = k.outCoords();
+  const v = k.read(
+    0,
+    c.map((cv, d) => (axes.includes(d) ? `${lit(x.shape[d] - 1)} - ${cv}` : cv)),
+  );
+  k.line(`return ${v};`);
+  return k;
+}
+
 /** Constant padding (physical paddings); `fill(c)` gives the pad value's expression for output coordinates `c`. */
 export function pad(
   x: ArgSpec,

@@ -242,6 +242,11 @@ export class JsBackend implements Backend {
     );
   }
 
+  /** Reverses `x` along `axes`. */
+  flip(x: TensorInfo, axes: readonly number[]): TensorInfo {
+    return this.out(transform.flip(this.data(x, 'flip'), x.shape, axes, x.dtype), x.shape, x.dtype);
+  }
+
   /** Constant padding. */
   pad(x: TensorInfo, paddings: readonly (readonly [number, number])[], value: number): TensorInfo {
     const y = transform.pad(this.data(x, 'pad'), x.shape, paddings, value, x.dtype);

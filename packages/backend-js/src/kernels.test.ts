@@ -7,6 +7,7 @@ import {
   cast,
   concat,
   div,
+  flip,
   getBackend,
   matmul,
   max,
@@ -196,7 +197,7 @@ describe('JsBackend', () => {
     expect(values(() => argmax(tensor([1, 5, 5, 0, 7, 2], [2, 3]), 0)).v).toEqual([0, 1, 0]);
   });
 
-  it('moves data: concat, slice, transpose, pad, cast', () => {
+  it('moves data: concat, slice, transpose, flip, pad, cast', () => {
     const c = values(() => concat([tensor(range(4), [2, 2]), tensor([9, 8], [2, 1])], 1));
     expect(c.shape).toEqual([2, 3]);
     expect(c.v).toEqual([0, 1, 9, 2, 3, 8]);
@@ -206,6 +207,12 @@ describe('JsBackend', () => {
     const t = values(() => transpose(tensor(range(6), [1, 2, 3]), [2, 0, 1]));
     expect(t.shape).toEqual([3, 1, 2]);
     expect(t.v).toEqual([0, 3, 1, 4, 2, 5]);
+    const m = () => tensor(range(6), [2, 3]);
+    expect(values(() => flip(m(), [1])).v).toEqual([2, 1, 0, 5, 4, 3]);
+    expect(values(() => flip(m(), [0])).v).toEqual([3, 4, 5, 0, 1, 2]);
+    expect(values(() => flip(m(), [-1, 0])).v).toEqual([5, 4, 3, 2, 1, 0]);
+    const f = values(() => flip(tensor([4, -5, 6], [3], 'int32'), []));
+    expect([f.dtype, ...f.v]).toEqual(['int32', 4, -5, 6]);
     expect(
       values(() =>
         pad(

@@ -1,5 +1,5 @@
 // AssemblyScript: every kernel besides the GEMM — depthwise convolution, elementwise,
-// batch norm, pooling, resize, reductions, softmax, argmax, strided copies and casts.
+// batch norm, pooling, resize, reductions, softmax, argmax, strided (and reversed) copies and casts.
 // Pointers are byte addresses in linear memory; element counts are i32. Parallel kernels take
 // `(tid, nt)` and split their outermost loop.
 
@@ -706,7 +706,29 @@ export function argmax_run(isInt: i32, x: usize, out: usize, outer: i32, len: i3
 }
 
 /**
+ * Copies `n` 4-byte elements in reverse order: dst[j] = src[−j] (`src` is the address of the
+ * first element read; reads walk down). Four at a time, lanes reversed with one shuffle.
+ */
+function copy_reversed(dst: usize, src: usize, n: i32): void {
+  let j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const a = v128.load(src - ((<usize>(j + 3)) << 2));
+    const b = v128.load(src - ((<usize>(j + 7)) << 2));
+    const d = dst + ((<usize>j) << 2);
+    v128.store(d, v128.shuffle<i32>(a, a, 3, 2, 1, 0));
+    v128.store(d, v128.shuffle<i32>(b, b, 3, 2, 1, 0), 16);
+  }
+  for (; j + 4 <= n; j += 4) {
+    const a = v128.load(src - ((<usize>(j + 3)) << 2));
+    v128.store(dst + ((<usize>j) << 2), v128.shuffle<i32>(a, a, 3, 2, 1, 0));
+  }
+  for (; j < n; j++) store<i32>(dst + ((<usize>j) << 2), load<i32>(src - ((<usize>j) << 2)));
+}
+
+/**
  * Strided copy of 4-byte elements: for every index of `shape`, dst[Σ i·ds] = src[Σ i·ss].
+ * Strides may be negative (flip reads reversed axes with negated strides from their last
+ * element): contiguous innermost runs copy with `memory.copy`, reversed ones with SIMD.
  * `p`: rank r (≥ 1), shape[r], srcStride[r], dstStride[r]; `idx` r words of scratch.
  */
 export function copy_strided(src: usize, dst: usize, p: usize, idx: usize): void {
@@ -724,6 +746,7 @@ export function copy_strided(src: usize, dst: usize, p: usize, idx: usize): void
   for (let row = 0; row < rows; row++) {
     if (si === 1 && di === 1)
       memory.copy(dst + ((<usize>o) << 2), src + ((<usize>s) << 2), (<usize>inner) << 2);
+    else if (si === -1 && di === 1) copy_reversed(dst + ((<usize>o) << 2), src + ((<usize>s) << 2), inner);
     else
       for (let j = 0; j < inner; j++)
         store<i32>(dst + ((<usize>(o + j * di)) << 2), load<i32>(src + ((<usize>(s + j * si)) << 2)));

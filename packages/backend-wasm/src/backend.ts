@@ -312,6 +312,11 @@ export class WasmBackend implements Backend {
     return transform.transpose(this.ctx, x, perm);
   }
 
+  /** Reverses `x` along `axes`. */
+  flip(x: TensorInfo, axes: readonly number[]): TensorInfo {
+    return transform.flip(this.ctx, x, axes);
+  }
+
   /** Constant padding. */
   pad(x: TensorInfo, paddings: readonly (readonly [number, number])[], value: number): TensorInfo {
     return transform.pad(this.ctx, x, paddings, value);

@@ -538,7 +538,60 @@ function miscCases(): KernelCase[] {
   return out;
 }
 
+/**
+ * flip on every kind of axis set: reversed innermost runs of every length modulo 8 (the SIMD
+ * copy's 8-, 4- and 1-element steps), outer axes (whole rows), size-1 axes, int32, empty axes,
+ * an empty tensor and an HRNet heatmap flipped left to right.
+ */
+function flipCases(): KernelCase[] {
+  const configs: [number[], number[]][] = [
+    [[17], [0]],
+    [[3], [0]],
+    [[2, 4], [1]],
+    [[2, 3, 4], [0]],
+    [[2, 3, 4], [1]],
+    [[2, 3, 4], [2]],
+    [
+      [2, 3, 4],
+      [0, 2],
+    ],
+    [
+      [2, 3, 4],
+      [0, 1, 2],
+    ],
+    [[2, 3, 4], []],
+    [[4, 1, 3], [1]],
+    [
+      [2, 3, 5, 7],
+      [1, 3],
+    ],
+    [
+      [2, 3, 5, 9],
+      [2, 3],
+    ],
+    [[3, 11, 13], [2]],
+    [[2, 0, 3], [2]],
+    [[1, 17, 64, 48], [3]],
+    [[1, 17, 64, 48], [2]],
+  ];
+  return configs.map(([shape, axes], i) => ({
+    name: `flip [${shape}] axes [${axes}]`,
+    run(b) {
+      const r = rng(1200 + i);
+      compare(b, [floats(r, shape)], (be, [p]) => be.flip(p!, axes), 'flip');
+      compare(b, [ints(r, shape)], (be, [p]) => be.flip(p!, axes), 'flip int32');
+    },
+  }));
+}
+
 /** Every differential case. */
 export function kernelCases(): KernelCase[] {
-  return [...convCases(), ...matmulCases(), ...unaryCases(), ...binaryCases(), ...miscCases()];
+  return [
+    ...convCases(),
+    ...matmulCases(),
+    ...unaryCases(),
+    ...binaryCases(),
+    ...miscCases(),
+    ...flipCases(),
+  ];
 }

@@ -22,6 +22,7 @@ export const KERNELS = [
   'concat',
   'slice',
   'transpose',
+  'flip',
   'pad',
   'cast',
 ] as const;

@@ -9,7 +9,7 @@ import { convCases, matmulCases } from './cases/conv.js';
 import { batchNormCases, binaryCases, unaryCases } from './cases/elementwise.js';
 import { engineCases } from './cases/engine.js';
 import { errorCases } from './cases/errors.js';
-import { layoutCases, reduceCases, softmaxArgmaxCases } from './cases/layout.js';
+import { flipCases, layoutCases, reduceCases, softmaxArgmaxCases } from './cases/layout.js';
 import { moduleCases } from './cases/modules.js';
 import { nnCases } from './cases/nn.js';
 import { adaptiveCases, poolCases, resizeCases } from './cases/spatial.js';
@@ -31,6 +31,7 @@ export function conformanceGroups(backend: string): [string, Case[]][] {
     ['reduce', reduceCases()],
     ['softmax and argmax', softmaxArgmaxCases()],
     ['concat, slice, transpose, pad, cast', layoutCases()],
+    ['flip', flipCases()],
     ['argument errors', errorCases()],
     ['engine', engineCases(backend)],
     ['nn', nnCases()],

@@ -269,6 +269,14 @@ export interface Backend {
   slice(x: TensorInfo, begin: readonly number[], size: readonly number[]): TensorInfo;
   /** Permutes dimensions: output dimension `i` is input dimension `perm[i]`. */
   transpose(x: TensorInfo, perm: readonly number[]): TensorInfo;
+  /**
+   * Reverses `x` along `axes` (PyTorch's `torch.flip(x, dims)`): the output has the shape and
+   * dtype (float32 or int32) of `x`, and `out[i0, …, iR−1] = x[j0, …, jR−1]` with
+   * `ja = size_a − 1 − ia` for each axis `a` in `axes` and `ja = ia` otherwise. `axes` are
+   * normalised (0 ≤ a < rank), unique and sorted ascending; axes of length 0 or 1 may be
+   * among them. Empty `axes` (always so for a 0-d `x`) give a copy.
+   */
+  flip(x: TensorInfo, axes: readonly number[]): TensorInfo;
   /** Constant padding: `paddings[i] = [before, after]` for every dimension. */
   pad(x: TensorInfo, paddings: readonly (readonly [number, number])[], value: number): TensorInfo;
   /** Converts to `dtype` (float → int truncates toward zero). */

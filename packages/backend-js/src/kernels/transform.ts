@@ -1,5 +1,5 @@
 /**
- * Data movement kernels: concat, slice, transpose and constant padding, over any rank.
+ * Data movement kernels: concat, slice, transpose, flip and constant padding, over any rank.
  *
  * @module
  */
@@ -15,7 +15,8 @@ import { collapseDims } from './elementwise.js';
 
 /**
  * Copies a strided block: for every index of `shape`, `dst[dOff + Σ i·ds] = src[sOff + Σ i·ss]`.
- * Dimensions are collapsed first so contiguous runs copy with `set`.
+ * Strides may be negative (a reversed walk). Dimensions are collapsed first so contiguous runs
+ * copy with `set`.
  */
 function copyStrided(
   src: TypedArray,
@@ -109,6 +110,24 @@ export function transpose(x: TypedArray, shape: Shape, perm: readonly number[], 
     stridesOf(outShape),
     outShape,
   );
+  return out;
+}
+
+/**
+ * Reverses `x` along `axes` (normalised, unique): a strided walk that reads each flipped axis
+ * backwards — start at its last index, stride negated — and writes the output in order.
+ */
+export function flip(x: TypedArray, shape: Shape, axes: readonly number[], dtype: DType): TypedArray {
+  const out = alloc(dtype, x.length);
+  const strides = stridesOf(shape);
+  const srcStrides = [...strides];
+  let off = 0;
+  for (const a of axes) {
+    if (shape[a] === 0) continue;
+    off += (shape[a] - 1) * strides[a];
+    srcStrides[a] = -strides[a];
+  }
+  copyStrided(x, off, srcStrides, out, 0, strides, shape);
   return out;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Data movement on the wasm backend: concat, slice, transpose and constant padding, all
+ * Data movement on the wasm backend: concat, slice, transpose, flip and constant padding, all
  * through one strided copy of 4-byte elements (`copy_strided`), so they serve every dtype.
  *
  * @module
@@ -80,6 +80,26 @@ export function transpose(ctx: KernelContext, x: TensorInfo, perm: readonly numb
     stridesOf(outShape),
     outShape,
   );
+  return out.info;
+}
+
+/**
+ * Reverses `x` along `axes`: a strided copy that reads each flipped axis from its last index
+ * with its stride negated. Flipping the innermost axis leaves reversed runs, which the kernel
+ * copies four elements at a time (SIMD lane shuffle); other flips copy whole rows.
+ */
+export function flip(ctx: KernelContext, x: TensorInfo, axes: readonly number[]): TensorInfo {
+  const op = 'flip';
+  const out = ctx.make(x.shape, x.dtype, op);
+  if (out.size === 0) return out.info;
+  const strides = stridesOf(x.shape);
+  const srcStrides = [...strides];
+  let off = 0;
+  for (const a of axes) {
+    off += (x.shape[a] - 1) * strides[a];
+    srcStrides[a] = -strides[a];
+  }
+  copy(ctx, ctx.ptr(x, op) + off * 4, srcStrides, out.ptr, strides, x.shape);
   return out.info;
 }
 

@@ -111,6 +111,18 @@ function refusals(): Refusal[] {
     r('split', 'sizesOrCount', 'count not dividing the axis', () => core.split(f([5]), 2)),
     r('split', 'sizesOrCount', 'sizes not summing to the axis', () => core.split(f([5]), [2, 2])),
     r('transpose', 'perm', 'not a permutation', () => core.transpose(f([2, 3]), [0, 0])),
+    r('flip', 'x', 'not a tensor', () => core.flip([1, 2] as unknown as Tensor, [0])),
+    r('flip', 'x', 'a disposed tensor', () => {
+      const t = f([2, 3]);
+      t.dispose();
+      return core.flip(t, [0]);
+    }),
+    r('flip', 'axes', 'axes not an array', () => core.flip(f([2, 3]), 1 as unknown as number[])),
+    r('flip', 'axes', 'a duplicate axis', () => core.flip(f([2, 3]), [1, 1])),
+    r('flip', 'axes', 'an axis given twice, once negative', () => core.flip(f([2, 3, 4]), [0, 2, -1])),
+    r('flip', 'axes', 'axis out of range', () => core.flip(f([2, 3]), [2])),
+    r('flip', 'axes', 'negative axis out of range', () => core.flip(f([2, 3]), [-3])),
+    r('flip', 'axes', 'a fractional axis', () => core.flip(f([2, 3]), [0.5])),
     r('pad', 'paddings', 'one pair for a rank-2 tensor', () => core.pad(f([2, 3]), [[1, 1]])),
     r('pad', 'paddings', 'negative padding', () => core.pad(f([2]), [[-1, 0]])),
     r('reshape', 'shape', 'size mismatch', () => core.reshape(f([2, 3]), [4, 2])),

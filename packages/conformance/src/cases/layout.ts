@@ -1,5 +1,5 @@
 /**
- * reduce, softmax, argmax, concat, slice, transpose, pad and cast cases.
+ * reduce, softmax, argmax, concat, slice, transpose, flip, pad and cast cases.
  *
  * @module
  */
@@ -7,6 +7,7 @@ import {
   argmax,
   cast,
   concat,
+  flip,
   max,
   mean,
   pad,
@@ -442,6 +443,77 @@ export function layoutCases(): Case[] {
       ctx.check(cast(ctx.t(n), 'float32'), tfjs.cast(n, 'float32'), 'int → float');
       ctx.check(cast(ctx.t(host([-1.9], [])), 'int32'), hostInt([-1], []), 'cast 0-d');
       ctx.check(cast(ctx.t(f), 'float32'), f, 'cast to the same dtype');
+    },
+  });
+  return cs;
+}
+
+/**
+ * flip against `tf.reverse`: each single axis of ranks 1–4, several axes at once, negative
+ * axes, axes of length 1, empty axes (a copy that outlives its input), 0-d, int32, odd and
+ * SIMD-unfriendly lengths, an empty tensor, and an HRNet heatmap `[1, 17, 64, 48]` mirrored
+ * left to right (twice: back to the original). Argument errors are in `errors.ts`.
+ */
+export function flipCases(): Case[] {
+  const cs: Case[] = [];
+  const configs: [number[], number[], 'float32' | 'int32'][] = [];
+  for (const shape of [[7], [3, 5], [2, 3, 5], [2, 3, 4, 5]])
+    for (let a = 0; a < shape.length; a++) configs.push([shape, [a], 'float32']);
+  configs.push(
+    [[2, 3, 5], [0, 2], 'float32'],
+    [[2, 3, 4, 5], [1, 3], 'float32'],
+    [[2, 3, 4, 5], [3, 0, 2], 'float32'],
+    [[2, 3, 4, 5], [0, 1, 2, 3], 'float32'],
+    [[2, 3, 4, 5], [-1], 'float32'],
+    [[2, 3, 4, 5], [-3, -1], 'float32'],
+    [[2, 3, 4, 5], [0, -2], 'float32'],
+    [[3, 5], [-2], 'float32'],
+    [[4, 1, 3], [1], 'float32'],
+    [[1, 5], [0, 1], 'float32'],
+    [[1, 1, 1], [0, 1, 2], 'float32'],
+    [[3, 7, 9, 11], [2, 3], 'float32'],
+    [[5, 13], [1], 'float32'],
+    [[1, 3, 17, 33], [3], 'float32'],
+    [[2, 3, 40], [2], 'float32'],
+    [[2, 3], [], 'float32'],
+    [[3, 4, 5], [0, 2], 'int32'],
+    [[6], [0], 'int32'],
+    [[2, 7, 9], [-1, 1], 'int32'],
+  );
+  configs.forEach(([shape, axes, dtype], i) => {
+    cs.push({
+      name: `flip ${dtype} x [${shape}] axes [${axes}]`,
+      needs: ['flip'],
+      run(ctx) {
+        const r = new CaseRandom(7800 + i);
+        const x = dtype === 'int32' ? r.ints(shape, -1000, 1000) : r.floats(shape, -5, 5);
+        const norm = axes.map((a) => (a < 0 ? a + shape.length : a));
+        ctx.check(flip(ctx.t(x), axes), tfjs.flip(x, norm), `flip [${shape}] axes [${axes}]`);
+      },
+    });
+  });
+  cs.push({
+    name: 'flip of an HRNet heatmap [1, 17, 64, 48] on axis 3, and back',
+    needs: ['flip'],
+    run(ctx) {
+      const x = new CaseRandom(7850).floats([1, 17, 64, 48], 0, 1);
+      const y = flip(ctx.t(x), [3]);
+      ctx.check(y, tfjs.flip(x, [3]), 'heatmap flipped on axis 3');
+      ctx.check(flip(y, [-1]), x, 'heatmap flipped twice');
+    },
+  });
+  cs.push({
+    name: 'flip with empty axes is a copy that outlives its input; 0-d and empty tensors',
+    needs: ['flip'],
+    run(ctx) {
+      const h = new CaseRandom(7860).floats([2, 3]);
+      const x = ctx.t(h);
+      const y = flip(x, []);
+      x.dispose();
+      ctx.check(y, h, 'flip [] after disposing the input');
+      ctx.check(flip(ctx.t(host([2.5], [])), []), host([2.5], []), 'flip 0-d, no axes');
+      ctx.check(flip(ctx.t(hostInt([-4], [])), [0]), hostInt([-4], []), 'flip 0-d int32, axis 0');
+      ctx.check(flip(ctx.t(host([], [2, 0, 3])), [1, 2]), host([], [2, 0, 3]), 'flip of an empty tensor');
     },
   });
   return cs;

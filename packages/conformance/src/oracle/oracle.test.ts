@@ -81,4 +81,12 @@ describe('oracles agree where both apply', () => {
       Array.from(naive.binary(host([-7], [1]), host([2], [1]), (a, b) => Math.trunc(a / b)).values),
     ).toEqual([-3]);
   });
+
+  it('tfjs flip reverses the given axes (hand-computed values)', () => {
+    const x = host([0, 1, 2, 3, 4, 5], [2, 3]);
+    expect([...tfjs.flip(x, [1]).values]).toEqual([2, 1, 0, 5, 4, 3]);
+    expect([...tfjs.flip(x, [0]).values]).toEqual([3, 4, 5, 0, 1, 2]);
+    expect([...tfjs.flip(x, [0, 1]).values]).toEqual([5, 4, 3, 2, 1, 0]);
+    expect([...tfjs.flip(x, []).values]).toEqual([0, 1, 2, 3, 4, 5]);
+  });
 });

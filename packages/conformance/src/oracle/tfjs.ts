@@ -296,6 +296,11 @@ export function transpose(x: HostTensor, perm: readonly number[]): HostTensor {
   return run(() => tf.transpose(toTf(x), [...perm]));
 }
 
+/** Reverses `x` along `axes` (`tf.reverse`; empty `axes` give a copy). */
+export function flip(x: HostTensor, axes: readonly number[]): HostTensor {
+  return run(() => tf.reverse(toTf(x), [...axes]));
+}
+
 /** Constant padding. */
 export function pad(
   x: HostTensor,

@@ -186,6 +186,34 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 }
 
 /**
+ * Reverses `x` along each axis in `axes` (PyTorch's `torch.flip(x, dims)`; negative axes count
+ * from the end): `out[…, i_a, …] = x[…, size_a − 1 − i_a, …]` for every `a` in `axes`. Keeps
+ * shape and dtype (float32 or int32). Always returns a new tensor; empty `axes` give a copy.
+ * Used for flip testing (HRNet) and flip averaging (SPNet): `flip(x, [3])` mirrors NCHW images
+ * left to right.
+ */
+export function flip(x: Tensor, axes: readonly number[]): Tensor {
+  const op = 'flip';
+  checkTensor(op, 'x', x);
+  if (!Array.isArray(axes)) throw new ArgumentError(op, 'axes', 'an array of integer axes', describe(axes));
+  const norm = axes.map((a) => checkAxis(op, 'axes', a, x.rank));
+  const seen = new Set<number>();
+  norm.forEach((a, i) => {
+    if (seen.has(a))
+      throw new ArgumentError(
+        op,
+        'axes',
+        'distinct axes',
+        `${describe(axes)} (entry ${i} is axis ${a} again, for a tensor of rank ${x.rank})`,
+      );
+    seen.add(a);
+  });
+  // A 0-d tensor has no axis to reverse (checkAxis lets axis 0 name it, as reductions do).
+  const sorted = norm.filter((a) => a < x.rank).sort((a, b) => a - b);
+  return ENGINE.run(op, [x], x.shape, x.dtype, 0, (b, [xi]) => b.flip(xi, sorted));
+}
+
+/**
  * Constant padding. `paddings[i] = [before, after]` for every dimension of `x`.
  */
 export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
