@@ -25,7 +25,7 @@ for (const root of roots) {
     );
   }
 }
-console.log('\nTests by package:');
+console.log(`\nTests by package (Node ${process.version}):`);
 for (const row of rows) console.log(row);
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 if (failed > 0 || passed === 0) process.exit(1);

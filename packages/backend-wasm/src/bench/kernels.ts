@@ -5,6 +5,7 @@
  *
  * Usage: node dist/bench/kernels.js [kernels] [--quick] [--only=substring] [--skip=column,...]
  *   [--conv-path=packed|unpacked] (force the GEMM convolutions' B path; default: the backend's rule)
+ *   [--no-relaxed-simd] (the plain SIMD128 build even where the runtime has relaxed SIMD)
  *
  * @module
  */
@@ -233,7 +234,9 @@ async function main(): Promise<void> {
   const skip = new Set((args.find((a) => a.startsWith('--skip='))?.slice(7) ?? '').split(','));
   const rows = ROWS.filter((r) => only === undefined || r.name.includes(only));
   const js = new JsBackend();
-  const wasm = await WasmBackend.create({ threads: 2 });
+  // The relaxed-SIMD build wherever the runtime validates it (Node 24, Chromium), unless
+  // `--no-relaxed-simd` asks for the plain SIMD128 one.
+  const wasm = await WasmBackend.create({ threads: 2, relaxedSimd: !args.includes('--no-relaxed-simd') });
   await tf.setBackend('wasm');
   await tf.ready();
   const tfjsWasmThreads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'threads' : '1 thread';
