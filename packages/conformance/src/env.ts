@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Tolerance } from './tolerances.js';
+import type { Precision } from './tolerances.js';
 
 /** The kernels of the `Backend` interface: the keys a backend may list as gaps. */
 export const KERNELS = [
@@ -47,8 +47,18 @@ export interface ConformanceEnv {
   readonly name: string;
   /** Registers the backend and makes it active (`registerBackend` + `await setBackend(name)`). */
   readonly setup: () => Promise<void>;
-  /** Overrides the backend's entry in `TOLERANCES`. */
-  readonly tolerance?: Tolerance;
+  /** Overrides the backend's entry in `PRECISIONS`. */
+  readonly precision?: Precision;
+  /**
+   * The backend's raw heap bytes in use, scratch included (e.g. a WebAssembly allocator's);
+   * when given, it must be back at its baseline after every case.
+   */
+  readonly heapBytes?: () => number;
+  /**
+   * Jobs each worker thread has run so far, one count per worker; when given, every worker
+   * must have run a job during each case marked `splits`.
+   */
+  readonly workerJobs?: () => readonly number[];
   /** Kernels (or `kernel:variant`s) the backend does not support, each with the reason. */
   readonly gaps?: Readonly<Record<string, string>>;
 }

@@ -29,9 +29,20 @@ export {
   KERNEL_BENCH_ROWS,
   type KernelBenchRow,
 } from './bench-shapes.js';
+export { type AccumulationReport, expectAccumulated, FLOAT32_EPSILON } from './bounds.js';
 export { expectClose, expectShape, isClose, MismatchError } from './compare.js';
 export { type ConformanceEnv, KERNELS, type KernelName } from './env.js';
 export { CaseRandom, type HostTensor, host, hostInt } from './host.js';
 export * as oracle from './oracle/index.js';
+export type { Case, CaseContext } from './runner.js';
 export { describeConformance } from './suite.js';
-export { DEFAULT_TOLERANCE, TOLERANCES, type Tolerance, toleranceFor } from './tolerances.js';
+export {
+  type AccumulationTolerance,
+  DEFAULT_PRECISION,
+  PRECISIONS,
+  type Precision,
+  precisionFor,
+  type Tolerance,
+  type TolerancePreset,
+  toleranceFor,
+} from './tolerances.js';

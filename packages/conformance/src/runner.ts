@@ -1,28 +1,41 @@
 /**
- * The case model: a case names the kernels it needs, runs synchronously inside `tidy` (or
- * asynchronously, disposing what it makes), and is checked for leaked tensors and buffers.
+ * The case model: a case names the kernels it needs and runs; its tensors are the context's
+ * (made with `ctx.t`, checked with `ctx.check`, or handed over with `ctx.own`) and are freed
+ * after it. No `tidy` hides what an op leaks: after every case the live tensors, the engine's
+ * buffers, the backend's buffers and — where the backend reports it — its raw heap bytes must
+ * be back at their baseline.
  *
  * @module
  */
 import { KernelzooError, memory, type Tensor, tensor, tidy } from '@kernelzoo/core';
+import { type AccumulationReport, expectAccumulated } from './bounds.js';
 import { expectClose, expectShape, MismatchError } from './compare.js';
 import type { ConformanceEnv } from './env.js';
 import type { HostTensor } from './host.js';
-import type { Tolerance } from './tolerances.js';
+import type { Accumulated } from './oracle/accumulate.js';
+import type { Precision, Tolerance, TolerancePreset } from './tolerances.js';
 
 /** What a case gets to build inputs and check outputs. */
 export interface CaseContext {
-  /** The backend's tolerance. */
-  readonly tol: Tolerance;
+  /** The backend's precision (a tolerance per preset, and the accumulation bound). */
+  readonly precision: Precision;
   /** The backend's registered name. */
   readonly backend: string;
-  /** A core tensor holding a host tensor's values. */
+  /** A core tensor holding a host tensor's values; the context frees it after the case. */
   t(h: HostTensor): Tensor;
   /**
-   * Checks a core tensor against the expected host tensor: shape, dtype, then values
-   * (float32 within tolerance, int32 exactly).
+   * Checks a core tensor against the expected host tensor: shape, dtype, then values — int32
+   * exactly, float32 within the case's preset (or `preset`). The context frees `actual` after
+   * the case.
    */
-  check(actual: Tensor, expected: HostTensor, what: string): void;
+  check(actual: Tensor, expected: HostTensor, what: string, preset?: TolerancePreset): void;
+  /**
+   * Checks a long sum of products against the float64 loop oracle with the accumulation
+   * bound (see `expectAccumulated`). The context frees `actual` after the case.
+   */
+  checkAccumulated(actual: Tensor, expected: Accumulated, what: string): AccumulationReport;
+  /** Hands a tensor the case made to the context, which frees it after the case. */
+  own<T extends Tensor>(t: T): T;
 }
 
 /** One conformance case. */
@@ -38,27 +51,57 @@ export interface Case {
   readonly run: (ctx: CaseContext) => void | Promise<void>;
   /** Whether `run` is asynchronous. */
   readonly async?: boolean;
+  /** The tolerance preset of its checks (default `elementwise`). */
+  readonly preset?: TolerancePreset;
+  /**
+   * Whether the work is large enough that a threaded backend must split it over every worker
+   * (checked where the environment reports work per worker).
+   */
+  readonly splits?: boolean;
 }
 
 const EXACT: Tolerance = { rtol: 0, atol: 0 };
 
+/** The context of one backend: tensors it hands out are freed by {@link CaseContext} users' runner. */
+export interface RunnerContext extends CaseContext {
+  /** Sets the preset of the case about to run. @internal */
+  usePreset(preset: TolerancePreset): void;
+  /** Frees every tensor the last case made through the context or handed to it. @internal */
+  release(): void;
+}
+
 /** Makes the context for a backend. */
-export function makeContext(backend: string, tol: Tolerance): CaseContext {
+export function makeContext(backend: string, precision: Precision): RunnerContext {
+  const owned = new Set<Tensor>();
+  let preset: TolerancePreset = 'elementwise';
+  const own = <T extends Tensor>(t: T): T => {
+    owned.add(t);
+    return t;
+  };
   return {
-    tol,
+    precision,
     backend,
-    t: (h) => tensor(h.values, h.shape, h.dtype),
-    check(actual, expected, what) {
+    t: (h) => own(tensor(h.values, h.shape, h.dtype)),
+    own,
+    check(actual, expected, what, p) {
+      own(actual);
       expectShape(actual.shape, expected.shape, what);
       if (actual.dtype !== expected.dtype)
         throw new MismatchError(`${what}: expected dtype ${expected.dtype}, got ${actual.dtype}`);
-      expectClose(
-        actual.dataSync(),
-        expected.values,
-        expected.dtype === 'int32' ? EXACT : tol,
-        what,
-        expected.shape,
-      );
+      const tol = expected.dtype === 'int32' ? EXACT : precision[p ?? preset];
+      expectClose(actual.dataSync(), expected.values, tol, what, expected.shape);
+    },
+    checkAccumulated(actual, expected, what) {
+      own(actual);
+      expectShape(actual.shape, expected.shape, what);
+      return expectAccumulated(actual.dataSync(), expected, precision.accumulation, what);
+    },
+    usePreset(p) {
+      preset = p;
+    },
+    release() {
+      for (const t of owned) t.dispose();
+      owned.clear();
     },
   };
 }
@@ -78,23 +121,36 @@ interface Counts {
   tensors: number;
   buffers: number;
   backendBuffers: number;
+  heapBytes: number | null;
 }
 
-function counts(backend: string): Counts {
+function counts(env: ConformanceEnv): Counts {
   const m = memory();
   return {
     tensors: m.numTensors,
     buffers: m.numDataBuffers,
-    backendBuffers: m.backends[backend]?.buffers ?? 0,
+    backendBuffers: m.backends[env.name]?.buffers ?? 0,
+    heapBytes: env.heapBytes ? env.heapBytes() : null,
   };
 }
 
-async function execute(c: Case, ctx: CaseContext): Promise<void> {
-  if (c.async) await c.run(ctx);
-  else
-    tidy(() => {
-      c.run(ctx);
-    });
+/**
+ * Runs a case with no `tidy` around it, so a tensor an op leaks stays live and fails the
+ * count; the context frees what the case made through it. A case expected to throw (a gap)
+ * runs inside `tidy`, since its tensors cannot be handed over before the throw.
+ */
+async function execute(c: Case, ctx: RunnerContext, expectThrow: boolean): Promise<void> {
+  ctx.usePreset(c.preset ?? 'elementwise');
+  try {
+    if (c.async) await c.run(ctx);
+    else if (expectThrow)
+      tidy(() => {
+        c.run(ctx);
+      });
+    else c.run(ctx);
+  } finally {
+    ctx.release();
+  }
 }
 
 /**
@@ -102,14 +158,15 @@ async function execute(c: Case, ctx: CaseContext): Promise<void> {
  * throws a `KernelzooError` naming the kernel. Either way the live tensors, engine buffers
  * and the backend's buffers must be back at their baseline afterwards.
  */
-export async function runCase(env: ConformanceEnv, c: Case, ctx: CaseContext): Promise<void> {
-  const before = counts(env.name);
+export async function runCase(env: ConformanceEnv, c: Case, ctx: RunnerContext): Promise<void> {
+  const before = counts(env);
+  const jobsBefore = env.workerJobs?.() ?? null;
   const gap = gapOf(env, c.needs);
-  if (gap === null) await execute(c, ctx);
+  if (gap === null) await execute(c, ctx, false);
   else {
     let thrown: unknown = null;
     try {
-      await execute(c, ctx);
+      await execute(c, ctx, true);
     } catch (e) {
       thrown = e;
     }
@@ -125,13 +182,24 @@ export async function runCase(env: ConformanceEnv, c: Case, ctx: CaseContext): P
         }`,
       );
   }
-  const after = counts(env.name);
+  const after = counts(env);
   if (
     after.tensors !== before.tensors ||
     after.buffers !== before.buffers ||
-    after.backendBuffers !== before.backendBuffers
+    after.backendBuffers !== before.backendBuffers ||
+    after.heapBytes !== before.heapBytes
   )
     throw new Error(
-      `leak: live tensors ${before.tensors} → ${after.tensors}, engine buffers ${before.buffers} → ${after.buffers}, ${env.name} buffers ${before.backendBuffers} → ${after.backendBuffers}`,
+      `leak: live tensors ${before.tensors} → ${after.tensors}, engine buffers ${before.buffers} → ${after.buffers}, ${env.name} buffers ${before.backendBuffers} → ${after.backendBuffers}${
+        before.heapBytes === null ? '' : `, heap bytes in use ${before.heapBytes} → ${after.heapBytes}`
+      }`,
     );
+  if (c.splits && gap === null && jobsBefore !== null) {
+    const jobsAfter = env.workerJobs!();
+    const idle = jobsAfter.map((n, i) => n - (jobsBefore[i] ?? 0)).flatMap((d, i) => (d > 0 ? [] : [i]));
+    if (idle.length > 0)
+      throw new Error(
+        `threads: worker(s) ${idle.join(', ')} of ${jobsAfter.length} did no work on a case large enough to split (jobs per worker ${jobsBefore} → ${jobsAfter})`,
+      );
+  }
 }

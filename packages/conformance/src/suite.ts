@@ -15,7 +15,7 @@ import { nnCases } from './cases/nn.js';
 import { adaptiveCases, poolCases, resizeCases } from './cases/spatial.js';
 import { type ConformanceEnv, KERNELS } from './env.js';
 import { type Case, gapOf, makeContext, runCase } from './runner.js';
-import { toleranceFor } from './tolerances.js';
+import { precisionFor } from './tolerances.js';
 
 /** Every group of cases, by title. */
 export function conformanceGroups(backend: string): [string, Case[]][] {
@@ -47,8 +47,7 @@ export function conformanceGroups(backend: string): [string, Case[]][] {
  * (`setDebug({ checkLeaks: true })`) is on while they run.
  */
 export function describeConformance(env: ConformanceEnv): void {
-  const tol = toleranceFor(env.name, env.tolerance);
-  const ctx = makeContext(env.name, tol);
+  const ctx = makeContext(env.name, precisionFor(env.name, env.precision));
   describe(`conformance: ${env.name}`, () => {
     beforeAll(async () => {
       await env.setup();

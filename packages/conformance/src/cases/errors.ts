@@ -6,7 +6,7 @@
  * @module
  */
 import * as core from '@kernelzoo/core';
-import { ArgumentError, KernelzooError, type Tensor, tensor, zeros } from '@kernelzoo/core';
+import { ArgumentError, KernelzooError, type Tensor, tensor, tidy, zeros } from '@kernelzoo/core';
 import type { Case } from '../runner.js';
 
 /** One refusal: the op and argument the message must name, and the call. */
@@ -39,6 +39,8 @@ function refusals(): Refusal[] {
       core.conv2d(f([1, 3, 5, 5]), f([4, 1, 3, 3]), { groups: 2 }),
     ),
     r('conv2d', 'bias', 'bias of the wrong length', () => core.conv2d(x4(), w(), { bias: f([3]) })),
+    r('conv2d', 'bias', 'rank 2 bias', () => core.conv2d(x4(), w(), { bias: f([4, 1]) })),
+    r('conv2d', 'bias', 'int32 bias', () => core.conv2d(x4(), w(), { bias: i32([4]) })),
     r('conv2d', 'stride', 'stride 0', () => core.conv2d(x4(), w(), { stride: 0 })),
     r('conv2d', 'dilation', 'dilation 1.5', () => core.conv2d(x4(), w(), { dilation: 1.5 })),
     r('conv2d', 'padding', 'negative padding', () => core.conv2d(x4(), w(), { padding: -1 })),
@@ -56,6 +58,12 @@ function refusals(): Refusal[] {
     ),
     r('linear', 'x', 'feature mismatch', () => core.linear(f([2, 3]), f([4, 5]))),
     r('linear', 'weight', 'rank 1 weight', () => core.linear(f([2, 3]), f([3]))),
+    r('linear', 'bias', 'bias of the wrong length', () => core.linear(f([2, 3]), f([4, 3]), f([3]))),
+    r('linear', 'bias', 'bias of the wrong length, rank 3 input', () =>
+      core.linear(f([2, 5, 3]), f([4, 3]), f([5])),
+    ),
+    r('matmul', 'bias', 'rank 2 bias', () => core.matmul(f([2, 3]), f([3, 2]), { bias: f([2, 1]) })),
+    r('matmul', 'bias', 'int32 bias', () => core.matmul(f([2, 3]), f([3, 2]), { bias: i32([2]) })),
     r('add', 'b', 'shapes that do not broadcast', () => core.add(f([2, 3]), f([4]))),
     r('mul', 'b', 'dtype mismatch', () => core.mul(f([2]), i32([2]))),
     r('sub', 'a', 'two numbers', () => core.sub(1 as unknown as Tensor, 2)),
@@ -68,6 +76,20 @@ function refusals(): Refusal[] {
     r('batchNorm', 'weight', 'weight of the wrong length', () =>
       core.batchNorm(x4(), f([2]), f([2]), { weight: f([5]) }),
     ),
+    r('batchNorm', 'variance', 'variance of the wrong length', () => core.batchNorm(x4(), f([2]), f([3]))),
+    r('batchNorm', 'mean', 'rank 2 mean', () => core.batchNorm(x4(), f([2, 1]), f([2]))),
+    r('batchNorm', 'mean', 'int32 mean', () => core.batchNorm(x4(), i32([2]), f([2]))),
+    r('batchNorm', 'weight', 'rank 2 weight', () =>
+      core.batchNorm(x4(), f([2]), f([2]), { weight: f([1, 2]) }),
+    ),
+    r('batchNorm', 'weight', 'int32 weight', () =>
+      core.batchNorm(x4(), f([2]), f([2]), { weight: i32([2]) }),
+    ),
+    r('batchNorm', 'bias', 'bias of the wrong length', () =>
+      core.batchNorm(x4(), f([2]), f([2]), { bias: f([3]) }),
+    ),
+    r('batchNorm', 'bias', 'rank 2 bias', () => core.batchNorm(x4(), f([2]), f([2]), { bias: f([2, 1]) })),
+    r('batchNorm', 'bias', 'int32 bias', () => core.batchNorm(x4(), f([2]), f([2]), { bias: i32([2]) })),
     r('batchNorm', 'eps', 'negative eps', () => core.batchNorm(x4(), f([2]), f([2]), { eps: -1 })),
     r('maxPool2d', 'x', 'rank 3 input', () => core.maxPool2d(f([2, 5, 5]), 2)),
     r('maxPool2d', 'kernelSize', 'kernel 0', () => core.maxPool2d(x4(), 0)),
@@ -140,7 +162,9 @@ export function errorCases(): Case[] {
     run() {
       let thrown: unknown = null;
       try {
-        ref.call();
+        tidy(() => {
+          ref.call();
+        });
       } catch (e) {
         thrown = e;
       }

@@ -135,7 +135,7 @@ export function moduleCases(): Case[] {
           const x = r.floats([2, 8, 5, 6]);
           const expected = oracleBottleneck(block, x).out;
           const xt = ctx.t(x);
-          const [unfused, t1] = traceKernels(() => block.call(xt));
+          const [unfused, t1] = traceKernels(() => ctx.own(block.call(xt)));
           ctx.check(unfused, expected, 'unfused Bottleneck vs oracle');
           const seen = (t: typeof t1) =>
             ['conv2d', 'batchNorm', 'relu', 'add'].map((k) => `${k}×${t.count(k)}`).join(' ');
@@ -184,7 +184,7 @@ export function moduleCases(): Case[] {
         );
         try {
           const xt = ctx.t(new CaseRandom(802).floats([1, 3, 6, 6]));
-          const unfused = seq.call(xt);
+          const unfused = ctx.own(seq.call(xt));
           seq.eval();
           seq.call(xt).dispose();
           const [fused, trace] = traceKernels(() => seq.call(xt));
@@ -226,13 +226,15 @@ export function moduleCases(): Case[] {
             features.dispose();
           }
           // Without capture, the chains fuse again.
-          const [, trace] = traceKernels(() => block.call(xt));
+          const [again, trace] = traceKernels(() => block.call(xt));
+          again.dispose();
           assert(
             trace.count('batchNorm') === 0,
             `after capture: ${trace.count('batchNorm')} batchNorm kernels`,
           );
           // A taken feature outlives the Features object.
-          const [, f2] = nn.captureFeatures(block, ['bn1'], () => block.call(xt));
+          const [y2, f2] = nn.captureFeatures(block, ['bn1'], () => block.call(xt));
+          y2.dispose();
           const bn1 = f2.take('bn1');
           f2.dispose();
           ctx.check(bn1, expected.bn1, 'taken feature after Features.dispose()');
@@ -249,7 +251,7 @@ export function moduleCases(): Case[] {
         const block = new MisdeclaredBlock();
         try {
           const xt = ctx.t(new CaseRandom(804).floats([1, 2, 3, 3]));
-          block.call(xt); // unfused: runs as written
+          block.call(xt).dispose(); // unfused: runs as written
           block.eval();
           let err: unknown = null;
           try {

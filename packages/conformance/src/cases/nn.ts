@@ -112,16 +112,16 @@ export function nnCases(): Case[] {
     {
       name: 'loadStateDict reports missing, unexpected and mis-shaped keys by name at once and changes nothing',
       needs: [],
-      run() {
+      run(ctx) {
         nn.manualSeed(2);
         const net = new TinyNet();
         try {
           const before = snapshot(net);
           const dict = new Map(net.stateDict());
           dict.delete('features.1.running_var');
-          dict.set('extra.weight', tensor([1, 2]));
-          dict.set('fc.weight', tensor(new Float32Array(12), [3, 4]));
-          dict.set('features.0.bias', tensor([9, 9, 9, 9]));
+          dict.set('extra.weight', ctx.own(tensor([1, 2])));
+          dict.set('fc.weight', ctx.own(tensor(new Float32Array(12), [3, 4])));
+          dict.set('features.0.bias', ctx.own(tensor([9, 9, 9, 9])));
           let err: unknown = null;
           try {
             net.loadStateDict(dict);
@@ -155,13 +155,13 @@ export function nnCases(): Case[] {
     {
       name: 'loadStateDict strict: false loads what fits and reports the rest; num_batches_tracked is optional',
       needs: ['cast'],
-      run() {
+      run(ctx) {
         nn.manualSeed(3);
         const net = new TinyNet();
         try {
           const before = snapshot(net);
-          const w = tensor([1, 2, 3, 4, 5, 6, 7, 8], [2, 4]);
-          const res = net.loadStateDict({ 'fc.weight': w, bogus: tensor([0]) }, { strict: false });
+          const w = ctx.own(tensor([1, 2, 3, 4, 5, 6, 7, 8], [2, 4]));
+          const res = net.loadStateDict({ 'fc.weight': w, bogus: ctx.own(tensor([0])) }, { strict: false });
           assert(res.unexpected.join() === 'bogus', `unexpected: [${res.unexpected}]`);
           const missing = TINY_KEYS.filter(
             (k) => k !== 'fc.weight' && k !== 'features.1.num_batches_tracked',
@@ -188,7 +188,7 @@ export function nnCases(): Case[] {
             strict.missing.length === 0 && strict.unexpected.length === 0,
             'strict load without num_batches_tracked reported keys',
           );
-          const asFloat = tensor([5], []);
+          const asFloat = ctx.own(tensor([5], []));
           net.loadStateDict({ 'features.1.num_batches_tracked': asFloat }, { strict: false });
           asFloat.dispose();
           const nbt = net.stateDict().get('features.1.num_batches_tracked')!;
@@ -288,7 +288,7 @@ export function nnCases(): Case[] {
             return tfjs.unary('sigmoid', b4);
           };
           const xt = ctx.t(x);
-          const unfused = model.call(xt);
+          const unfused = ctx.own(model.call(xt));
           ctx.check(unfused, oracle(), 'unfused Sequential vs oracle');
           model.eval();
           const fused = model.call(xt);
@@ -297,7 +297,7 @@ export function nnCases(): Case[] {
           load(stats(6), stats(4));
           ctx.check(model.call(xt), oracle(), 'fused after loading new statistics (prepared values dropped)');
           const v = r.floats([5, 4]);
-          const h1 = head.call(ctx.t(v));
+          const h1 = ctx.own(head.call(ctx.t(v)));
           head.eval();
           ctx.check(head.call(ctx.t(v)), host(h1), 'Linear + ReLU fused vs unfused');
         } finally {

@@ -112,6 +112,7 @@ export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOptions = {}): 
   const bias = options.bias ?? null;
   if (bias !== null) {
     checkRank(op, 'bias', bias, 1, '[outChannels]');
+    checkDtype(op, 'bias', bias, ['float32']);
     if (bias.shape[0] !== info.outChannels)
       throw new ArgumentError(op, 'bias', `shape [${info.outChannels}]`, `shape ${formatShape(bias.shape)}`);
   }

@@ -5,7 +5,7 @@ import type { Tensor } from '../tensor.js';
 import { formatShape } from '../util/shape.js';
 import { checkActivation } from './conv.js';
 import { reshape } from './transform.js';
-import { checkDtype, checkRank } from './validate.js';
+import { checkDtype, checkRank, checkTensor } from './validate.js';
 
 /** Options of {@link matmul}. */
 export interface MatMulOptions {
@@ -50,6 +50,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatMulOptions = {}): Tenso
   const bias = options.bias ?? null;
   if (bias !== null) {
     checkRank(op, 'bias', bias, 1, '[n]');
+    checkDtype(op, 'bias', bias, ['float32']);
     if (bias.shape[0] !== n)
       throw new ArgumentError(op, 'bias', `shape [${n}]`, `shape ${formatShape(bias.shape)}`);
   }
@@ -72,7 +73,10 @@ export function linear(
   activation: Activation = 'linear',
 ): Tensor {
   const op = 'linear';
+  checkTensor(op, 'x', x);
+  checkDtype(op, 'x', x, ['float32']);
   checkRank(op, 'weight', weight, 2, '[outFeatures, inFeatures]');
+  checkDtype(op, 'weight', weight, ['float32']);
   if (x.rank < 1)
     throw new ArgumentError(op, 'x', 'rank ≥ 1 [..., inFeatures]', `shape ${formatShape(x.shape)}`);
   const inF = weight.shape[1];
@@ -83,6 +87,17 @@ export function linear(
       `last dimension ${inF} (weight is ${formatShape(weight.shape)})`,
       `shape ${formatShape(x.shape)}`,
     );
+  if (bias !== null) {
+    checkRank(op, 'bias', bias, 1, '[outFeatures]');
+    checkDtype(op, 'bias', bias, ['float32']);
+    if (bias.shape[0] !== weight.shape[0])
+      throw new ArgumentError(
+        op,
+        'bias',
+        `shape [${weight.shape[0]}] (outFeatures)`,
+        `shape ${formatShape(bias.shape)}`,
+      );
+  }
   if (x.rank === 2) return matmul(x, weight, { transposeB: true, bias, activation });
   const lead = x.shape.slice(0, -1);
   const flat = reshape(x, [-1, inF]);
