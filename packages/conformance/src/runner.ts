@@ -51,7 +51,7 @@ export interface Case {
   readonly run: (ctx: CaseContext) => void | Promise<void>;
   /** Whether `run` is asynchronous. */
   readonly async?: boolean;
-  /** The tolerance preset of its checks (default `elementwise`). */
+  /** The tolerance preset of its checks (default: derived from `needs`, see `presetFor`). */
   readonly preset?: TolerancePreset;
   /**
    * Whether the work is large enough that a threaded backend must split it over every worker
@@ -106,6 +106,48 @@ export function makeContext(backend: string, precision: Precision): RunnerContex
   };
 }
 
+const EXACT_NEEDS = new Set([
+  'concat',
+  'slice',
+  'transpose',
+  'flip',
+  'pad',
+  'cast',
+  'argmax',
+  'reduce:max',
+  'pool2d:max',
+  'resizeNearest',
+  'unary:neg',
+  'unary:abs',
+  'unary:relu',
+  'binary:maximum',
+  'binary:minimum',
+]);
+const TRANSCENDENTAL_NEEDS = new Set([
+  'unary:exp',
+  'unary:log',
+  'unary:sqrt',
+  'unary:rsqrt',
+  'unary:reciprocal',
+  'unary:sigmoid',
+  'unary:tanh',
+  'binary:div',
+  'binary:pow',
+  'softmax',
+]);
+
+/**
+ * The preset a case is judged by unless it names one: `transcendental` if it needs an
+ * approximated function, `exact` if it only moves or selects values (layout, max, argmax,
+ * nearest resize, sign and max/min), else `elementwise`.
+ */
+export function presetFor(c: Pick<Case, 'needs' | 'preset'>): TolerancePreset {
+  if (c.preset) return c.preset;
+  if (c.needs.some((n) => TRANSCENDENTAL_NEEDS.has(n))) return 'transcendental';
+  if (c.needs.length > 0 && c.needs.every((n) => EXACT_NEEDS.has(n))) return 'exact';
+  return 'elementwise';
+}
+
 /** The declared gap (key and reason) that applies to a case, if any. */
 export function gapOf(env: ConformanceEnv, needs: readonly string[]): { key: string; reason: string } | null {
   const gaps = env.gaps ?? {};
@@ -140,7 +182,7 @@ function counts(env: ConformanceEnv): Counts {
  * runs inside `tidy`, since its tensors cannot be handed over before the throw.
  */
 async function execute(c: Case, ctx: RunnerContext, expectThrow: boolean): Promise<void> {
-  ctx.usePreset(c.preset ?? 'elementwise');
+  ctx.usePreset(presetFor(c));
   try {
     if (c.async) await c.run(ctx);
     else if (expectThrow)

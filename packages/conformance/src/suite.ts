@@ -9,6 +9,7 @@ import { convCases, matmulCases } from './cases/conv.js';
 import { batchNormCases, binaryCases, unaryCases } from './cases/elementwise.js';
 import { engineCases } from './cases/engine.js';
 import { errorCases } from './cases/errors.js';
+import { largeCases } from './cases/large.js';
 import { flipCases, layoutCases, reduceCases, softmaxArgmaxCases } from './cases/layout.js';
 import { moduleCases } from './cases/modules.js';
 import { nnCases } from './cases/nn.js';
@@ -22,6 +23,7 @@ export function conformanceGroups(backend: string): [string, Case[]][] {
   return [
     ['conv2d', convCases()],
     ['matmul', matmulCases()],
+    ['long sums (accumulation bound)', largeCases()],
     ['unary', unaryCases()],
     ['binary', binaryCases()],
     ['batchNorm', batchNormCases()],
