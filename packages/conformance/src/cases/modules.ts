@@ -122,9 +122,117 @@ function oracleBottleneck(block: Bottleneck, x: HostTensor) {
   return { conv1, bn1, conv3, out };
 }
 
+/** One form of chain `Module` fuses, built as a `Sequential`. */
+interface FusedForm {
+  label: string;
+  conv?: {
+    cin: number;
+    cout: number;
+    k: number;
+    stride: number;
+    dilation: number;
+    groups: number;
+    bias: boolean;
+  };
+  linear?: { inF: number; outF: number };
+  bn: boolean;
+  act: 'relu' | 'sigmoid' | 'identity' | null;
+}
+
+const FUSED_FORMS: FusedForm[] = [
+  { label: 'Conv2d → BatchNorm2d → ReLU', conv: conv(), bn: true, act: 'relu' },
+  { label: 'Conv2d → BatchNorm2d → Sigmoid', conv: conv(), bn: true, act: 'sigmoid' },
+  { label: 'Conv2d → BatchNorm2d → Identity', conv: conv(), bn: true, act: 'identity' },
+  { label: 'Conv2d → BatchNorm2d', conv: conv(), bn: true, act: null },
+  { label: 'Conv2d → ReLU', conv: conv({ bias: true }), bn: false, act: 'relu' },
+  { label: 'Conv2d → Sigmoid', conv: conv({ bias: true }), bn: false, act: 'sigmoid' },
+  { label: 'Conv2d (bias) → BatchNorm2d → ReLU', conv: conv({ bias: true }), bn: true, act: 'relu' },
+  {
+    label: 'grouped, strided, dilated Conv2d (bias) → BatchNorm2d → ReLU',
+    conv: conv({ cin: 6, cout: 4, groups: 2, stride: 2, dilation: 2, bias: true }),
+    bn: true,
+    act: 'relu',
+  },
+  { label: 'Linear → ReLU', linear: { inF: 7, outF: 5 }, bn: false, act: 'relu' },
+  { label: 'Linear → Sigmoid', linear: { inF: 7, outF: 5 }, bn: false, act: 'sigmoid' },
+];
+
+function conv(over: Partial<NonNullable<FusedForm['conv']>> = {}): NonNullable<FusedForm['conv']> {
+  return { cin: 3, cout: 4, k: 3, stride: 1, dilation: 1, groups: 1, bias: false, ...over };
+}
+
+function fusedFormCase(form: FusedForm, seed: number): Case {
+  return {
+    name: `fused ${form.label} equals the oracle and runs as one kernel`,
+    needs: form.conv ? ['conv2d', 'batchNorm', 'unary'] : ['matmul', 'unary'],
+    preset: form.act === 'sigmoid' ? 'transcendental' : undefined,
+    run(ctx) {
+      const r = new CaseRandom(seed);
+      nn.manualSeed(seed);
+      const layers: nn.Module[] = [];
+      const c = form.conv;
+      if (c)
+        layers.push(
+          new nn.Conv2d(c.cin, c.cout, c.k, {
+            stride: c.stride,
+            dilation: c.dilation,
+            padding: c.dilation,
+            groups: c.groups,
+            bias: c.bias,
+          }),
+        );
+      else layers.push(new nn.Linear(form.linear!.inF, form.linear!.outF));
+      if (form.bn) layers.push(new nn.BatchNorm2d(c!.cout, { eps: 1e-3 }));
+      if (form.act === 'relu') layers.push(new nn.ReLU());
+      if (form.act === 'sigmoid') layers.push(new nn.Sigmoid());
+      if (form.act === 'identity') layers.push(new nn.Identity());
+      const seq = new nn.Sequential(...layers);
+      try {
+        if (form.bn)
+          tidy(() => {
+            seq.loadStateDict(
+              {
+                '1.weight': ctx.t(r.floats([c!.cout], 0.5, 1.5)),
+                '1.bias': ctx.t(r.floats([c!.cout])),
+                '1.running_mean': ctx.t(r.floats([c!.cout])),
+                '1.running_var': ctx.t(r.floats([c!.cout], 0.2, 2)),
+              },
+              { strict: false },
+            );
+          });
+        const sd = seq.stateDict();
+        const h = (k: string) => host(sd.get(k)!);
+        const x = c ? r.floats([2, c.cin, 7, 6]) : r.floats([3, form.linear!.inF]);
+        let e = c
+          ? tfjs.conv2d(x, h('0.weight'), {
+              stride: [c.stride, c.stride],
+              padding: [c.dilation, c.dilation, c.dilation, c.dilation],
+              dilation: [c.dilation, c.dilation],
+              groups: c.groups,
+              bias: c.bias ? h('0.bias') : null,
+            })
+          : tfjs.matmul(x, h('0.weight'), { transposeB: true, bias: h('0.bias') });
+        if (form.bn)
+          e = tfjs.batchNorm(e, h('1.running_mean'), h('1.running_var'), h('1.weight'), h('1.bias'), 1e-3);
+        if (form.act === 'relu' || form.act === 'sigmoid') e = tfjs.unary(form.act, e);
+        seq.eval();
+        const xt = ctx.t(x);
+        ctx.check(seq.call(xt), e, `${form.label}, first eval call (folds)`);
+        const [y, trace] = traceKernels(() => seq.call(xt));
+        ctx.check(y, e, `${form.label}, fused`);
+        const kernels = trace.calls.map((k) => k.kernel).join();
+        assert(kernels === (c ? 'conv2d' : 'matmul'), `${form.label} ran [${kernels}], expected one kernel`);
+      } finally {
+        seq.dispose();
+      }
+    },
+  };
+}
+
 /** The module-API cases. */
 export function moduleCases(): Case[] {
   return [
+    ...FUSED_FORMS.map((f, i) => fusedFormCase(f, 810 + i)),
     {
       name: 'a Bottleneck with named conv/bn/relu children runs 3 conv2d and no batchNorm in eval (trace), equal to unfused and the oracle',
       needs: ['conv2d', 'batchNorm', 'binary', 'unary'],

@@ -27,9 +27,12 @@ export interface NaivePoolOptions {
 }
 
 /**
- * PyTorch's pooling output length: `floor_or_ceil((in + p0 + p1 − d·(k−1) − 1) / s) + 1`,
- * and under ceil mode a last window that would start beyond the input and the leading
- * padding is dropped.
+ * How many pooling windows PyTorch places along one axis, found by placing them one by one
+ * as its documentation describes (no closed formula shared with core): window `i` covers
+ * `[i·s − p0, i·s − p0 + d·(k−1) + 1)` of the input. In floor mode a window is placed while it
+ * lies inside the padded input `[−p0, in + p1)`; in ceil mode, when those windows leave the
+ * end of the padded input uncovered, one more window runs past it — if it starts inside the
+ * input or the leading padding (before `in`).
  */
 export function poolOutLength(
   inLen: number,
@@ -40,10 +43,18 @@ export function poolOutLength(
   d: number,
   ceil: boolean,
 ): number {
-  const num = inLen + p0 + p1 - d * (k - 1) - 1;
-  let n = (ceil ? Math.ceil(num / s) : Math.floor(num / s)) + 1;
-  if (ceil && (n - 1) * s >= inLen + p0) n -= 1;
-  return n;
+  const extent = d * (k - 1) + 1;
+  let count = 0;
+  let covered = -p0;
+  for (let start = -p0; ; start += s) {
+    if (start + extent <= inLen + p1) {
+      count++;
+      covered = start + extent;
+      continue;
+    }
+    if (ceil && covered < inLen + p1 && start < inLen) count++;
+    return count;
+  }
 }
 
 /**
