@@ -252,6 +252,11 @@ class Engine implements TensorOwner {
     return this.wrap(b, { dataId: b.write(values, shape, dtype), shape, dtype });
   }
 
+  /** A shape-only parameter placeholder: no values until weights replace it. */
+  placeholder(shape: Shape, dtype: DType): Tensor {
+    return this.track(new Tensor(shape, dtype, null, true));
+  }
+
   /** A new tensor sharing `x`'s buffer under another shape of the same size. */
   view(x: Tensor, shape: Shape): Tensor {
     const r = x.record;

@@ -51,6 +51,15 @@ export {
   checkTensor,
   describe as describeValue,
 } from './ops/validate.js';
+export {
+  getModel,
+  listModels,
+  type ModelEntry,
+  type Preprocessing,
+  type ReferenceFacts,
+  registerModel,
+  type Task,
+} from './registry.js';
 export { type ModelSummary, type SummaryRow, summary } from './summary.js';
 export { Tensor } from './tensor.js';
 export { type KernelStat, KernelTrace, startKernelTrace, traceKernels } from './trace.js';

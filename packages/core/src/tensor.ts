@@ -57,7 +57,13 @@ export class Tensor {
   private disposed = false;
 
   /** @internal Tensors are made by ops and the engine, never directly. */
-  constructor(shape: Shape, dtype: DType, record: DataRecord | null) {
+  constructor(
+    shape: Shape,
+    dtype: DType,
+    record: DataRecord | null,
+    /** @internal A parameter placeholder of a module built without initial values. */
+    readonly placeholder = false,
+  ) {
     this.id = nextTensorId++;
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
@@ -120,7 +126,9 @@ export class Tensor {
       );
     if (this.record === null)
       throw new KernelzooError(
-        `${op}: tensor ${this.id} ${formatShape(this.shape)} is shape-only (made while tracing shapes) and has no data`,
+        this.placeholder
+          ? `${op}: tensor ${this.id} ${formatShape(this.shape)} holds no values: it belongs to a module built without initial values (nn.withoutInit) and no weights were loaded for it`
+          : `${op}: tensor ${this.id} ${formatShape(this.shape)} is shape-only (made while tracing shapes) and has no data`,
       );
     return this.record;
   }

@@ -1,7 +1,8 @@
-import { fill, ones, zeros } from '../ops/creation.js';
+import { fill } from '../ops/creation.js';
 import { batchNorm } from '../ops/normalization.js';
 import { checkInt } from '../ops/validate.js';
 import type { Tensor } from '../tensor.js';
+import { initFill } from './init.js';
 import { Module } from './module.js';
 
 /** Options of {@link BatchNorm2d}; defaults are PyTorch's. */
@@ -37,10 +38,10 @@ export class BatchNorm2d extends Module {
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum ?? 0.1;
     const affine = options.affine ?? true;
-    this.registerParameter('weight', affine ? ones([numFeatures]) : null);
-    this.registerParameter('bias', affine ? zeros([numFeatures]) : null);
-    this.registerBuffer('running_mean', zeros([numFeatures]));
-    this.registerBuffer('running_var', ones([numFeatures]));
+    this.registerParameter('weight', affine ? initFill([numFeatures], 1) : null);
+    this.registerParameter('bias', affine ? initFill([numFeatures], 0) : null);
+    this.registerBuffer('running_mean', initFill([numFeatures], 0));
+    this.registerBuffer('running_var', initFill([numFeatures], 1));
     this.registerBuffer('num_batches_tracked', fill([], 0, 'int32'), true);
   }
 

@@ -4,7 +4,7 @@ export * from './capture.js';
 export * from './containers.js';
 export * from './conv.js';
 export * from './fusion.js';
-export { manualSeed } from './init.js';
+export { manualSeed, withoutInit } from './init.js';
 export * from './linear.js';
 export * from './module.js';
 export * from './pooling.js';
