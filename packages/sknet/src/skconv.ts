@@ -12,12 +12,6 @@ import {
   stack,
   type Tensor,
 } from '@kernelzoo/core';
-import {
-  type LoadWeightsOptions,
-  loadWeights,
-  loadWeightsSync,
-  type WeightsSource,
-} from '@kernelzoo/weights';
 
 /**
  * Options of {@link SKConv}. Defaults are those of the PyTorch reference (pppLang/SKNet
@@ -36,13 +30,6 @@ export interface SKConvOptions {
   stride?: number;
   /** Minimum width L of the squeeze layer. Default 32. */
   L?: number;
-  /**
-   * Weights to load once built: a state dict, or the bytes of a safetensors file or PyTorch
-   * checkpoint (zip or legacy format). From a file path, use {@link SKConv.load}.
-   */
-  weights?: ReadonlyMap<string, Tensor> | Uint8Array | ArrayBuffer;
-  /** With `weights`: refuse missing and unexpected keys (default true). */
-  strict?: boolean;
 }
 
 /** What {@link SKConv.forwardWithAttention} returns. */
@@ -101,7 +88,7 @@ export class SKConv extends nn.Module {
   /** Softmax over the branch axis (dim 1), as in the reference. */
   readonly softmax: nn.Softmax;
 
-  /** @param options - features (required), M, G, r, stride, L, and optionally weights to load. */
+  /** @param options - features (required), M, G, r, stride, L. Load weights with `loadWeights` from `@kernelzoo/weights`. */
   constructor(options: SKConvOptions) {
     super();
     if (options === null || typeof options !== 'object')
@@ -144,36 +131,6 @@ export class SKConv extends nn.Module {
     for (let i = 0; i < M; i++) excite.push(new nn.Linear(this.d, features));
     this.fcs = this.registerModule('fcs', new nn.ModuleList(excite));
     this.softmax = this.registerModule('softmax', new nn.Softmax(1));
-    const { weights, strict } = options;
-    try {
-      if (weights instanceof Map) this.loadStateDict(weights, { strict });
-      else if (weights !== undefined) loadWeightsSync(this, weights as Uint8Array | ArrayBuffer, { strict });
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
-  }
-
-  /**
-   * Builds an SKConv and loads its weights from a file path (Node), or from the bytes of a
-   * safetensors file or PyTorch checkpoint.
-   * @param options - the architecture (as for the constructor).
-   * @param source - a path or the file's bytes.
-   * @param loadOptions - `strict`, and which checkpoint entry / key prefix holds the weights.
-   */
-  static async load(
-    options: Omit<SKConvOptions, 'weights'>,
-    source: WeightsSource,
-    loadOptions: LoadWeightsOptions = {},
-  ): Promise<SKConv> {
-    const sk = new SKConv(options);
-    try {
-      await loadWeights(sk, source, { strict: options.strict, ...loadOptions });
-    } catch (e) {
-      sk.dispose();
-      throw e;
-    }
-    return sk;
   }
 
   /** Selects among the branches of NCHW `x` `[N, features, H, W]`; returns V. */

@@ -21,6 +21,7 @@ export {
   type WeightsFormat,
   type WeightsSource,
 } from './load.js';
+export { type LoadedModel, type LoadModelOptions, loadModel, type ModelSource } from './model.js';
 export { isGlobal, type PyGlobal, type UnpickleOptions, type UnpickleResult, unpickle } from './pickle.js';
 export {
   fromTensors,
@@ -39,7 +40,7 @@ export {
   type WriteSafetensorsOptions,
   writeSafetensors,
 } from './safetensors.js';
-export { extractStateDict, type StateDictOptions, WRAPPER_KEYS } from './state-dict.js';
+export { extractStateDict, type StateDictOptions, WRAPPER_KEYS, WRAPPER_PREFIXES } from './state-dict.js';
 export {
   ALLOWED_GLOBALS,
   isLegacyTorch,

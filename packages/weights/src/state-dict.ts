@@ -16,9 +16,26 @@ export interface StateDictOptions {
   key?: string;
   /**
    * A prefix to strip from every key that has it, or `false` to keep keys as they are.
-   * Default: `'module.'` (what `DataParallel` adds) when every key starts with it.
+   * Default: the wrapper prefixes of {@link WRAPPER_PREFIXES} that every key starts with,
+   * stripped in turn (`module.` that `DataParallel` adds, `model.` that HRNet-seg's
+   * checkpoints carry, or both).
    */
   stripPrefix?: string | false;
+  /** Hears the prefix that was stripped (`''` when none), to report it. */
+  onPrefixStripped?: (prefix: string) => void;
+}
+
+/** The prefixes wrappers add to every key, stripped by default when every key has them. */
+export const WRAPPER_PREFIXES: readonly string[] = ['module.', 'model.'];
+
+/** The wrapper prefixes every key starts with, in the order they nest (e.g. `module.model.`). */
+function wrapperPrefix(keys: readonly string[]): string {
+  let prefix = '';
+  for (;;) {
+    const next = WRAPPER_PREFIXES.find((p) => keys.every((k) => k.startsWith(prefix + p)));
+    if (next === undefined) return prefix;
+    prefix += next;
+  }
 }
 
 /** The entries of a checkpoint tried, in order, as the holder of its state dict. */
@@ -145,9 +162,9 @@ export function extractStateDict(tree: unknown, options: StateDictOptions = {}):
   flatten(chosen, '', leaves, new Set());
   if (leaves.length === 0) fail('the chosen dict holds no tensors', options.key);
   let prefix: string | false;
-  if (options.stripPrefix === undefined)
-    prefix = leaves.every(([k]) => k.startsWith('module.')) ? 'module.' : false;
+  if (options.stripPrefix === undefined) prefix = wrapperPrefix(leaves.map(([k]) => k)) || false;
   else prefix = options.stripPrefix;
+  options.onPrefixStripped?.(prefix === false ? '' : prefix);
   const out: RawStateDict = new Map();
   for (const [k, leaf] of leaves) {
     const name = prefix !== false && prefix !== '' && k.startsWith(prefix) ? k.slice(prefix.length) : k;
