@@ -7,7 +7,7 @@ import {
   allocate as alloc,
   type DType,
   type Shape,
-  sizeFromShape as sizeOf,
+  sizeFromShape,
   stridesOf,
   type TypedArray,
 } from '@kernelzoo/core';
@@ -27,7 +27,7 @@ function copyStrided(
   dstStrides: number[],
   shape: Shape,
 ): void {
-  if (sizeOf(shape) === 0) return;
+  if (sizeFromShape(shape) === 0) return;
   const { shape: cs, strides } = collapseDims(shape, [srcStrides, dstStrides]);
   const r = cs.length;
   if (r === 0) {
@@ -64,7 +64,7 @@ export function concat(
   outShape: Shape,
   dtype: DType,
 ): TypedArray {
-  const out = alloc(dtype, sizeOf(outShape));
+  const out = alloc(dtype, sizeFromShape(outShape));
   let outer = 1;
   for (let d = 0; d < axis; d++) outer *= outShape[d];
   let inner = 1;
@@ -88,7 +88,7 @@ export function slice(
   size: readonly number[],
   dtype: DType,
 ): TypedArray {
-  const out = alloc(dtype, sizeOf(size));
+  const out = alloc(dtype, sizeFromShape(size));
   const inStrides = stridesOf(shape);
   let off = 0;
   for (let d = 0; d < shape.length; d++) off += begin[d] * inStrides[d];
@@ -140,7 +140,7 @@ export function pad(
   dtype: DType,
 ): TypedArray {
   const outShape = shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
-  const out = alloc(dtype, sizeOf(outShape));
+  const out = alloc(dtype, sizeFromShape(outShape));
   if (value !== 0) out.fill(value);
   const outStrides = stridesOf(outShape);
   let off = 0;
