@@ -1,6 +1,8 @@
-import { registerBackend } from '@kernelzoo/core';
+import { JsBackend } from '@kernelzoo/backend-js';
+import { registerBackend, type TensorInfo } from '@kernelzoo/core';
 import { describe, expect, it } from 'vitest';
 import {
+  conformance,
   discoverBackends,
   formatTable,
   gpuUnavailable,
@@ -29,6 +31,18 @@ describe('parseCommand', () => {
       },
     );
     expect(parseCommand(['summary'])).toEqual({ command: 'summary', batch: 1 });
+    expect(parseCommand(['conformance'])).toEqual({
+      command: 'conformance',
+      backend: undefined,
+      filter: undefined,
+      json: false,
+    });
+    expect(parseCommand(['conformance', '--backend', 'wasm', '--filter', 'conv', '--json'])).toEqual({
+      command: 'conformance',
+      backend: 'wasm',
+      filter: 'conv',
+      json: true,
+    });
     expect(parseCommand([])).toEqual({ command: 'help' });
     expect(parseCommand(['seed', '--help'])).toEqual({ command: 'help' });
   });
@@ -41,6 +55,12 @@ describe('parseCommand', () => {
       ['frobnicate'],
       ['seed', 'extra'],
       ['summary', '--runs', '2'],
+      ['summary', '--filter', 'x'],
+      ['seed', '--json'],
+      ['conformance', '--batch', '2'],
+      ['conformance', '--runs', '2'],
+      ['conformance', '--filter', ''],
+      ['conformance', '--filter'],
     ])
       expect(() => parseCommand(argv), argv.join(' ')).toThrow(UsageError);
   });
@@ -70,6 +90,88 @@ describe('main', () => {
   });
 });
 
+describe('conformance', () => {
+  it('runs the suite on js with a filter, prints the kernel × backend table and exits 0', async () => {
+    let out = '';
+    let err = '';
+    const code = await main(
+      ['conformance', '--backend', 'js', '--filter', 'flip'],
+      (s) => (out += s),
+      (s) => (err += s),
+    );
+    expect(code, err).toBe(0);
+    const lines = out.split('\n');
+    expect(lines[0]).toMatch(/^kernel +js +max \|a−e\|$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^flip +pass +0$/));
+    expect(out).not.toMatch(/^conv2d/m); // not run under this filter
+    expect(out).toMatch(/^js: (\d+) cases — \1 pass, 0 fail, 0 gap/m);
+    expect(out).not.toContain('wasm');
+    expect(err).toMatch(/^\[js\] flip: \d+ pass, 0 fail, 0 gap/m);
+  });
+
+  it('prints JSON with --json', async () => {
+    let out = '';
+    expect(
+      await main(
+        ['conformance', '--backend', 'js', '--filter', 'transpose', '--json'],
+        (s) => (out += s),
+        () => undefined,
+      ),
+    ).toBe(0);
+    const json = JSON.parse(out);
+    expect(json.ok).toBe(true);
+    expect(json.backends).toHaveLength(1);
+    const { report } = json.backends[0];
+    expect(report.backend).toBe('js');
+    expect(report.kernels.find((k: { kernel: string }) => k.kernel === 'transpose')).toMatchObject({
+      status: 'pass',
+      maxError: 0,
+    });
+  });
+
+  it('exits 1 when a case fails, naming it below the table', async () => {
+    class BrokenFlip extends JsBackend {
+      override flip(x: TensorInfo): TensorInfo {
+        return super.flip(x, []); // ignores the axes
+      }
+    }
+    registerBackend('js-broken-flip', () => new BrokenFlip(), -10);
+    let out = '';
+    let err = '';
+    const code = await conformance(
+      { filter: 'flip', json: false },
+      [{ name: 'js-broken-flip', pkg: 'test', warmup: 0, runs: 1 }],
+      (s) => (out += s),
+      (s) => (err += s),
+    );
+    expect(code).toBe(1);
+    expect(out).toMatch(/^flip +FAIL +\S+$/m);
+    expect(out).toContain('failures on js-broken-flip:');
+    expect(err).toMatch(/^\[js-broken-flip\] FAIL flip › /m);
+  });
+
+  it('exits 1 when a backend is not installed or no case matches', async () => {
+    let err = '';
+    expect(
+      await main(
+        ['conformance', '--backend', 'nope'],
+        () => undefined,
+        (s) => (err += s),
+      ),
+    ).toBe(1);
+    expect(err).toContain("backend 'nope' is not installed");
+    err = '';
+    expect(
+      await main(
+        ['conformance', '--backend', 'js', '--filter', 'no such case'],
+        () => undefined,
+        (s) => (err += s),
+      ),
+    ).toBe(1);
+    expect(err).toContain("no case matches --filter 'no such case'");
+  });
+});
+
 describe('discoverBackends', () => {
   it('registers what installed packages export and skips missing ones', async () => {
     const found = await discoverBackends(
@@ -87,6 +189,16 @@ describe('discoverBackends', () => {
     );
     expect(found).toEqual([{ name: 'fake', pkg: 'fake-present', warmup: 0, runs: 1 }]);
   });
+
+  it('finds the same backends when called again in the same process', async () => {
+    const mod = {
+      registerTwiceBackend: () => registerBackend('twice', () => Promise.reject(new Error('unused'))),
+    };
+    const packages = [{ pkg: 'fake-twice', warmup: 0, runs: 1 }];
+    const first = await discoverBackends(packages, async () => mod);
+    expect(first.map((b) => b.name)).toEqual(['twice']);
+    expect(await discoverBackends(packages, async () => mod)).toEqual(first);
+  });
 });
 
 describe('formatTable', () => {
@@ -103,5 +215,9 @@ describe('gpuUnavailable', () => {
     expect(gpuUnavailable({ name: 'gpujs', mode: 'cpu' })).not.toBeNull();
     expect(gpuUnavailable({ name: 'gpujs', mode: 'webgl2' })).toBeNull();
     expect(gpuUnavailable({ name: 'js' })).toBeNull();
+    expect(gpuUnavailable({ name: 'gpujs', mode: 'cpu' }, 'conformance')).toMatch(
+      /CPU emulation.*--backend gpujs$/,
+    );
+    expect(gpuUnavailable({ name: 'gpujs', mode: 'webgl2' }, 'conformance')).toBeNull();
   });
 });

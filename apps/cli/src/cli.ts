@@ -1,5 +1,12 @@
 import { parseArgs } from 'node:util';
 import {
+  type ConformanceProgress,
+  type ConformanceReport,
+  formatConformanceReport,
+  GAPS_GROUP,
+  runConformance,
+} from '@kernelzoo/conformance';
+import {
   getBackend,
   memory,
   nn,
@@ -31,7 +38,13 @@ export interface FoundBackend {
   runs: number;
 }
 
-/** Imports every installed backend package, registers it and returns the names it added. */
+/** The names each `register…Backend` function added when first called (a second call adds none). */
+const namesByRegister = new WeakMap<object, string[]>();
+
+/**
+ * Imports every installed backend package, registers it and returns the names it added (the
+ * same names on later calls in one process).
+ */
 export async function discoverBackends(
   packages: readonly { pkg: string; warmup: number; runs: number }[] = BACKEND_PACKAGES,
   load: (pkg: string) => Promise<Record<string, unknown>> = (pkg) => import(pkg),
@@ -46,24 +59,34 @@ export async function discoverBackends(
     }
     for (const [key, fn] of Object.entries(mod)) {
       if (!/^register\w*Backend$/.test(key) || typeof fn !== 'function') continue;
-      const before = new Set(registeredBackends());
-      fn();
-      for (const name of registeredBackends())
-        if (!before.has(name)) found.push({ name, pkg: p.pkg, warmup: p.warmup, runs: p.runs });
+      let names = namesByRegister.get(fn);
+      if (names === undefined) {
+        const before = new Set(registeredBackends());
+        fn();
+        names = registeredBackends().filter((name) => !before.has(name));
+        namesByRegister.set(fn, names);
+      }
+      for (const name of names) found.push({ name, pkg: p.pkg, warmup: p.warmup, runs: p.runs });
     }
   }
   return found;
 }
 
 /**
- * Why the active backend should not run the seed example by default, or null. gpu.js in Node
+ * Why the active backend should not run `command` by default, or null. gpu.js in Node
  * without headless-gl runs its kernels in a CPU emulation (`webasm`/`cpu` mode): correct, but
- * ~82 G multiply-adds take tens of minutes there.
+ * for `seed` ~82 G multiply-adds take tens of minutes there, and for `conformance` the
+ * emulation's results say nothing of the GPU's precision (it takes only seconds, though).
  */
-export function gpuUnavailable(backend: unknown): string | null {
+export function gpuUnavailable(backend: unknown, command: 'seed' | 'conformance' = 'seed'): string | null {
   const mode = (backend as { mode?: unknown }).mode;
   if (typeof mode !== 'string' || !['webasm', 'cpu'].includes(mode)) return null;
-  return `gpu.js has no GPU here (mode '${mode}', a CPU emulation): the seed example would take tens of minutes; time it anyway with --backend ${(backend as { name?: string }).name ?? 'gpujs'} --batch 1`;
+  const name = (backend as { name?: string }).name ?? 'gpujs';
+  const why =
+    command === 'seed'
+      ? `the seed example would take tens of minutes; time it anyway with --backend ${name} --batch 1`
+      : `the suite would check that emulation, not the GPU's kernels; check it anyway (a few seconds) with --backend ${name}`;
+  return `gpu.js has no GPU here (mode '${mode}', a CPU emulation): ${why}`;
 }
 
 /** The seed example's SKConv: features 256, M = 2, G = 1, r = 2 (d = 128), input 24×24. */
@@ -85,6 +108,15 @@ usage:
   kernelzoo summary [--batch N]
       Prints layers, output shapes, parameters and multiply-adds of that SKConv for a
       [batch, ${SEED.features}, ${SEED.size}, ${SEED.size}] input (default batch 1), without running kernels.
+  kernelzoo conformance [--backend NAME] [--filter TEXT] [--json]
+      Runs the conformance suite (@kernelzoo/conformance) on every installed backend: every
+      kernel against the oracles, leak checks, engine and nn behaviour. Prints the kernel ×
+      backend table (pass, gap [n] with the reasons below it, FAIL, - when not run) with the
+      largest |a−e| seen, then each failing case; exits 1 if any case failed. Progress goes to
+      stderr. gpu.js without a GPU is skipped unless named with --backend.
+        --backend X  only this backend (js, wasm, gpujs)
+        --filter T   only the cases whose group or name contains T (case-insensitive)
+        --json       print the reports as JSON instead of the table
   kernelzoo --help
 `;
 
@@ -92,7 +124,8 @@ usage:
 export type Command =
   | { command: 'help' }
   | { command: 'seed'; batch: number; runs?: number; warmup?: number; backend?: string }
-  | { command: 'summary'; batch: number };
+  | { command: 'summary'; batch: number }
+  | { command: 'conformance'; backend?: string; filter?: string; json: boolean };
 
 function positiveInt(flag: string, v: string | undefined, fallback: number | undefined, min = 1) {
   if (v === undefined) return fallback;
@@ -117,6 +150,11 @@ export function parseCommand(argv: readonly string[]): Command {
   if (values.help || positionals.length === 0) return { command: 'help' };
   if (positionals.length > 1) throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`);
   const [cmd] = positionals;
+  const only = (flags: readonly (keyof typeof OPTIONS)[], where: string) => {
+    for (const f of flags)
+      if (values[f] !== undefined) throw new UsageError(`--${f} applies to ${where} only`);
+  };
+  if (cmd !== 'conformance') only(['filter', 'json'], "'conformance'");
   if (cmd === 'seed')
     return {
       command: 'seed',
@@ -126,9 +164,20 @@ export function parseCommand(argv: readonly string[]): Command {
       backend: values.backend,
     };
   if (cmd === 'summary') {
-    for (const f of ['runs', 'warmup', 'backend'] as const)
-      if (values[f] !== undefined) throw new UsageError(`--${f} applies to 'seed' only`);
+    only(['runs', 'warmup'], "'seed'");
+    only(['backend'], "'seed' and 'conformance'");
     return { command: 'summary', batch: positiveInt('batch', values.batch, 1)! };
+  }
+  if (cmd === 'conformance') {
+    only(['runs', 'warmup'], "'seed'");
+    only(['batch'], "'seed' and 'summary'");
+    if (values.filter === '') throw new UsageError('--filter needs a non-empty text');
+    return {
+      command: 'conformance',
+      backend: values.backend,
+      filter: values.filter,
+      json: values.json ?? false,
+    };
   }
   throw new UsageError(`unknown command '${cmd}'`);
 }
@@ -139,6 +188,8 @@ const OPTIONS = {
   runs: { type: 'string' },
   warmup: { type: 'string' },
   backend: { type: 'string' },
+  filter: { type: 'string' },
+  json: { type: 'boolean' },
 } as const;
 
 /** Formats rows as an aligned text table (first column left-aligned, the rest right-aligned). */
@@ -200,6 +251,92 @@ export async function runSeed(
   return { backend, outputShape, timesMs, meanAbs };
 }
 
+/** One backend's outcome of the `conformance` command. */
+export interface ConformanceOutcome {
+  /** The backend's registered name. */
+  backend: string;
+  /** Its report, when the suite ran. */
+  report?: ConformanceReport;
+  /** Why it was not run (gpu.js without a GPU). */
+  skipped?: string;
+  /** Why the suite could not start on it (its setup failed). */
+  error?: string;
+}
+
+/**
+ * The `conformance` command on backends found by {@link discoverBackends}: runs the suite on
+ * each (gpu.js in CPU emulation skipped unless it was named), prints the kernel × backend table
+ * (or JSON) to `out` and progress to `err`; returns 1 if any case failed or a backend could not
+ * start, else 0.
+ */
+export async function conformance(
+  cmd: { backend?: string; filter?: string; json: boolean },
+  backends: readonly FoundBackend[],
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<number> {
+  const outcomes: ConformanceOutcome[] = [];
+  for (const b of backends) {
+    try {
+      await setBackend(b.name);
+      const skip = cmd.backend ? null : gpuUnavailable(getBackend(), 'conformance');
+      if (skip) {
+        err(`[${b.name}] skipped: ${skip}\n`);
+        outcomes.push({ backend: b.name, skipped: skip });
+        continue;
+      }
+    } catch (e) {
+      err(`[${b.name}] failed: ${(e as Error).message}\n`);
+      outcomes.push({ backend: b.name, error: (e as Error).message });
+      continue;
+    }
+    err(`[${b.name}] conformance${cmd.filter ? ` (cases matching '${cmd.filter}')` : ''} …\n`);
+    const progress = (e: ConformanceProgress) => {
+      if (e.kind === 'case' && e.result.status === 'fail')
+        err(`[${b.name}] FAIL ${e.result.group} › ${e.result.name}\n`);
+      if (e.kind !== 'group') return;
+      const n = { pass: 0, fail: 0, gap: 0 };
+      let ms = 0;
+      for (const r of e.results) {
+        n[r.status]++;
+        ms += r.ms;
+      }
+      err(`[${b.name}] ${e.group}: ${n.pass} pass, ${n.fail} fail, ${n.gap} gap (${ms.toFixed(0)} ms)\n`);
+    };
+    try {
+      // discoverBackends registered it; the suite's setup has nothing left to do
+      const report = await runConformance(
+        { name: b.name, setup: async () => undefined },
+        { filter: cmd.filter, onProgress: progress },
+      );
+      outcomes.push({ backend: b.name, report });
+    } catch (e) {
+      err(`[${b.name}] failed: ${(e as Error).message}\n`);
+      outcomes.push({ backend: b.name, error: (e as Error).message });
+    }
+  }
+  const reports = outcomes.flatMap((o) => (o.report ? [o.report] : []));
+  const ok = outcomes.every((o) => o.error === undefined && (o.report?.ok ?? true));
+  if (cmd.json)
+    out(
+      `${JSON.stringify({ ok, backends: outcomes }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`,
+    );
+  else {
+    if (reports.length > 0) out(`${formatConformanceReport(reports)}\n`);
+    for (const o of outcomes)
+      if (!o.report) out(`${o.backend}: ${o.skipped ? `skipped — ${o.skipped}` : `failed — ${o.error}`}\n`);
+  }
+  if (
+    cmd.filter &&
+    reports.length > 0 &&
+    reports.every((r) => r.cases.every((c) => c.group === GAPS_GROUP))
+  ) {
+    err(`kernelzoo: no case matches --filter '${cmd.filter}'\n`);
+    return 1;
+  }
+  return ok ? 0 : 1;
+}
+
 /** Runs a parsed command; returns the exit code. */
 export async function main(
   argv: readonly string[],
@@ -219,15 +356,17 @@ export async function main(
     return 0;
   }
   let backends = await discoverBackends();
-  if (cmd.command === 'seed' && cmd.backend) backends = backends.filter((b) => b.name === cmd.backend);
+  const named = cmd.command === 'summary' ? undefined : cmd.backend;
+  if (named) backends = backends.filter((b) => b.name === named);
   if (backends.length === 0) {
     err(
-      cmd.command === 'seed' && cmd.backend
-        ? `kernelzoo: backend '${cmd.backend}' is not installed\n`
+      named
+        ? `kernelzoo: backend '${named}' is not installed\n`
         : 'kernelzoo: no backend package is installed (e.g. @kernelzoo/backend-js)\n',
     );
     return 1;
   }
+  if (cmd.command === 'conformance') return conformance(cmd, backends, out, err);
   if (cmd.command === 'summary') {
     await setBackend(backends[0].name);
     nn.manualSeed(0);

@@ -1,4 +1,4 @@
-import { describeConformance } from '@kernelzoo/conformance';
+import { describeConformance } from '@kernelzoo/conformance/vitest';
 import { getBackend, setBackend } from '@kernelzoo/core';
 import { expect, it } from 'vitest';
 import type { GpujsBackend } from './index.js';

@@ -1,4 +1,4 @@
-import { describeConformance } from '@kernelzoo/conformance';
+import { describeConformance } from '@kernelzoo/conformance/vitest';
 import { setBackend } from '@kernelzoo/core';
 import { registerJsBackend } from './index.js';
 

@@ -1,4 +1,4 @@
-import { describeConformance } from '@kernelzoo/conformance';
+import { describeConformance } from '@kernelzoo/conformance/vitest';
 import { getBackendName, setBackend } from '@kernelzoo/core';
 import { expect, it } from 'vitest';
 import { getThreads, registerWasmBackend, setThreads } from './index.js';
