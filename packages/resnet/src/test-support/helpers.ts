@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { registerJsBackend } from '@kernelzoo/backend-js';
+import {
+  adaptiveAvgPool2d,
+  add,
+  nn,
+  relu,
+  SeededRandom,
+  setBackend,
+  type Tensor,
+  tensor,
+  tidy,
+} from '@kernelzoo/core';
+
+/** Registers backend-js and selects it (call in `beforeAll`). */
+export async function useJs(): Promise<void> {
+  registerJsBackend();
+  await setBackend('js');
+}
+
+/**
+ * Gives every BatchNorm2d of `module` seeded non-trivial statistics and affine parameters, so
+ * folding them into the convolutions is actually exercised. `gain` scales γ.
+ */
+export function randomizeBatchNorms(module: nn.Module, seed: number, gain = 1): void {
+  const rng = new SeededRandom(seed);
+  const u = (n: number, lo: number, hi: number) => {
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++) a[i] = rng.uniform(lo, hi);
+    return a;
+  };
+  tidy(() => {
+    const dict = new Map<string, Tensor>();
+    for (const [name, m] of module.namedModules()) {
+      if (!(m instanceof nn.BatchNorm2d)) continue;
+      const c = m.numFeatures;
+      const p = name ? `${name}.` : '';
+      dict.set(`${p}weight`, tensor(u(c, 0.5 * gain, 1.5 * gain), [c]));
+      dict.set(`${p}bias`, tensor(u(c, -0.2, 0.2), [c]));
+      dict.set(`${p}running_mean`, tensor(u(c, -0.2, 0.2), [c]));
+      dict.set(`${p}running_var`, tensor(u(c, 0.5, 2), [c]));
+    }
+    module.loadStateDict(dict, { strict: false });
+  });
+}
+
+/** Largest |a − b| and largest |b| over two same-sized tensors. */
+export function compare(a: Tensor, b: Tensor): { maxDiff: number; maxRef: number } {
+  const x = a.dataSync();
+  const y = b.dataSync();
+  if (x.length !== y.length) throw new Error(`compare: ${x.length} vs ${y.length} values`);
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < x.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(x[i] - y[i]));
+    maxRef = Math.max(maxRef, Math.abs(y[i]));
+  }
+  return { maxDiff, maxRef };
+}
+
+/**
+ * A test gate with the key names and shapes of SPNet's strip-pooling module (`SPBlock` in
+ * `models/resnet.py`): `conv1` [C, C, 3, 1], `bn1`, `conv2` [C, C, 1, 3], `bn2`, `conv3`
+ * [C, C, 1, 1] with bias. Its forward follows models.md §2.1: column strip pool → conv1 → bn1,
+ * row strip pool → conv2 → bn2, broadcast sum, ReLU, conv3, sigmoid. Here only to prove the
+ * block's gate extension point; the real module belongs to `@kernelzoo/spnet`.
+ */
+export class StripGate extends nn.Module {
+  readonly conv1: nn.Conv2d;
+  readonly bn1: nn.BatchNorm2d;
+  readonly conv2: nn.Conv2d;
+  readonly bn2: nn.BatchNorm2d;
+  readonly conv3: nn.Conv2d;
+  readonly sigmoid: nn.Sigmoid;
+
+  constructor(readonly channels: number) {
+    super();
+    const c = channels;
+    this.conv1 = this.registerModule('conv1', new nn.Conv2d(c, c, [3, 1], { padding: [1, 0], bias: false }));
+    this.bn1 = this.registerModule('bn1', new nn.BatchNorm2d(c));
+    this.conv2 = this.registerModule('conv2', new nn.Conv2d(c, c, [1, 3], { padding: [0, 1], bias: false }));
+    this.bn2 = this.registerModule('bn2', new nn.BatchNorm2d(c));
+    this.conv3 = this.registerModule('conv3', new nn.Conv2d(c, c, 1));
+    this.sigmoid = this.registerModule('sigmoid', new nn.Sigmoid());
+    this.registerFusion('conv1', 'bn1');
+    this.registerFusion('conv2', 'bn2');
+    this.registerFusion('conv3', 'sigmoid');
+  }
+
+  protected forward(x: Tensor): Tensor {
+    const x1 = this.bn1.call(this.conv1.call(adaptiveAvgPool2d(x, [null, 1]))); // [N, C, H, 1]
+    const x2 = this.bn2.call(this.conv2.call(adaptiveAvgPool2d(x, [1, null]))); // [N, C, 1, W]
+    return this.sigmoid.call(this.conv3.call(relu(add(x1, x2))));
+  }
+}
+
+/** SPNet's placement rule (models.md §2.1): the last block of each stage, and every block with planes 512. */
+export function spnetPlacement(planes: number, index: number, blocks: number): boolean {
+  return index === 0 ? planes === 512 : index === blocks - 1 || planes === 512;
+}
+
+/**
+ * The reference key list of SPNet-50 (ADE20K): `shared/reference/keys/spnet50_ade20k.txt`
+ * beside the repository clone, as `[key, shape]` with the `prefix` removed, for keys under it.
+ * Missing, it fails loudly.
+ */
+export function referenceKeys(prefix: string): [string, number[]][] {
+  const path = fileURLToPath(
+    new URL('../../../../../shared/reference/keys/spnet50_ade20k.txt', import.meta.url),
+  );
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(
+      `SPNet reference keys not found at ${path}: the tests need shared/ beside the repository`,
+      {
+        cause: e,
+      },
+    );
+  }
+  const out: [string, number[]][] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const [key, shape] = line.split('\t');
+    if (!key.startsWith(prefix)) continue;
+    out.push([key.slice(prefix.length), JSON.parse(shape) as number[]]);
+  }
+  return out;
+}
