@@ -242,7 +242,8 @@ export class ResNet extends nn.Module {
     this.bn1 = this.registerModule('bn1', new nn.BatchNorm2d(inplanes));
     this.relu = this.registerModule('relu', new nn.ReLU());
     this.maxpool = this.registerModule('maxpool', new nn.MaxPool2d(3, { stride: 2, padding: 1 }));
-    if (this.conv1 instanceof nn.Conv2d) this.registerFusion('conv1', 'bn1', 'relu');
+    // The deep stem's last convolution sits inside the conv1 Sequential, its BatchNorm outside.
+    this.registerFusion(this.conv1 instanceof nn.Conv2d ? 'conv1' : 'conv1.6', 'bn1', 'relu');
 
     const stages: StageLayout[] = [];
     const layers: nn.Sequential[] = [];

@@ -109,6 +109,29 @@ describe('registerFusion', () => {
     }
   });
 
+  it('accepts dotted paths to deeper descendants (a deep stem: conv1.6 → bn1 → relu)', () => {
+    class Stem extends Module {
+      readonly conv1 = this.registerModule(
+        'conv1',
+        new Sequential(new Conv2d(3, 4, 3), new ReLU(), new Conv2d(4, 8, 3)),
+      );
+      readonly bn1 = this.registerModule('bn1', new BatchNorm2d(8));
+      readonly relu = this.registerModule('relu', new ReLU());
+      constructor(head: string) {
+        super();
+        this.registerFusion(head, 'bn1', 'relu');
+      }
+      protected forward(x: Tensor): Tensor {
+        return this.relu.call(this.bn1.call(this.conv1.call(x)));
+      }
+    }
+    expect(new Stem('conv1.2').fusions).toEqual([['conv1.2', 'bn1', 'relu']]);
+    expect(() => new Stem('conv1.9')).toThrow(/got 'conv1.9'/);
+    expect(() => new Stem('conv1.0')).toThrow(
+      /BatchNorm2d has 8 features, the convolution 4 output channels/,
+    );
+  });
+
   it('Sequential declares its own chains', () => {
     const seq = new Sequential(
       new Conv2d(3, 4, 3),

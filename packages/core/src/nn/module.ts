@@ -150,14 +150,17 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
    * ```
    *
    * An op that reads a chain's intermediate result throws, naming the chain.
-   * @param names - child names: the head, then the modules folded into it, in call order.
+   * A name may be a dotted path to a deeper descendant (`'conv1.6', 'bn1', 'relu'` for a deep
+   * stem whose last convolution sits inside a `Sequential` and its BatchNorm outside).
+   * @param names - child names or dotted paths: the head, then the modules folded into it, in
+   *   call order.
    */
   protected registerFusion(...names: string[]): void {
     const op = `${this.typeName}.registerFusion`;
     if (names.length < 2)
       throw new ArgumentError(op, 'names', 'a head and at least one module to fold', describeNames(names));
     const members = names.map((n) => {
-      const m = this._children.get(n);
+      const m = this.descendant(n);
       if (!m)
         throw new ArgumentError(
           op,
@@ -198,6 +201,13 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   /** Builds the folded chain (called once per weights, in eval mode); see {@link Module.chainError}. */
   protected foldChain(_rest: readonly AnyModule[]): FusedStep {
     throw new KernelzooError(`${this.typeName} cannot head a fused chain`);
+  }
+
+  /** The registered descendant at a dotted path of child names (`conv1.6`), or undefined. */
+  private descendant(path: string): AnyModule | undefined {
+    let m: AnyModule | undefined = this as AnyModule;
+    for (const part of path.split('.')) m = m?._children.get(part) ?? undefined;
+    return m === this ? undefined : m;
   }
 
   private checkName(name: string): void {
@@ -370,7 +380,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     for (const [, m] of modules) m._inference = true;
     for (const [path, m] of modules)
       for (const names of m._fusions) {
-        const [head, ...rest] = names.map((n) => m._children.get(n)!);
+        const [head, ...rest] = names.map((n) => m.descendant(n)!);
         const label = `${head.typeName} '${path ? `${path}.` : ''}${names[0]}'`;
         head._chain = { rest, label };
       }
