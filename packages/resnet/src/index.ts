@@ -5,8 +5,13 @@
  * backbone (ResNeXt groups, deep stem, output stride 8/16/32 by dilation, multi-grid, optional
  * classifier, stage outputs) and named constructors with torchvision's keys.
  *
+ * Importing the package registers `resnet50`, `resnet101`, `resnet152` and `resnext50_32x4d`
+ * in core's model registry ({@link RESNET_MODELS}).
+ *
  * @packageDocumentation
  */
+import './register.js';
+
 export {
   BasicBlock,
   type BlockExtensions,
@@ -33,6 +38,7 @@ export {
   resnext50_32x4d,
   resnext101_32x8d,
 } from './models.js';
+export { RESNET_MODELS } from './register.js';
 export {
   type OutputStride,
   planStages,

@@ -1,0 +1,62 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Bundles one entry with Vite (every dependency inlined, tree-shaken) and runs the bundle. */
+async function bundleAndRun(entry: string): Promise<unknown> {
+  const outDir = await mkdtemp(join(tmpdir(), 'kz-bundle-'));
+  await build({
+    root: ROOT,
+    logLevel: 'silent',
+    configFile: false,
+    ssr: { noExternal: true },
+    build: {
+      ssr: join(ROOT, 'src/test-support/bundle', `${entry}.ts`),
+      outDir,
+      emptyOutDir: true,
+      minify: false,
+      rollupOptions: { output: { entryFileNames: 'main.mjs' } },
+    },
+  });
+  return JSON.parse(execFileSync(process.execPath, [join(outDir, 'main.mjs')], { encoding: 'utf8' }));
+}
+
+describe('registration survives bundling (sideEffects lists dist/register.js)', () => {
+  it('a bare import of the package registers its ids', async () => {
+    expect(await bundleAndRun('resnet-only')).toEqual([
+      'resnet50',
+      'resnet101',
+      'resnet152',
+      'resnext50_32x4d',
+    ]);
+  }, 60_000);
+
+  it('a named import registers them too', async () => {
+    expect(await bundleAndRun('named-import')).toEqual({
+      ids: ['resnet50', 'resnet101', 'resnet152', 'resnext50_32x4d'],
+      block: 'function',
+    });
+  }, 60_000);
+
+  it('a program that imports no paper package lists no ids', async () => {
+    expect(await bundleAndRun('core-only')).toEqual([]);
+  }, 60_000);
+});
+
+describe('registered entries', () => {
+  it("build networks with the reference's parameter counts", async () => {
+    const { nn } = await import('@kernelzoo/core');
+    const { RESNET_MODELS } = await import('./register.js');
+    for (const e of RESNET_MODELS) {
+      const net = nn.withoutInit(() => e.build()); // shapes only: no backend memory
+      expect(net.numParameters(), e.id).toBe(e.reference.parameters);
+      net.dispose();
+    }
+  });
+});
