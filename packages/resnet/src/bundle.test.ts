@@ -51,10 +51,13 @@ describe('registration survives bundling (sideEffects lists dist/register.js)', 
 
 describe('registered entries', () => {
   it("build networks with the reference's parameter counts", async () => {
-    const { nn } = await import('@kernelzoo/core');
+    const { nn, setBackend } = await import('@kernelzoo/core');
+    const { registerJsBackend } = await import('@kernelzoo/backend-js');
     const { RESNET_MODELS } = await import('./register.js');
+    registerJsBackend();
+    await setBackend('js'); // BatchNorm's num_batches_tracked is real even without init
     for (const e of RESNET_MODELS) {
-      const net = nn.withoutInit(() => e.build()); // shapes only: no backend memory
+      const net = nn.withoutInit(() => e.build()); // parameters are placeholders: no memory
       expect(net.numParameters(), e.id).toBe(e.reference.parameters);
       net.dispose();
     }
