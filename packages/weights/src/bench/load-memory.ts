@@ -1,5 +1,5 @@
 /**
- * `pnpm bench memory`: what building a network and loading its weights costs in memory.
+ * `pnpm bench:memory`: what building a network and loading its weights costs in memory.
  *
  * The network is torchvision's ResNet-152 from `@kernelzoo/resnet` (60.2 M parameters,
  * 241 MB of float32 — the size of HRNet-W48 pose's 63.6 M) with seeded weights written once
@@ -12,7 +12,7 @@
  * Rows: built without initial values (`nn.withoutInit`, as `loadModel` does) and loaded, and —
  * for comparison — built with random initial values first, then loaded.
  *
- * Usage: node dist/bench/load-memory.js [memory]
+ * Usage: node dist/bench/load-memory.js [memory] (any other benchmark name: nothing to do)
  *
  * @module
  */
