@@ -1,3 +1,3 @@
 import { backendCases } from './backend.cases.js';
 
-backendCases('webgl2');
+backendCases('webgl2', 'webgl2');

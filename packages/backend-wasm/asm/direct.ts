@@ -2,6 +2,8 @@
 // (SKNet/ResNeXt G=32) and other small-M convolutions. The input is first copied into a
 // zero-padded, stride-phase-split buffer so every tap of 8 adjacent output pixels is two
 // contiguous v128 loads; 4 output channels × 8 pixels accumulate in 8 v128 registers.
+// The `_run` kernels take `(tid, nt)` and return how many work units thread `tid` did (the
+// worker pool counts a job only when that is > 0).
 
 function pi(p: usize, i: i32): i32 {
   return load<i32>(p + ((<usize>i) << 2));
@@ -20,7 +22,7 @@ function lo(n: i32, tid: i32, nt: i32): i32 {
  * Fills the padded buffer: plane (n, c), row y, phase s, column q holds input
  * (y − pt, q·sw + s − pl), zero outside. Parallel over planes.
  */
-export function direct_pad_run(p: usize, tid: i32, nt: i32): void {
+export function direct_pad_run(p: usize, tid: i32, nt: i32): i32 {
   const x = <usize>pi(p, 0);
   const planes = pi(p, 5) * pi(p, 6);
   const ih = pi(p, 9);
@@ -84,6 +86,7 @@ export function direct_pad_run(p: usize, tid: i32, nt: i32): void {
       }
     }
   }
+  return max(0, p1 - p0);
 }
 
 /**
@@ -131,7 +134,7 @@ function finish(o: usize, v: v128, bias: f32, act: i32, cols: i32, tile: usize):
 }
 
 /** The direct convolution; work units are (batch, group, block of 4 output channels). */
-export function direct_conv_run(p: usize, tid: i32, nt: i32): void {
+export function direct_conv_run(p: usize, tid: i32, nt: i32): i32 {
   const wpack = <usize>pi(p, 1);
   const out = <usize>pi(p, 2);
   const bias = <usize>pi(p, 3);
@@ -258,4 +261,5 @@ export function direct_conv_run(p: usize, tid: i32, nt: i32): void {
       }
     }
   }
+  return max(0, u1 - u0);
 }

@@ -3,7 +3,8 @@
 // Every function works on raw pointers into linear memory, which the TypeScript side owns
 // (its allocator hands out every buffer and scratch area). Nothing here allocates, and there
 // are no mutable globals in memory, so several instances (one per worker) can share one
-// memory. Parallel kernels take `(tid, nt)` and do their share of the work.
+// memory. Parallel kernels take `(tid, nt)`, do their share of the work and return how many
+// work units that share held (0: nothing for this thread), which the worker pool counts.
 //
 // C = A · B with A `M × K` (weights, packed once into MR-row panels per K block) and B
 // `K × N` (a matrix, or the implicit im2col matrix of a convolution, packed per K×N block
@@ -584,7 +585,7 @@ function micro_ind(
  * The GEMM driver (matrix or convolution B), run by `nt` threads; thread `tid` takes a
  * contiguous share of the work units (batch × group × column chunk). See the P_* layout.
  */
-export function gemm_run(p: usize, tid: i32, nt: i32): void {
+export function gemm_run(p: usize, tid: i32, nt: i32): i32 {
   const kind = pi(p, P_KIND);
   const m = pi(p, P_M);
   const n = pi(p, P_N);
@@ -662,6 +663,7 @@ export function gemm_run(p: usize, tid: i32, nt: i32): void {
       }
     }
   }
+  return max(0, u1 - u0);
 }
 
 /**
@@ -672,7 +674,7 @@ export function gemm_run(p: usize, tid: i32, nt: i32): void {
  * from the tile's base, computed once per call. Work units: batch × group × chunks of
  * pixel tiles; inside a unit, per K block and weight panel, every tile of the chunk.
  */
-export function conv_ind_run(p: usize, tid: i32, nt: i32): void {
+export function conv_ind_run(p: usize, tid: i32, nt: i32): i32 {
   const m = pi(p, P_M);
   const k = pi(p, P_K);
   const batch = pi(p, P_BATCH);
@@ -809,4 +811,5 @@ export function conv_ind_run(p: usize, tid: i32, nt: i32): void {
       }
     }
   }
+  return max(0, u1 - u0);
 }

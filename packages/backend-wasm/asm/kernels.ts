@@ -1,7 +1,8 @@
 // AssemblyScript: every kernel besides the GEMM — depthwise convolution, elementwise,
 // batch norm, pooling, resize, reductions, softmax, argmax, strided (and reversed) copies and casts.
 // Pointers are byte addresses in linear memory; element counts are i32. Parallel kernels take
-// `(tid, nt)` and split their outermost loop.
+// `(tid, nt)`, split their outermost loop and return how many units of it (planes, rows,
+// elements) thread `tid` did: the worker pool counts a job only when that is > 0.
 
 function pi(p: usize, i: i32): i32 {
   return load<i32>(p + ((<usize>i) << 2));
@@ -50,7 +51,7 @@ function epilogue(o: usize, len: i32, b: f32, act: i32): void {
  * SIMD along output columns for stride-1 rows. Params: x, w, out, bias (0: none), act, batch,
  * inC, mult, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl.
  */
-export function depthwise_run(p: usize, tid: i32, nt: i32): void {
+export function depthwise_run(p: usize, tid: i32, nt: i32): i32 {
   const x = <usize>pi(p, 0);
   const w = <usize>pi(p, 1);
   const out = <usize>pi(p, 2);
@@ -119,6 +120,7 @@ export function depthwise_run(p: usize, tid: i32, nt: i32): void {
     }
     if (bias !== 0 || act !== 0) epilogue(o, hw, bias !== 0 ? load<f32>(bias + ((<usize>oc) << 2)) : 0, act);
   }
+  return max(0, p1 - p0);
 }
 
 /** Bias (per row of `len` values, `rows` rows per outer step) and activation, in place. */
@@ -164,10 +166,11 @@ function unaryScalar(op: i32, v: f64): f64 {
 }
 
 /** Float32 unary over elements [lo, hi) of the share of thread `tid`. */
-export function unary_f32(op: i32, x: usize, out: usize, n: i32, tid: i32, nt: i32): void {
+export function unary_f32(op: i32, x: usize, out: usize, n: i32, tid: i32, nt: i32): i32 {
   let i = lo(n, tid, nt) & ~3;
   let end = lo(n, tid + 1, nt) & ~3;
   if (tid === nt - 1) end = n;
+  const done = max(0, end - i);
   const z = f32x4.splat(0);
   if (op === 0 || op === 1 || op === 4 || op === 6 || op === 8) {
     for (; i + 4 <= end; i += 4) {
@@ -192,6 +195,7 @@ export function unary_f32(op: i32, x: usize, out: usize, n: i32, tid: i32, nt: i
     else r = <f32>unaryScalar(op, <f64>v);
     store<f32>(out + ((<usize>i) << 2), r);
   }
+  return done;
 }
 
 /** JavaScript's ToInt32 of a double (what storing into an Int32Array does). */
@@ -336,7 +340,7 @@ export function binary_run(
   idxBase: usize,
   tid: i32,
   nt: i32,
-): void {
+): i32 {
   const r = pi(p, 0);
   const inner = pi(p, r);
   const innerA = pi(p, 1 + r + r - 1);
@@ -345,7 +349,7 @@ export function binary_run(
   for (let d = 0; d < r - 1; d++) rows *= pi(p, 1 + d);
   const r0 = lo(rows, tid, nt);
   const r1 = lo(rows, tid + 1, nt);
-  if (r0 >= r1) return;
+  if (r0 >= r1) return 0;
   const idx = idxBase + ((<usize>(tid * 16)) << 2);
   // Position of row r0.
   let ia = 0;
@@ -380,6 +384,7 @@ export function binary_run(
       ib -= sb * len;
     }
   }
+  return max(0, r1 - r0);
 }
 
 /** Batch-norm inference: `(x − mean) / sqrt(var + eps) · scale + offset` per channel. */
@@ -396,7 +401,7 @@ export function batchnorm_run(
   eps: f64,
   tid: i32,
   nt: i32,
-): void {
+): i32 {
   const rows = outer * channels;
   const r0 = lo(rows, tid, nt);
   const r1 = lo(rows, tid + 1, nt);
@@ -423,13 +428,14 @@ export function batchnorm_run(
       store<f32>(os + off, (load<f32>(xs + off) - m) * inv * s + b);
     }
   }
+  return max(0, r1 - r0);
 }
 
 /**
  * Max (type 0) or average (type 1) pooling. Params: batch, channels, ih, iw, oh, ow, kh, kw,
  * sh, sw, dh, dw, pt, pb, pl, pr, countIncludePad.
  */
-export function pool_run(type: i32, x: usize, out: usize, p: usize, tid: i32, nt: i32): void {
+export function pool_run(type: i32, x: usize, out: usize, p: usize, tid: i32, nt: i32): i32 {
   const planes = pi(p, 0) * pi(p, 1);
   const ih = pi(p, 2);
   const iw = pi(p, 3);
@@ -495,6 +501,7 @@ export function pool_run(type: i32, x: usize, out: usize, p: usize, tid: i32, nt
       }
     }
   }
+  return max(0, p1 - p0);
 }
 
 /** Adaptive average pooling, PyTorch's cell bounds. */
@@ -508,7 +515,7 @@ export function adaptive_avg_run(
   ow: i32,
   tid: i32,
   nt: i32,
-): void {
+): i32 {
   const p0 = lo(planes, tid, nt);
   const p1 = lo(planes, tid + 1, nt);
   for (let q = p0; q < p1; q++) {
@@ -530,6 +537,7 @@ export function adaptive_avg_run(
       }
     }
   }
+  return max(0, p1 - p0);
 }
 
 /**
@@ -548,7 +556,7 @@ export function resize_run(
   tab: usize,
   tid: i32,
   nt: i32,
-): void {
+): i32 {
   const p0 = lo(planes, tid, nt);
   const p1 = lo(planes, tid + 1, nt);
   const cols = tab + ((<usize>(oh * 3)) << 2);
@@ -577,6 +585,7 @@ export function resize_run(
       }
     }
   }
+  return max(0, p1 - p0);
 }
 
 /**

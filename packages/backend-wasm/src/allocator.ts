@@ -51,6 +51,11 @@ export class Allocator {
     return this.liveBytes;
   }
 
+  /** The rounded size of the live block at `ptr` (0 when there is none, e.g. for 0). */
+  sizeOf(ptr: number): number {
+    return this.live.get(ptr) ?? 0;
+  }
+
   /** The current size of the memory in bytes. */
   get memoryBytes(): number {
     return this.memory.buffer.byteLength;

@@ -23,7 +23,15 @@ import type {
   UnaryOp,
 } from '@kernelzoo/core';
 import { Allocator, PAGE } from './allocator.js';
-import { CTRL, type Exports, HEAP, KernelContext, PARALLEL_KERNELS, WasmDataId } from './context.js';
+import {
+  CTRL,
+  type Exports,
+  HEAP,
+  KernelContext,
+  MAX_THREADS,
+  PARALLEL_KERNELS,
+  WasmDataId,
+} from './context.js';
 import { assertWasmSupport, wasmFeatures } from './features.js';
 import { conv2d } from './kernels/conv2d.js';
 import * as elementwise from './kernels/elementwise.js';
@@ -122,12 +130,12 @@ export class WasmBackend implements Backend {
 
   /**
    * Sets the threads kernels run on, starting workers as needed, and returns the count in
-   * effect. Without shared memory (no `SharedArrayBuffer`, or a browser page that is not
-   * cross-origin isolated) it stays 1; `wasmFeatures().threadsUnavailable` says why.
+   * effect (at most 1920). Without shared memory (no `SharedArrayBuffer`, or a browser page
+   * that is not cross-origin isolated) it stays 1; `wasmFeatures().threadsUnavailable` says why.
    */
   async setThreads(n: number): Promise<number> {
     const ctx = this.ctx;
-    const want = Math.max(1, Math.floor(n));
+    const want = Math.min(MAX_THREADS, Math.max(1, Math.floor(n)));
     if (ctx.pool === null) {
       ctx.threads = 1;
       return 1;
@@ -199,6 +207,35 @@ export class WasmBackend implements Backend {
   heapStats(): WasmHeapStats {
     const { allocator } = this.ctx;
     return { memoryBytes: allocator.memoryBytes, usedBytes: allocator.usedBytes };
+  }
+
+  /**
+   * Bytes of the heap in use by this backend's own allocations: every block the allocator
+   * has handed out and not taken back — tensor buffers, packed convolution weights cached for
+   * live weight buffers, and any scratch a kernel allocated and did not free, each rounded up
+   * to 64 bytes — except one: the GEMM's per-thread scratch arena (a packed-B block per thread,
+   * 480.25 KiB each), allocated on first use and kept, on purpose, for the backend's lifetime,
+   * growing only when the thread count grows. So the value returns to the same number after
+   * any sequence of kernel calls whose outputs (and weights) are disposed, whichever kernels
+   * ran first; a scratch buffer allocated per call and not freed makes it grow. Compare
+   * {@link WasmBackend.heapStats}, whose `usedBytes` includes the arena.
+   */
+  heapBytesInUse(): number {
+    const { allocator, scratch } = this.ctx;
+    return allocator.usedBytes - allocator.sizeOf(scratch);
+  }
+
+  /**
+   * Jobs each thread has run so far, by thread id: entry 0 is the calling thread (it runs
+   * share 0 of every split kernel, and every kernel too small to split), entry i ≥ 1 pool
+   * worker i; one entry per thread in use ({@link WasmBackend.getThreads}). A job is one
+   * thread's share of one parallel kernel call (GEMM, convolutions, elementwise, batch norm,
+   * pooling, resize), counted only when that share held work — so a kernel that splits over
+   * every thread raises every entry, and a worker that is never given (or never does) work
+   * stays put. The counts only grow; compare two readings.
+   */
+  workerJobs(): number[] {
+    return this.ctx.jobs();
   }
 
   /** Frees every buffer and stops the workers. */

@@ -1,18 +1,47 @@
 /**
- * Differential kernel cases: each runs one kernel on the backend under test and on the js
- * reference backend and compares (see `compare`). Shared by the Node and Chromium tests.
+ * Kernel cases: each runs one kernel of the wasm backend on host inputs and judges the output
+ * against an oracle of `@kernelzoo/conformance` — conv2d and matmul against the float64 loop
+ * oracles (`oracle.accumulate.*`) with the wasm accumulation bound, every other kernel against
+ * TensorFlow.js (`oracle.tfjs.*`) or the naive loops (`oracle.naive.*`) with the preset the
+ * conformance suite uses for it. Shared by the Node and Chromium tests.
  *
  * @module
  */
-import type { Activation, Backend, Conv2dInfo, MatMulInfo, Pool2dInfo, ResizeInfo } from '@kernelzoo/core';
-import { compare, floats, type Host, ints, rng } from './test-util.js';
+import { type HostTensor, oracle, type TolerancePreset } from '@kernelzoo/conformance';
+import type {
+  Activation,
+  BinaryOp,
+  Conv2dInfo,
+  MatMulInfo,
+  Pool2dInfo,
+  ResizeInfo,
+  TensorInfo,
+  UnaryOp,
+} from '@kernelzoo/core';
+import type { WasmBackend } from './backend.js';
+import {
+  type Accumulated,
+  check,
+  checkAccumulated,
+  floats,
+  type Host,
+  ints,
+  type KernelCall,
+  matrix,
+  padSpatial,
+  rng,
+  stack,
+  transposed,
+} from './test-util.js';
+
+const { accumulate, naive, tfjs } = oracle;
 
 /** One case. */
 export interface KernelCase {
   /** The test title. */
   name: string;
-  /** Runs and compares; throws on a mismatch. */
-  run(b: Backend): void;
+  /** Runs and checks; throws on a mismatch. */
+  run(b: WasmBackend): void;
 }
 
 interface Conv {
@@ -57,6 +86,20 @@ function convInfo(c: Conv): Conv2dInfo {
   };
 }
 
+/**
+ * The float64 oracle of a convolution: the input zero-padded on the host (padding may differ
+ * per side), then `accumulate.convolve` without padding.
+ */
+function convOracle(c: Conv, x: Host, w: Host, bias: Host | null): Accumulated {
+  return accumulate.convolve(padSpatial(x, c.pad), w, {
+    stride: [c.sh, c.sw],
+    padding: [0, 0],
+    dilation: [c.dh, c.dw],
+    groups: c.groups,
+    bias,
+  });
+}
+
 function convCase(c: Conv, seed: number): KernelCase {
   const name = `conv2d x[${c.n},${c.cin},${c.h},${c.w}] k${c.kh}×${c.kw} s${c.sh}×${c.sw} d${c.dh}×${c.dw} p[${c.pad}] g${c.groups} -> ${c.cout}${c.bias ? ' +bias' : ''} ${c.act}`;
   return {
@@ -67,7 +110,14 @@ function convCase(c: Conv, seed: number): KernelCase {
       const w = floats(r, [c.cout, c.cin / c.groups, c.kh, c.kw]);
       const bias = c.bias ? floats(r, [c.cout]) : null;
       const info = convInfo(c);
-      compare(b, [x, w, bias], (be, [xi, wi, bi]) => be.conv2d(xi!, wi!, bi, info, c.act), name);
+      checkAccumulated(
+        b,
+        [x, w, bias],
+        (be, [xi, wi, bi]) => be.conv2d(xi!, wi!, bi, info, c.act),
+        convOracle(c, x, w, bias),
+        c.act,
+        name,
+      );
     },
   };
 }
@@ -197,7 +247,23 @@ function matmulCase(
         outShape,
       };
       const bi = bias ? floats(r, [n]) : null;
-      compare(be, [a, b, bi], (x, [ai, bb, bs]) => x.matmul(ai!, bb!, bs, info, act), name);
+      // The float64 oracle per batch (a batch of 1 broadcasts), ᵀa transposed on the host.
+      const parts: Accumulated[] = [];
+      for (let i = 0; i < batch; i++) {
+        const ia = a3[0] === 1 ? 0 : i;
+        const ib = b3[0] === 1 ? 0 : i;
+        const ai = tA ? transposed(a.values, ia * m * k, k, m) : matrix(a.values, ia * m * k, m, k);
+        const bm = tB ? matrix(b.values, ib * n * k, n, k) : matrix(b.values, ib * k * n, k, n);
+        parts.push(accumulate.multiply(ai, bm, tB, bi));
+      }
+      checkAccumulated(
+        be,
+        [a, b, bi],
+        (x, [ai, bb, bs]) => x.matmul(ai!, bb!, bs, info, act),
+        stack(parts, outShape),
+        act,
+        name,
+      );
     },
   };
 }
@@ -218,6 +284,78 @@ function matmulCases(): KernelCase[] {
     matmulCase([64, 600], [600, 70], false, false, false, 'linear', 12),
     matmulCase([2, 0], [0, 3], false, false, true, 'relu', 13),
   ];
+}
+
+/** The preset the conformance suite judges a unary function by. */
+function unaryPreset(op: UnaryOp): TolerancePreset {
+  if (op === 'neg' || op === 'abs' || op === 'relu') return 'exact';
+  if (op === 'square') return 'elementwise';
+  return 'transcendental';
+}
+
+/** The preset the conformance suite judges a binary function by. */
+function binaryPreset(op: BinaryOp): TolerancePreset {
+  if (op === 'maximum' || op === 'minimum') return 'exact';
+  if (op === 'div' || op === 'pow') return 'transcendental';
+  return 'elementwise';
+}
+
+/**
+ * C's (and PyTorch's) `pow`, where JavaScript's `Math.pow` (and so tfjs) differs: `1^y` is 1
+ * for every y (NaN included) and `(−1)^±Inf` is 1; everything else is `Math.pow`.
+ */
+function powC(x: number, y: number): number {
+  if (x === 1 || (x === -1 && (y === Number.POSITIVE_INFINITY || y === Number.NEGATIVE_INFINITY))) return 1;
+  return x ** y;
+}
+
+/**
+ * PyTorch's argmax along `axis` (the naive oracles have none): a NaN counts as the maximum
+ * (the first NaN wins), otherwise the first index of the maximum. tfjs skips NaN instead.
+ */
+function argmaxNaN(x: Host, axis: number): HostTensor {
+  const shape = x.shape;
+  const len = shape[axis];
+  const inner = shape.slice(axis + 1).reduce((p, q) => p * q, 1);
+  const outer = shape.slice(0, axis).reduce((p, q) => p * q, 1);
+  const out = new Int32Array(outer * inner);
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < inner; i++) {
+      let best = 0;
+      let max = x.values[o * len * inner + i];
+      for (let j = 1; j < len && !Number.isNaN(max); j++) {
+        const v = x.values[(o * len + j) * inner + i];
+        if (v > max || Number.isNaN(v)) {
+          max = v;
+          best = j;
+        }
+      }
+      out[o * inner + i] = best;
+    }
+  return { shape: shape.filter((_, d) => d !== axis), dtype: 'int32', values: out };
+}
+
+/** int32 unary functions, exactly. */
+function intUnary(op: UnaryOp, v: number): number {
+  if (op === 'neg') return -v;
+  if (op === 'abs') return Math.abs(v);
+  if (op === 'square') return v * v;
+  return Math.max(v, 0);
+}
+
+/** int32 binary functions, in float64 (the naive oracle truncates toward zero). */
+const INT_BINARY: Record<BinaryOp, (x: number, y: number) => number> = {
+  add: (x, y) => x + y,
+  sub: (x, y) => x - y,
+  mul: (x, y) => x * y,
+  div: (x, y) => x / y,
+  maximum: Math.max,
+  minimum: Math.min,
+  pow: Math.pow,
+};
+
+function intHost(values: ArrayLike<number>, shape: number[]): Host {
+  return { shape, dtype: 'int32', values: Int32Array.from(values) };
 }
 
 function unaryCases(): KernelCase[] {
@@ -249,7 +387,7 @@ function unaryCases(): KernelCase[] {
         v[4] = -0;
         if (op === 'log' || op === 'sqrt' || op === 'rsqrt')
           for (let j = 5; j < v.length; j++) v[j] = Math.abs(v[j]) + 0.01;
-        compare(b, [x], (be, [xi]) => be.unary(op, xi!), `unary ${op}`);
+        check(b, [x], (be, [xi]) => be.unary(op, xi!), tfjs.unary(op, x), unaryPreset(op), `unary ${op}`);
       },
     });
   });
@@ -258,7 +396,11 @@ function unaryCases(): KernelCase[] {
       name: `unary ${op} int32`,
       run(b) {
         const x = ints(rng(300), [41]);
-        compare(b, [x], (be, [xi]) => be.unary(op, xi!), `unary ${op} int32`);
+        const expected = intHost(
+          Array.from(x.values, (e) => intUnary(op, e)),
+          [41],
+        );
+        check(b, [x], (be, [xi]) => be.unary(op, xi!), expected, 'exact', `unary ${op} int32`);
       },
     });
   return out;
@@ -303,7 +445,14 @@ function binaryCases(): KernelCase[] {
           const y = floats(r, bs);
           if (op === 'pow')
             for (let q = 0; q < x.values.length; q++) x.values[q] = Math.abs(x.values[q]) + 0.1;
-          compare(b, [x, y], (be, [xi, yi]) => be.binary(op, xi!, yi!, os), `binary ${op}`);
+          check(
+            b,
+            [x, y],
+            (be, [xi, yi]) => be.binary(op, xi!, yi!, os),
+            tfjs.binary(op, x, y),
+            binaryPreset(op),
+            `binary ${op}`,
+          );
         },
       });
     });
@@ -314,7 +463,14 @@ function binaryCases(): KernelCase[] {
         const x = ints(r, [3, 7]);
         const y = ints(r, [7]);
         if (op === 'pow') for (let q = 0; q < y.values.length; q++) y.values[q] = Math.abs(y.values[q]) % 4;
-        compare(b, [x, y], (be, [xi, yi]) => be.binary(op, xi!, yi!, [3, 7]), `binary ${op} int32`);
+        check(
+          b,
+          [x, y],
+          (be, [xi, yi]) => be.binary(op, xi!, yi!, [3, 7]),
+          naive.binary(x, y, INT_BINARY[op]),
+          'exact',
+          `binary ${op} int32`,
+        );
       },
     });
   });
@@ -331,7 +487,16 @@ function binaryCases(): KernelCase[] {
         }
       const x: Host = { shape: [xa.length], dtype: 'float32', values: Float32Array.from(xa) };
       const y: Host = { shape: [ya.length], dtype: 'float32', values: Float32Array.from(ya) };
-      for (const op of ops) compare(b, [x, y], (be, [xi, yi]) => be.binary(op, xi!, yi!, [xa.length]), op);
+      // pow on these pairs follows C/PyTorch, which tfjs (Math.pow) does not: the naive oracle.
+      for (const op of ops)
+        check(
+          b,
+          [x, y],
+          (be, [xi, yi]) => be.binary(op, xi!, yi!, [xa.length]),
+          op === 'pow' ? naive.binary(x, y, powC) : tfjs.binary(op, x, y),
+          binaryPreset(op),
+          op,
+        );
     },
   });
   return out;
@@ -349,22 +514,33 @@ function miscCases(): KernelCase[] {
       for (let i = 0; i < 5; i++) v.values[i] = Math.abs(v.values[i]);
       const s = floats(r, [5]);
       const o = floats(r, [5]);
-      compare(b, [x, m, v, s, o], (be, [a, c, d, e, f]) => be.batchNorm(a!, c!, d!, e, f, 1e-5), 'bn');
-      compare(b, [x, m, v, null, null], (be, [a, c, d]) => be.batchNorm(a!, c!, d!, null, null, 1e-3), 'bn');
-      compare(
+      const bn = (be: WasmBackend, [a, c, d, e, f]: (TensorInfo | null)[], eps: number) =>
+        be.batchNorm(a!, c!, d!, e, f, eps);
+      check(
         b,
-        [
-          floats(r, [3, 4]),
-          m.values.length === 5 ? floats(r, [4]) : m,
-          floats(r, [4]).values.map(Math.abs) && {
-            shape: [4],
-            dtype: 'float32',
-            values: Float32Array.of(0.5, 1, 2, 3),
-          },
-          null,
-          null,
-        ],
-        (be, [a, c, d]) => be.batchNorm(a!, c!, d!, null, null, 1e-5),
+        [x, m, v, s, o],
+        (be, xs) => bn(be, xs, 1e-5),
+        tfjs.batchNorm(x, m, v, s, o, 1e-5),
+        'elementwise',
+        'bn',
+      );
+      check(
+        b,
+        [x, m, v, null, null],
+        (be, xs) => bn(be, xs, 1e-3),
+        tfjs.batchNorm(x, m, v, null, null, 1e-3),
+        'elementwise',
+        'bn',
+      );
+      const x2 = floats(r, [3, 4]);
+      const m2 = floats(r, [4]);
+      const v2: Host = { shape: [4], dtype: 'float32', values: Float32Array.of(0.5, 1, 2, 3) };
+      check(
+        b,
+        [x2, m2, v2, null, null],
+        (be, xs) => bn(be, xs, 1e-5),
+        tfjs.batchNorm(x2, m2, v2, null, null, 1e-5),
+        'elementwise',
         'bn 2-D',
       );
     },
@@ -373,9 +549,11 @@ function miscCases(): KernelCase[] {
     [{}, 'max'],
     [{}, 'avg'],
     [{ countIncludePad: false }, 'avg'],
-    [{ dilationHeight: 2, dilationWidth: 2, outHeight: 3, outWidth: 4 }, 'max'],
-    [{ padBottom: 2, padRight: 2, outHeight: 5, outWidth: 5 }, 'avg'],
-    [{ padBottom: 2, padRight: 2, outHeight: 5, outWidth: 5, countIncludePad: false }, 'avg'],
+    // Output sizes are PyTorch's (floor mode) for these arguments, as the oracle computes them.
+    [{ dilationHeight: 2, dilationWidth: 2, outHeight: 4, outWidth: 4 }, 'max'],
+    // The last row and column of windows reach into the bottom and right padding.
+    [{ padBottom: 2, padRight: 2, outHeight: 5, outWidth: 6 }, 'avg'],
+    [{ padBottom: 2, padRight: 2, outHeight: 5, outWidth: 6, countIncludePad: false }, 'avg'],
   ];
   pools.forEach(([over, type], i) => {
     const info: Pool2dInfo = {
@@ -403,7 +581,16 @@ function miscCases(): KernelCase[] {
       run(b) {
         const x = floats(rng(700 + i), [2, 3, 9, 10]);
         x.values[5] = Number.NaN;
-        compare(b, [x], (be, [xi]) => be.pool2d(xi!, type, info), `pool ${i}`);
+        const expected = naive.pool2d(x, type, {
+          kernel: [info.kernelHeight, info.kernelWidth],
+          stride: [info.strideHeight, info.strideWidth],
+          padding: [info.padTop, info.padBottom, info.padLeft, info.padRight],
+          dilation: [info.dilationHeight, info.dilationWidth],
+          ceilMode: false,
+          countIncludePad: info.countIncludePad,
+        });
+        const preset = type === 'max' ? 'exact' : 'elementwise';
+        check(b, [x], (be, [xi]) => be.pool2d(xi!, type, info), expected, preset, `pool ${i}`);
       },
     });
   });
@@ -427,10 +614,39 @@ function miscCases(): KernelCase[] {
       name: `adaptiveAvgPool2d / resize ${ih}×${iw} → ${oh}×${ow}`,
       run(b) {
         const x = floats(rng(800 + i), [2, 3, ih, iw]);
-        compare(b, [x], (be, [xi]) => be.adaptiveAvgPool2d(xi!, info), 'adaptive');
-        compare(b, [x], (be, [xi]) => be.resizeBilinear(xi!, info, false), 'bilinear');
-        compare(b, [x], (be, [xi]) => be.resizeBilinear(xi!, info, true), 'bilinear align');
-        compare(b, [x], (be, [xi]) => be.resizeNearest(xi!, info), 'nearest');
+        const size: [number, number] = [oh, ow];
+        check(
+          b,
+          [x],
+          (be, [xi]) => be.adaptiveAvgPool2d(xi!, info),
+          naive.adaptiveAvgPool2d(x, size),
+          'elementwise',
+          'adaptive',
+        );
+        check(
+          b,
+          [x],
+          (be, [xi]) => be.resizeBilinear(xi!, info, false),
+          tfjs.resizeBilinear(x, size, false),
+          'elementwise',
+          'bilinear',
+        );
+        check(
+          b,
+          [x],
+          (be, [xi]) => be.resizeBilinear(xi!, info, true),
+          tfjs.resizeBilinear(x, size, true),
+          'elementwise',
+          'bilinear align',
+        );
+        check(
+          b,
+          [x],
+          (be, [xi]) => be.resizeNearest(xi!, info),
+          naive.resizeNearest(x, size),
+          'exact',
+          'nearest',
+        );
       },
     });
   });
@@ -460,8 +676,16 @@ function miscCases(): KernelCase[] {
         const x = floats(r, shape);
         const xi = ints(r, shape);
         for (const op of ['sum', 'mean', 'max'] as const) {
-          compare(b, [x], (be, [t]) => be.reduce(op, t!, axes), `${op}`);
-          compare(b, [xi], (be, [t]) => be.reduce(op, t!, axes), `${op} int`);
+          const preset = op === 'max' ? 'exact' : 'elementwise';
+          check(b, [x], (be, [t]) => be.reduce(op, t!, axes), tfjs.reduce(op, x, axes), preset, `${op}`);
+          check(
+            b,
+            [xi],
+            (be, [t]) => be.reduce(op, t!, axes),
+            tfjs.reduce(op, xi, axes),
+            preset,
+            `${op} int`,
+          );
         }
       },
     });
@@ -474,9 +698,9 @@ function miscCases(): KernelCase[] {
       x.values[7] = Number.NaN;
       const xi = ints(r, [3, 4, 5]);
       for (let a = 0; a < 3; a++) {
-        compare(b, [x], (be, [t]) => be.softmax(t!, a), `softmax ${a}`);
-        compare(b, [x], (be, [t]) => be.argmax(t!, a), `argmax ${a}`);
-        compare(b, [xi], (be, [t]) => be.argmax(t!, a), `argmax int ${a}`);
+        check(b, [x], (be, [t]) => be.softmax(t!, a), tfjs.softmax(x, a), 'transcendental', `softmax ${a}`);
+        check(b, [x], (be, [t]) => be.argmax(t!, a), argmaxNaN(x, a), 'exact', `argmax ${a}`);
+        check(b, [xi], (be, [t]) => be.argmax(t!, a), tfjs.argmax(xi, a), 'exact', `argmax int ${a}`);
       }
     },
   });
@@ -487,52 +711,57 @@ function miscCases(): KernelCase[] {
       const a = floats(r, [2, 3, 4]);
       const c = floats(r, [2, 5, 4]);
       const ai = ints(r, [2, 3, 4]);
-      compare(b, [a, c], (be, [p, q]) => be.concat([p!, q!], 1, [2, 8, 4]), 'concat 1');
-      compare(b, [a, a], (be, [p, q]) => be.concat([p!, q!], 2, [2, 3, 8]), 'concat 2');
-      compare(b, [a, a, a], (be, [p, q, s]) => be.concat([p!, q!, s!], 0, [6, 3, 4]), 'concat 0');
-      compare(b, [a], (be, [p]) => be.slice(p!, [1, 1, 1], [1, 2, 3]), 'slice');
-      compare(b, [ai], (be, [p]) => be.slice(p!, [0, 2, 0], [2, 1, 4]), 'slice int');
-      compare(b, [a], (be, [p]) => be.transpose(p!, [2, 0, 1]), 'transpose');
-      compare(b, [ai], (be, [p]) => be.transpose(p!, [1, 0, 2]), 'transpose int');
-      compare(b, [floats(r, [2, 3, 4, 5])], (be, [p]) => be.transpose(p!, [0, 2, 3, 1]), 'transpose 4-D');
-      compare(
-        b,
+      const exact = (inputs: (Host | null)[], k: KernelCall, e: HostTensor, what: string) =>
+        check(b, inputs, k, e, 'exact', what);
+      exact([a, c], (be, [p, q]) => be.concat([p!, q!], 1, [2, 8, 4]), tfjs.concat([a, c], 1), 'concat 1');
+      exact([a, a], (be, [p, q]) => be.concat([p!, q!], 2, [2, 3, 8]), tfjs.concat([a, a], 2), 'concat 2');
+      exact(
+        [a, a, a],
+        (be, [p, q, s]) => be.concat([p!, q!, s!], 0, [6, 3, 4]),
+        tfjs.concat([a, a, a], 0),
+        'concat 0',
+      );
+      exact(
         [a],
-        (be, [p]) =>
-          be.pad(
-            p!,
-            [
-              [0, 1],
-              [2, 0],
-              [1, 1],
-            ],
-            0.5,
-          ),
-        'pad',
+        (be, [p]) => be.slice(p!, [1, 1, 1], [1, 2, 3]),
+        tfjs.slice(a, [1, 1, 1], [1, 2, 3]),
+        'slice',
       );
-      compare(
-        b,
+      exact(
         [ai],
-        (be, [p]) =>
-          be.pad(
-            p!,
-            [
-              [1, 1],
-              [0, 0],
-              [0, 3],
-            ],
-            -2,
-          ),
-        'pad int',
+        (be, [p]) => be.slice(p!, [0, 2, 0], [2, 1, 4]),
+        tfjs.slice(ai, [0, 2, 0], [2, 1, 4]),
+        'slice int',
       );
+      exact([a], (be, [p]) => be.transpose(p!, [2, 0, 1]), tfjs.transpose(a, [2, 0, 1]), 'transpose');
+      exact([ai], (be, [p]) => be.transpose(p!, [1, 0, 2]), tfjs.transpose(ai, [1, 0, 2]), 'transpose int');
+      const a4 = floats(r, [2, 3, 4, 5]);
+      exact(
+        [a4],
+        (be, [p]) => be.transpose(p!, [0, 2, 3, 1]),
+        tfjs.transpose(a4, [0, 2, 3, 1]),
+        'transpose 4-D',
+      );
+      const pads: [number, number][] = [
+        [0, 1],
+        [2, 0],
+        [1, 1],
+      ];
+      exact([a], (be, [p]) => be.pad(p!, pads, 0.5), tfjs.pad(a, pads, 0.5), 'pad');
+      const padsInt: [number, number][] = [
+        [1, 1],
+        [0, 0],
+        [0, 3],
+      ];
+      exact([ai], (be, [p]) => be.pad(p!, padsInt, -2), tfjs.pad(ai, padsInt, -2), 'pad int');
       const big: Host = {
         shape: [6],
         dtype: 'float32',
         values: Float32Array.of(1.7, -1.7, 3e9, -3e9, Number.NaN, 0.2),
       };
-      compare(b, [big], (be, [p]) => be.cast(p!, 'int32'), 'cast f2i');
-      compare(b, [ai], (be, [p]) => be.cast(p!, 'float32'), 'cast i2f');
-      compare(b, [a], (be, [p]) => be.cast(p!, 'float32'), 'cast same');
+      exact([big], (be, [p]) => be.cast(p!, 'int32'), tfjs.cast(big, 'int32'), 'cast f2i');
+      exact([ai], (be, [p]) => be.cast(p!, 'float32'), tfjs.cast(ai, 'float32'), 'cast i2f');
+      exact([a], (be, [p]) => be.cast(p!, 'float32'), a, 'cast same');
     },
   });
   return out;
@@ -578,13 +807,15 @@ function flipCases(): KernelCase[] {
     name: `flip [${shape}] axes [${axes}]`,
     run(b) {
       const r = rng(1200 + i);
-      compare(b, [floats(r, shape)], (be, [p]) => be.flip(p!, axes), 'flip');
-      compare(b, [ints(r, shape)], (be, [p]) => be.flip(p!, axes), 'flip int32');
+      const f = floats(r, shape);
+      const n = ints(r, shape);
+      check(b, [f], (be, [p]) => be.flip(p!, axes), tfjs.flip(f, axes), 'exact', 'flip');
+      check(b, [n], (be, [p]) => be.flip(p!, axes), tfjs.flip(n, axes), 'exact', 'flip int32');
     },
   }));
 }
 
-/** Every differential case. */
+/** Every kernel case. */
 export function kernelCases(): KernelCase[] {
   return [
     ...convCases(),

@@ -1,8 +1,10 @@
 import { describeConformance } from '@kernelzoo/conformance/vitest';
-import { getBackendName, setBackend } from '@kernelzoo/core';
+import { getBackend, getBackendName, setBackend } from '@kernelzoo/core';
 import { expect, it } from 'vitest';
 import { setParallelThreshold } from './context.js';
-import { getThreads, registerWasmBackend, setThreads, wasmFeatures } from './index.js';
+import { getThreads, registerWasmBackend, setThreads, type WasmBackend, wasmFeatures } from './index.js';
+
+let backend: WasmBackend | null = null;
 
 // Chromium, cross-origin isolated (COOP/COEP from vitest.browser.ts), so threads run here too.
 async function setup(): Promise<void> {
@@ -11,9 +13,22 @@ async function setup(): Promise<void> {
   await setThreads(2);
   // Every kernel through the worker pool, however small.
   setParallelThreshold(0);
+  backend = getBackend() as WasmBackend;
 }
 
-describeConformance({ name: 'wasm', setup });
+function active(): WasmBackend {
+  if (backend === null) throw new Error('the wasm backend is not set up');
+  return backend;
+}
+
+// Raw heap bytes back at their baseline after every case; on the cases marked `splits`, both
+// threads (the page's thread, entry 0, and the Web Worker, entry 1) must run a job.
+describeConformance({
+  name: 'wasm',
+  setup,
+  heapBytes: () => active().heapBytesInUse(),
+  workerJobs: () => active().workerJobs(),
+});
 
 it('sets up the wasm backend with 2 threads in Chromium', async () => {
   await setup();
@@ -21,4 +36,5 @@ it('sets up the wasm backend with 2 threads in Chromium', async () => {
   expect(globalThis.crossOriginIsolated).toBe(true);
   expect(wasmFeatures().threads).toBe(true);
   expect(getThreads()).toBe(2);
+  expect(active().workerJobs()).toHaveLength(2);
 });

@@ -14,7 +14,7 @@ import {
   type TensorInfo,
 } from '@kernelzoo/core';
 import type { Allocator } from './allocator.js';
-import type { ThreadPool } from './pool.js';
+import { JOBS_OFFSET, type ThreadPool } from './pool.js';
 
 // Fixed regions below the heap: the kernels' static data lives under 64 KiB.
 /** Byte address of the i32 parameter block a kernel call reads (8 KiB). */
@@ -23,6 +23,10 @@ export const PARAMS = 65536;
 export const CTRL = PARAMS + 8192;
 /** Byte address of the index scratch of the strided kernels (one word per dimension). */
 export const IDX = PARAMS + 16384;
+/** Byte address of the job counters: one Int32 per thread id (see `pool.ts`). */
+export const JOBS = CTRL + JOBS_OFFSET;
+/** The most threads the backend runs (as many as the job counters between JOBS and IDX). */
+export const MAX_THREADS = (IDX - JOBS) >> 2;
 /** Byte address where the allocator's heap begins. */
 export const HEAP = 131072;
 
@@ -206,13 +210,36 @@ export class KernelContext {
   /** Runs a parallel kernel over `nt` threads (1 when the work is small). */
   par(fn: Parallel, args: number[], work: number): void {
     const nt = this.pool !== null && work >= PARALLEL_WORK ? this.threads : 1;
-    const f = this.exports[fn];
     if (nt <= 1) {
-      f(...args, 0, 1);
+      this.serial(fn, args);
       return;
     }
+    const f = this.exports[fn];
     this.pool!.run(PARALLEL_KERNELS.indexOf(fn), args, nt, () => {
-      f(...args, 0, nt);
+      if (f(...args, 0, nt) > 0) this.countJob();
     });
+  }
+
+  /** Runs a parallel kernel entirely on the calling thread (one job of thread 0). */
+  serial(fn: Parallel, args: number[]): void {
+    if (this.exports[fn](...args, 0, 1) > 0) this.countJob();
+  }
+
+  private countJob(): void {
+    const v = this.i32();
+    const slot = JOBS >> 2;
+    if (this.pool === null) v[slot]++;
+    else Atomics.add(v, slot, 1);
+  }
+
+  /**
+   * Jobs run so far by each of the `threads` threads, by thread id: 0 is the calling thread,
+   * i ≥ 1 pool worker i. A job is one thread's share of one parallel kernel call, counted
+   * when that share held any work (a call below the parallel threshold is one job of thread 0).
+   */
+  jobs(): number[] {
+    const v = this.i32();
+    const slot = JOBS >> 2;
+    return Array.from({ length: this.threads }, (_, i) => v[slot + i]);
   }
 }

@@ -18,7 +18,7 @@ for (const [label, options] of [
   ['2 threads (shared memory, Web Workers), relaxed SIMD', { threads: 2 }],
   ['2 threads, plain SIMD128 build', { threads: 2, relaxedSimd: false }],
 ] as const) {
-  describe(`wasm kernels vs js reference in Chromium, ${label}`, () => {
+  describe(`wasm kernels vs the conformance oracles in Chromium, ${label}`, () => {
     let b: WasmBackend;
     beforeAll(async () => {
       b = await WasmBackend.create(options);

@@ -1,13 +1,14 @@
-import type { Conv2dInfo, TensorInfo } from '@kernelzoo/core';
+import { oracle } from '@kernelzoo/conformance';
+import type { Conv2dInfo, MatMulInfo, TensorInfo } from '@kernelzoo/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WasmBackend } from './backend.js';
 import { kernelCases } from './cases.js';
 import { setParallelThreshold } from './context.js';
 import { setConvPath, setDirectThresholds } from './kernels/conv2d.js';
-import { compare, floats, rng } from './test-util.js';
+import { checkAccumulated, floats, rng } from './test-util.js';
 
 for (const threads of [1, 2]) {
-  describe(`wasm kernels vs js reference, ${threads} thread(s)`, () => {
+  describe(`wasm kernels vs the conformance oracles, ${threads} thread(s)`, () => {
     let b: WasmBackend;
     beforeAll(async () => {
       b = await WasmBackend.create({ threads });
@@ -97,7 +98,21 @@ describe('wasm conv2d packed-weight cache', () => {
           expect(b.readSync(y2.dataId)).toEqual(b.readSync(y1.dataId));
           b.disposeData(y1.dataId);
           b.disposeData(y2.dataId);
-          compare(b, [x, wh], (be, [xx, ww]) => be.conv2d(xx!, ww!, null, info, 'linear'), `round ${round}`);
+          const expected = oracle.accumulate.convolve(x, wh, {
+            stride: [1, 1],
+            padding: [1, 1],
+            dilation: [1, 1],
+            groups: 1,
+            bias: null,
+          });
+          checkAccumulated(
+            b,
+            [x, wh],
+            (be, [xx, ww]) => be.conv2d(xx!, ww!, null, info, 'linear'),
+            expected,
+            'linear',
+            `round ${round}`,
+          );
           b.disposeData(w.dataId);
           // Disposing the weights frees their packed copy: the heap does not grow.
           if (round === 0) used = b.heapStats().usedBytes;
@@ -111,4 +126,139 @@ describe('wasm conv2d packed-weight cache', () => {
       }
     });
   }
+});
+
+/**
+ * The long-sum shapes the conformance suite marks `splits` (packages/conformance/src/cases/
+ * large.ts), at the default parallel threshold (65536 multiply-adds): each must run a job on
+ * both threads — the conformance environment lowers the threshold to 0, so this is where the
+ * threshold itself is checked. `work` is what the kernel passes to the threshold test.
+ */
+describe('wasm splits the long-sum shapes marked `splits` in the conformance suite over 2 threads at the default threshold', () => {
+  const conv = (
+    x: [number, number, number, number],
+    cout: number,
+    k: number,
+    pad: number,
+    groups: number,
+  ): Conv2dInfo => ({
+    batch: x[0],
+    inChannels: x[1],
+    inHeight: x[2],
+    inWidth: x[3],
+    outChannels: cout,
+    outHeight: x[2] + 2 * pad - k + 1,
+    outWidth: x[3] + 2 * pad - k + 1,
+    kernelHeight: k,
+    kernelWidth: k,
+    strideHeight: 1,
+    strideWidth: 1,
+    dilationHeight: 1,
+    dilationWidth: 1,
+    padTop: pad,
+    padBottom: pad,
+    padLeft: pad,
+    padRight: pad,
+    groups,
+  });
+  const convs: [string, Conv2dInfo, boolean][] = [
+    ['conv2d 32 groups of 8 channels (ResNeXt), direct path', conv([1, 256, 14, 14], 256, 3, 1, 32), false],
+    ['conv2d 3×3, 64 → 96 channels, packed GEMM', conv([1, 64, 24, 24], 96, 3, 1, 1), true],
+    ['conv2d 1×1, 256 → 64 channels, pointwise GEMM', conv([1, 256, 28, 28], 64, 1, 0, 1), false],
+  ];
+  let b: WasmBackend;
+  beforeAll(async () => {
+    b = await WasmBackend.create({ threads: 2 });
+    setParallelThreshold(1 << 16);
+  });
+  afterAll(() => b.dispose());
+  const jobsOf = (run: () => void): number[] => {
+    const before = b.workerJobs();
+    run();
+    return b.workerJobs().map((n, i) => n - before[i]);
+  };
+  convs.forEach(([label, info, withBias], i) => {
+    it(label, () => {
+      const r = rng(7300 + i);
+      const cg = info.inChannels / info.groups;
+      const x = floats(r, [info.batch, info.inChannels, info.inHeight, info.inWidth]);
+      const w = floats(r, [info.outChannels, cg, info.kernelHeight, info.kernelWidth]);
+      const bias = withBias ? floats(r, [info.outChannels]) : null;
+      const work =
+        info.outChannels * info.outHeight * info.outWidth * cg * info.kernelHeight * info.kernelWidth;
+      expect(work).toBeGreaterThanOrEqual(1 << 16);
+      const p = info.padTop;
+      const expected = oracle.accumulate.convolve(x, w, {
+        stride: [1, 1],
+        padding: [p, p],
+        dilation: [1, 1],
+        groups: info.groups,
+        bias,
+      });
+      const jobs = jobsOf(() =>
+        checkAccumulated(
+          b,
+          [x, w, bias],
+          (be, [xi, wi, bi]) => be.conv2d(xi!, wi!, bi, info, 'linear'),
+          expected,
+          'linear',
+          label,
+        ),
+      );
+      expect(jobs, `jobs per thread (work ${work})`).toHaveLength(2);
+      for (const n of jobs) expect(n, `jobs per thread ${jobs} (work ${work})`).toBeGreaterThan(0);
+    });
+  });
+  it('matmul a [256, 513] b [513, 260] +bias', () => {
+    const r = rng(7400);
+    const a = floats(r, [256, 513]);
+    const m = floats(r, [513, 260]);
+    const bias = floats(r, [260]);
+    const info: MatMulInfo = {
+      batch: 1,
+      aBatch: 1,
+      bBatch: 1,
+      m: 256,
+      n: 260,
+      k: 513,
+      transposeA: false,
+      transposeB: false,
+      outShape: [256, 260],
+    };
+    const jobs = jobsOf(() =>
+      checkAccumulated(
+        b,
+        [a, m, bias],
+        (be, [ai, bi, ci]) => be.matmul(ai!, bi!, ci, info, 'linear'),
+        oracle.accumulate.multiply(a, m, false, bias),
+        'linear',
+        'matmul',
+      ),
+    );
+    for (const n of jobs) expect(n, `jobs per thread ${jobs}`).toBeGreaterThan(0);
+  });
+  it('counts no job for a thread whose share is empty, and every job of a kernel below the threshold on thread 0', () => {
+    // 3 planes of 1 pixel: below the threshold, one job of the calling thread.
+    const x = floats(rng(7500), [1, 3, 1, 1]);
+    const info = conv([1, 3, 1, 1], 3, 1, 0, 3);
+    const w = floats(rng(7501), [3, 1, 1, 1]);
+    const expected = oracle.accumulate.convolve(x, w, {
+      stride: [1, 1],
+      padding: [0, 0],
+      dilation: [1, 1],
+      groups: 3,
+      bias: null,
+    });
+    const jobs = jobsOf(() =>
+      checkAccumulated(
+        b,
+        [x, w, null],
+        (be, [xi, wi]) => be.conv2d(xi!, wi!, null, info, 'linear'),
+        expected,
+        'linear',
+        'depthwise',
+      ),
+    );
+    expect(jobs).toEqual([1, 0]);
+  });
 });

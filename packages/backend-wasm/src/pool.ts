@@ -5,6 +5,11 @@
  * 0 itself and waits (Atomics.wait where allowed, a spin on the browser's main thread) until
  * every worker has finished its share.
  *
+ * Jobs are counted per thread, so tests can see that work really splits: a kernel's share
+ * returns how many work units it held, and a thread whose share held at least one counts one
+ * job — workers in an Int32 slot per thread id at `ctrl + JOBS_OFFSET` (written by the worker
+ * itself), the calling thread (id 0) in slot 0 (written by `KernelContext`).
+ *
  * @module
  */
 import { BackendError } from '@kernelzoo/core';
@@ -23,6 +28,12 @@ const ERROR = 6;
 
 /** Largest number of float64 arguments a pooled call may take. */
 export const MAX_ARGS = 30;
+
+/**
+ * Byte offset, from the control block, of the job counters: one Int32 per thread id (0 is
+ * the calling thread), each counting the jobs in which that thread's share was not empty.
+ */
+export const JOBS_OFFSET = 512;
 
 let blobUrl: string | null = null;
 

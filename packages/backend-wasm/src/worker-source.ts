@@ -8,7 +8,9 @@
  *
  * Control block (Int32 words at `ctrl`): 0 job counter, 1 quit flag, 2 function index,
  * 3 thread count, 4 argument count, 5 workers still running, 6 error flag; float64 arguments
- * start at byte `ctrl + 64`.
+ * start at byte `ctrl + 64`; the job counters (one Int32 per thread id, see `JOBS_OFFSET` in
+ * `pool.ts`) at byte `ctrl + 512`. A worker counts a job when its share returned a positive
+ * number of work units.
  *
  * @module
  */
@@ -25,6 +27,7 @@ function onMessage(msg) {
   const fns = names.map((n) => instance.exports[n]);
   const c = new Int32Array(memory.buffer, ctrl, 16);
   const args = new Float64Array(memory.buffer, ctrl + 64, 32);
+  const jobs = new Int32Array(memory.buffer, ctrl + 512, tid + 1);
   let seen = Atomics.load(c, 0);
   post('ready');
   for (;;) {
@@ -38,7 +41,7 @@ function onMessage(msg) {
         const a = [];
         for (let i = 0; i < n; i++) a.push(args[i]);
         a.push(tid, nt);
-        fns[c[2]](...a);
+        if (fns[c[2]](...a) > 0) Atomics.add(jobs, tid, 1);
       }
     } catch (e) {
       Atomics.store(c, 6, 1);

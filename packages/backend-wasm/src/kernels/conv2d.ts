@@ -209,7 +209,7 @@ function padInput(ctx: KernelContext, xp: number, info: Conv2dInfo): { buf: numb
   ]);
   // Small copies stay on this thread: one pool round trip per convolution instead of two.
   const elems = batch * inChannels * hp * wpad;
-  if (elems < PAD_PARALLEL) ctx.exports.direct_pad_run(p, 0, 1);
+  if (elems < PAD_PARALLEL) ctx.serial('direct_pad_run', [p]);
   else ctx.par('direct_pad_run', [p], elems);
   return { buf, hp, wq };
 }
