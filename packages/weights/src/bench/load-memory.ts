@@ -8,7 +8,8 @@
  * - **peak RSS**: `process.resourceUsage().maxRSS`, the process's resident high-water mark,
  *   minus the same child's RSS before it built anything (runtime, modules, backend);
  * - **engine live bytes**: `memory().numBytes`, what kernelzoo's tensors hold afterwards;
- * - for wasm, the **heap high-water mark**: the WebAssembly memory's size, which only grows.
+ * - for wasm, the **heap high-water mark**: the WebAssembly memory's size
+ *   (`heapStats().memoryBytes`), which only grows.
  * Rows: built without initial values (`nn.withoutInit`, as `loadModel` does) and loaded, and —
  * for comparison — built with random initial values first, then loaded.
  *
@@ -174,12 +175,12 @@ async function child(file: string, backend: string, init: boolean): Promise<void
   const net = init ? resnet152() : nn.withoutInit(() => resnet152());
   await loadWeights(net, file);
   const ms = performance.now() - t0;
-  const b = getBackend() as unknown as { wasmMemoryBytes?: () => number };
+  const b = getBackend() as unknown as { heapStats?: () => { memoryBytes: number } };
   const report: ChildReport = {
     baselineMB,
     peakMB: process.resourceUsage().maxRSS / 1024,
     engineMB: memory().numBytes / MB,
-    heapHighWaterMB: b.wasmMemoryBytes ? b.wasmMemoryBytes() / MB : null,
+    heapHighWaterMB: b.heapStats ? b.heapStats().memoryBytes / MB : null,
     ms,
   };
   process.stdout.write(JSON.stringify(report));
