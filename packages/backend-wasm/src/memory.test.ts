@@ -47,16 +47,22 @@ describe('wasm backend memory', () => {
     const backend = (await import('@kernelzoo/core')).getBackend() as WasmBackend;
     const baseline = memory().numTensors;
     let heap = 0;
+    let inUse = 0;
     let checksum = 0;
     for (let i = 0; i < 2000; i++) {
       const y = forward();
       if (i % 500 === 0) checksum = y.dataSync()[0];
       y.dispose();
-      if (i === 20) heap = backend.heapStats().memoryBytes;
+      if (i === 20) {
+        heap = backend.heapStats().memoryBytes;
+        inUse = backend.heapBytesInUse();
+      }
     }
     expect(Number.isFinite(checksum)).toBe(true);
     expect(memory().numTensors).toBe(baseline);
     expect(backend.heapStats().memoryBytes).toBe(heap);
+    // Every per-call scratch block was freed (the memory's size alone cannot show a slow leak).
+    expect(backend.heapBytesInUse()).toBe(inUse);
     expect(backend.memory().buffers).toBe(5);
     for (const t of [x, w1, w2, mean, variance]) t.dispose();
     expect(backend.memory()).toEqual({ buffers: 0, bytes: 0 });
