@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+export { DEFAULT_MAX_BYTES } from './budget.js';
 export { WeightsError, type WeightsErrorLocation } from './errors.js';
 export {
   detectFormat,
@@ -22,7 +23,14 @@ export {
   type WeightsSource,
 } from './load.js';
 export { type LoadedModel, type LoadModelOptions, loadModel, type ModelSource } from './model.js';
-export { isGlobal, type PyGlobal, type UnpickleOptions, type UnpickleResult, unpickle } from './pickle.js';
+export {
+  isGlobal,
+  MAX_PICKLE_OBJECTS,
+  type PyGlobal,
+  type UnpickleOptions,
+  type UnpickleResult,
+  unpickle,
+} from './pickle.js';
 export {
   fromTensors,
   type RawDType,

@@ -1,9 +1,17 @@
 import type { nn, Tensor } from '@kernelzoo/core';
+import { budgetOf } from './budget.js';
 import { WeightsError } from './errors.js';
 import { type RawStateDict, type RawTensor, toTensors } from './raw.js';
 import { isSafetensors, readSafetensors, type SafetensorsContents } from './safetensors.js';
-import { extractStateDict, type StateDictOptions } from './state-dict.js';
-import { isLegacyTorch, readTorchLegacy, readTorchZip } from './torch.js';
+import { decodeLeaves, extractStateDict, type StateDictOptions, selectLeaves } from './state-dict.js';
+import {
+  attachStorage,
+  isLegacyTorch,
+  isTensorRef,
+  openTorchZip,
+  readTorchLegacy,
+  readTorchZip,
+} from './torch.js';
 import { isZip, ZipArchive } from './zip.js';
 
 /** Where weights come from: a file path (Node only), or the file's bytes. */
@@ -49,11 +57,21 @@ function asBytes(source: Uint8Array | ArrayBuffer): Uint8Array {
   throw new WeightsError(`source must be a path, Uint8Array or ArrayBuffer, got ${typeof source}`);
 }
 
-function parseTree(bytes: Uint8Array, zip: ZipArchive | null): unknown {
+function parseTree(bytes: Uint8Array, options: ReadWeightsOptions): unknown {
   const format = detectFormat(bytes);
-  if (format === 'safetensors') return readSafetensors(bytes).tensors;
+  if (format === 'safetensors') return readSafetensors(bytes, options).tensors;
   if (format === 'pytorch-legacy') return readTorchLegacy(bytes);
-  return readTorchZip(zip ?? new ZipArchive(bytes));
+  return readTorchZip(new ZipArchive(bytes));
+}
+
+/**
+ * Only {@link WeightsError}s leave the readers: anything else thrown while reading a file
+ * (a bug, or an engine limit no check foresaw) becomes one, saying so.
+ */
+function onlyWeightsErrors(e: unknown): never {
+  if (e instanceof WeightsError) throw e;
+  const m = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  throw new WeightsError(`the file could not be read (${m})`);
 }
 
 /**
@@ -69,7 +87,11 @@ export function parseWeights(
   bytes: Uint8Array | ArrayBuffer,
   options: ReadWeightsOptions = {},
 ): RawStateDict {
-  return extractStateDict(parseTree(asBytes(bytes), null), options);
+  try {
+    return extractStateDict(parseTree(asBytes(bytes), options), options);
+  } catch (e) {
+    return onlyWeightsErrors(e);
+  }
 }
 
 /**
@@ -106,12 +128,23 @@ export async function readWeights(
   options: ReadWeightsOptions = {},
 ): Promise<RawStateDict> {
   const bytes = typeof source === 'string' ? await readFileBytes(source) : asBytes(source);
-  let zip: ZipArchive | null = null;
-  if (detectFormat(bytes) === 'pytorch-zip') {
-    zip = new ZipArchive(bytes);
-    await zip.inflateAll();
+  try {
+    if (detectFormat(bytes) !== 'pytorch-zip') return extractStateDict(parseTree(bytes, options), options);
+    // Deflated entries are inflated lazily: data.pkl and byteorder first, then only the
+    // storages the chosen state dict references, each charged to the budget before inflating.
+    const budget = budgetOf(options);
+    const zip = new ZipArchive(bytes);
+    for (const name of zip.entries.keys())
+      if (/(^|\/)(data\.pkl|byteorder)$/.test(name)) await zip.readAsync(name, budget);
+    const { value } = openTorchZip(zip, (name) => zip.read(name));
+    const leaves = selectLeaves(value, options);
+    for (const [, leaf] of leaves)
+      if (isTensorRef(leaf) && leaf.storage.bytes === null && leaf.storage.entry !== undefined)
+        attachStorage(leaf.storage, await zip.readAsync(leaf.storage.entry, budget));
+    return decodeLeaves(leaves, budget);
+  } catch (e) {
+    return onlyWeightsErrors(e);
   }
-  return extractStateDict(parseTree(bytes, zip), options);
 }
 
 /**
@@ -154,7 +187,12 @@ export function loadWeightsSync(
  * @param source - a file path (Node), or the file's bytes.
  */
 export async function readSafetensorsFile(source: WeightsSource): Promise<SafetensorsContents> {
-  return readSafetensors(typeof source === 'string' ? await readFileBytes(source) : asBytes(source));
+  const bytes = typeof source === 'string' ? await readFileBytes(source) : asBytes(source);
+  try {
+    return readSafetensors(bytes);
+  } catch (e) {
+    return onlyWeightsErrors(e);
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { WeightsError } from './errors.js';
+import { escapeText, quote, WeightsError } from './errors.js';
 
 /**
  * A global the unpickler was allowed to resolve. A callable one is applied by `REDUCE`;
@@ -48,6 +48,15 @@ export interface UnpickleResult {
 const MAX_LONG_BYTES = 64;
 
 /**
+ * The most objects (dicts, lists, tuples, strings, bytes, floats, big integers, call results)
+ * one pickle may create, the deepest its stack may grow and the most memo entries it may
+ * store: 2^19 (524,288) each. A state dict of HRNet-W64 with Adam's optimizer state creates
+ * about 75,000. Without these bounds, 20 MB of `}` or `DUP` opcodes would hold gigabytes;
+ * with them, the worst pickle holds about 160 MB of JavaScript objects.
+ */
+export const MAX_PICKLE_OBJECTS = 1 << 19;
+
+/**
  * A restricted unpickler, in the spirit of `torch.load(weights_only=True)`: it knows the
  * opcodes a state dict needs (protocols 2–4, no text opcodes), resolves only the globals
  * `findGlobal` allows, applies `REDUCE` only to those, never constructs objects with
@@ -69,6 +78,22 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleR
   let pos = options.start ?? 0;
   let opPos = pos;
 
+  let objects = 0;
+  const push = (v: unknown): void => {
+    if (stack.length >= MAX_PICKLE_OBJECTS)
+      fail(`the stack holds more than ${MAX_PICKLE_OBJECTS} items (a state dict needs far fewer)`);
+    stack.push(v);
+  };
+  const made = (v: unknown): void => {
+    if (++objects > MAX_PICKLE_OBJECTS)
+      fail(`the pickle creates more than ${MAX_PICKLE_OBJECTS} objects (a state dict needs far fewer)`);
+    push(v);
+  };
+  const memoize = (i: number, v: unknown): void => {
+    if (!memo.has(i) && memo.size >= MAX_PICKLE_OBJECTS)
+      fail(`the memo holds more than ${MAX_PICKLE_OBJECTS} entries (a state dict needs far fewer)`);
+    memo.set(i, v);
+  };
   const fail = (message: string): never => {
     throw new WeightsError(message, { format, entry: options.entry, offset: base + opPos });
   };
@@ -104,8 +129,8 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleR
     return v;
   };
   const line = (): string => {
-    const nl = bytes.indexOf(0x0a, pos);
-    if (nl < 0 || nl - pos > 1024) fail('unterminated text line');
+    const nl = bytes.subarray(pos, Math.min(n, pos + 1025)).indexOf(0x0a) + pos;
+    if (nl < pos) fail('unterminated text line');
     const s = latin1.decode(bytes.subarray(pos, nl));
     pos = nl + 1;
     return s;
@@ -133,7 +158,8 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleR
   };
   const resolve = (module: string, name: string): PyGlobal => {
     const g = options.findGlobal(module, name);
-    if (!g) fail(`global '${module}.${name}' is not allowed (only the globals a state dict needs are)`);
+    if (!g)
+      fail(`global ${quote(`${module}.${name}`)} is not allowed (only the globals a state dict needs are)`);
     return g as PyGlobal;
   };
   const setItems = (d: unknown, items: unknown[]): void => {
@@ -167,6 +193,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleR
           fail(`STOP with ${stack.length} items on the stack and ${marks.length} open marks`);
         return { value: stack[0], end: pos };
       case 0x28: // MARK '('
+        if (marks.length >= MAX_PICKLE_OBJECTS) fail(`more than ${MAX_PICKLE_OBJECTS} open marks`);
         marks.push(stack.length);
         break;
       case 0x30: // POP '0'
@@ -176,30 +203,30 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleR
         popMark();
         break;
       case 0x32: // DUP '2'
-        stack.push(top());
+        push(top());
         break;
       case 0x4e: // NONE 'N'
-        stack.push(null);
+        push(null);
         break;
       case 0x88: // NEWTRUE
-        stack.push(true);
+        push(true);
         break;
       case 0x89: // NEWFALSE
-        stack.push(false);
+        push(false);
         break;
       case 0x4a: // BININT 'J'
         need(4);
-        stack.push(dv.getInt32(pos, true));
+        push(dv.getInt32(pos, true));
         pos += 4;
         break;
       case 0x4b: // BININT1 'K'
-        stack.push(u8());
+        push(u8());
         break;
       case 0x4d: // BININT2 'M'
-        stack.push(u16());
+        push(u16());
         break;
       case 0x8a: // LONG1
-        stack.push(signedLong(take(u8())));
+        made(signedLong(take(u8())));
         break;
       case 0x8b: {
         // LONG4
@@ -208,52 +235,52 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleR
         pos += 4;
         if (len < 0 || len > MAX_LONG_BYTES)
           fail(`LONG4 of ${len} bytes (at most ${MAX_LONG_BYTES} accepted)`);
-        stack.push(signedLong(take(len)));
+        made(signedLong(take(len)));
         break;
       }
       case 0x47: // BINFLOAT 'G' (big-endian double)
         need(8);
-        stack.push(dv.getFloat64(pos, false));
+        made(dv.getFloat64(pos, false));
         pos += 8;
         break;
       case 0x58: // BINUNICODE 'X'
-        stack.push(utf8.decode(take(u32())));
+        made(utf8.decode(take(u32())));
         break;
       case 0x8c: // SHORT_BINUNICODE
-        stack.push(utf8.decode(take(u8())));
+        made(utf8.decode(take(u8())));
         break;
       case 0x8d: // BINUNICODE8
-        stack.push(utf8.decode(take(u64())));
+        made(utf8.decode(take(u64())));
         break;
       case 0x54: // BINSTRING 'T'
-        stack.push(latin1.decode(take(u32())));
+        made(latin1.decode(take(u32())));
         break;
       case 0x55: // SHORT_BINSTRING 'U'
-        stack.push(latin1.decode(take(u8())));
+        made(latin1.decode(take(u8())));
         break;
       case 0x42: // BINBYTES 'B'
-        stack.push(take(u32()));
+        made(take(u32()));
         break;
       case 0x43: // SHORT_BINBYTES 'C'
-        stack.push(take(u8()));
+        made(take(u8()));
         break;
       case 0x8e: // BINBYTES8
-        stack.push(take(u64()));
+        made(take(u64()));
         break;
       case 0x29: // EMPTY_TUPLE ')'
-        stack.push(Object.freeze([]));
+        made(Object.freeze([]));
         break;
       case 0x74: // TUPLE 't'
-        stack.push(Object.freeze(popMark()));
+        made(Object.freeze(popMark()));
         break;
       case 0x85: // TUPLE1
-        stack.push(Object.freeze([pop()]));
+        made(Object.freeze([pop()]));
         break;
       case 0x86: {
         // TUPLE2
         const b = pop();
         const a = pop();
-        stack.push(Object.freeze([a, b]));
+        made(Object.freeze([a, b]));
         break;
       }
       case 0x87: {
@@ -261,14 +288,14 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleR
         const c = pop();
         const b = pop();
         const a = pop();
-        stack.push(Object.freeze([a, b, c]));
+        made(Object.freeze([a, b, c]));
         break;
       }
       case 0x5d: // EMPTY_LIST ']'
-        stack.push([]);
+        made([]);
         break;
       case 0x6c: // LIST 'l'
-        stack.push(popMark());
+        made(popMark());
         break;
       case 0x61: {
         // APPEND 'a'
@@ -283,14 +310,14 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleR
         break;
       }
       case 0x7d: // EMPTY_DICT '}'
-        stack.push(new Map());
+        made(new Map());
         break;
       case 0x64: {
         // DICT 'd'
         const items = popMark();
         const d = new Map();
         setItems(d, items);
-        stack.push(d);
+        made(d);
         break;
       }
       case 0x73: {
@@ -307,27 +334,27 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleR
         break;
       }
       case 0x71: // BINPUT 'q'
-        memo.set(u8(), top());
+        memoize(u8(), top());
         break;
       case 0x72: // LONG_BINPUT 'r'
-        memo.set(u32(), top());
+        memoize(u32(), top());
         break;
       case 0x94: // MEMOIZE
-        memo.set(memo.size, top());
+        memoize(memo.size, top());
         break;
       case 0x68: // BINGET 'h'
       case 0x6a: {
         // LONG_BINGET 'j'
         const i = op === 0x68 ? u8() : u32();
         if (!memo.has(i)) fail(`memo entry ${i} was never stored`);
-        stack.push(memo.get(i));
+        push(memo.get(i));
         break;
       }
       case 0x63: {
         // GLOBAL 'c'
         const module = line();
         const name = line();
-        stack.push(resolve(module, name));
+        made(resolve(module, name));
         break;
       }
       case 0x93: {
@@ -335,7 +362,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleR
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
-        stack.push(resolve(module as string, name as string));
+        made(resolve(module as string, name as string));
         break;
       }
       case 0x52: {
@@ -346,7 +373,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleR
           fail(`REDUCE on ${describeCallable(f)}, which is not an allowed callable`);
         if (!Array.isArray(args)) fail(`REDUCE with ${kindOf(args)} arguments, not a tuple`);
         try {
-          stack.push((f as PyGlobal).call!(args as unknown[]));
+          made((f as PyGlobal).call!(args as unknown[]));
         } catch (e) {
           if (e instanceof WeightsError) throw e;
           fail(`${(f as PyGlobal).module}.${(f as PyGlobal).name}: ${(e as Error).message}`);
@@ -367,7 +394,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleR
         const pid = pop();
         if (!options.persistentLoad) fail('persistent ids are not allowed here');
         try {
-          stack.push(options.persistentLoad!(pid));
+          made(options.persistentLoad!(pid));
         } catch (e) {
           if (e instanceof WeightsError) throw e;
           fail(`persistent id: ${(e as Error).message}`);
@@ -400,7 +427,44 @@ export function isGlobal(v: unknown): v is PyGlobal {
 }
 
 function describeCallable(v: unknown): string {
-  return isGlobal(v) ? `global '${v.module}.${v.name}'` : kindOf(v);
+  return isGlobal(v) ? `global ${quote(`${v.module}.${v.name}`)}` : kindOf(v);
+}
+
+/**
+ * A short, Python-like rendering of an unpickled value for keys and messages — `'name'`,
+ * `3`, `(1, 'a')`, `[…]` — cut at `max` characters and three levels of nesting, so deep or
+ * aliased tuples cost nothing to describe. Strings are returned unquoted (escaped) when
+ * `bare`. @internal
+ */
+export function describeValue(v: unknown, max = 120, bare = false): string {
+  let left = max;
+  const go = (x: unknown, depth: number): string => {
+    if (left <= 0) return '…';
+    let s: string;
+    if (typeof x === 'string') s = bare && depth === 0 ? escapeText(x, left) : quote(x, left);
+    else if (typeof x === 'number' || typeof x === 'bigint') s = String(x);
+    else if (typeof x === 'boolean') s = x ? 'True' : 'False';
+    else if (x === null || x === undefined) s = 'None';
+    else if (Array.isArray(x)) {
+      const tuple = Object.isFrozen(x);
+      if (depth >= 3) s = tuple ? '(…)' : '[…]';
+      else {
+        const parts: string[] = [];
+        for (const y of x) {
+          if (left <= 0 || parts.length >= 8) {
+            parts.push('…');
+            break;
+          }
+          const p = go(y, depth + 1);
+          left -= p.length + 2;
+          parts.push(p);
+        }
+        s = tuple ? `(${parts.join(', ')}${x.length === 1 ? ',' : ''})` : `[${parts.join(', ')}]`;
+      }
+    } else s = `<${kindOf(x)}>`;
+    return s.length > max ? `${s.slice(0, max)}…` : s;
+  };
+  return go(v, 0);
 }
 
 /** A short description of an unpickled value's kind, for errors. @internal */
@@ -409,7 +473,7 @@ export function kindOf(v: unknown): string {
   if (Array.isArray(v)) return Object.isFrozen(v) ? 'a tuple' : 'a list';
   if (v instanceof Map) return 'a dict';
   if (v instanceof Uint8Array) return 'bytes';
-  if (isGlobal(v)) return `global '${v.module}.${v.name}'`;
+  if (isGlobal(v)) return `global ${quote(`${v.module}.${v.name}`)}`;
   if (typeof v === 'object') return 'an object';
   return `a ${typeof v}`;
 }

@@ -72,6 +72,16 @@ export function halfToFloat(h: number): number {
 }
 
 /**
+ * Whether {@link decodeContiguous} returns a view of `bytes` (no copy) for a run at
+ * `byteOffset` of `src` elements. @internal
+ */
+export function isView(bytes: Uint8Array, byteOffset: number, src: SourceDType): boolean {
+  return (
+    LITTLE_ENDIAN_HOST && (src === 'float32' || src === 'int32') && (bytes.byteOffset + byteOffset) % 4 === 0
+  );
+}
+
+/**
  * Reads `count` little-endian elements of `src` dtype starting at byte `byteOffset` of
  * `bytes`, with element stride 1 (a contiguous run), converting to float32/int32. Returns a
  * view of `bytes` when the bytes are float32/int32 and suitably aligned on a little-endian
@@ -85,7 +95,7 @@ export function decodeContiguous(
   where: { format: string; key?: string; entry?: string },
 ): Float32Array | Int32Array {
   const abs = bytes.byteOffset + byteOffset;
-  if (LITTLE_ENDIAN_HOST && (src === 'float32' || src === 'int32') && abs % 4 === 0)
+  if (isView(bytes, byteOffset, src))
     return src === 'float32'
       ? new Float32Array(bytes.buffer, abs, count)
       : new Int32Array(bytes.buffer, abs, count);

@@ -1,7 +1,9 @@
 import { sizeFromShape } from '@kernelzoo/core';
-import { WeightsError } from './errors.js';
+import { budgetOf } from './budget.js';
+import { quote, WeightsError } from './errors.js';
 import {
   decodeContiguous,
+  isView,
   type RawStateDict,
   type RawTensor,
   SOURCE_DTYPE_BYTES,
@@ -46,20 +48,100 @@ function fail(message: string, offset?: number, key?: string): never {
   throw new WeightsError(message, { format: FORMAT, offset, key });
 }
 
-function describe(v: unknown): string {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 60)}…` : s;
+/** The deepest nesting of the header's JSON (a shape inside an entry inside the header is 3). */
+const MAX_HEADER_DEPTH = 4;
+
+/** A header value, briefly: at most 8 items of an array or keys of an object, cut at 60 characters. */
+function describe(v: unknown, depth = 0): string {
+  let s: string;
+  if (typeof v === 'string') s = quote(v, 60);
+  else if (Array.isArray(v))
+    s =
+      depth > 1
+        ? '[…]'
+        : `[${v
+            .slice(0, 8)
+            .map((x) => describe(x, depth + 1))
+            .join(', ')}${v.length > 8 ? ', …' : ''}]`;
+  else if (v !== null && typeof v === 'object') {
+    const ks = Object.keys(v);
+    s = `{${ks
+      .slice(0, 8)
+      .map((k) => quote(k, 30))
+      .join(', ')}${ks.length > 8 ? ', …' : ''}}`;
+  } else s = String(v);
+  return s.length > 60 ? `${s.slice(0, 60)}…` : s;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
+/**
+ * Checks what `JSON.parse` lets pass but the reference reader refuses: a key twice in one
+ * object, numbers that are not integers ≥ 0 (`1.0`, `1e3`, `-1`), and nesting deeper than a
+ * safetensors header has. The text is valid JSON.
+ */
+function checkHeaderText(t: string): void {
+  const objects: (Set<string> | null)[] = [];
+  const n = t.length;
+  let i = 0;
+  while (i < n) {
+    const c = t.charCodeAt(i);
+    if (c === 0x22) {
+      let j = i + 1;
+      while (j < n && t.charCodeAt(j) !== 0x22) j += t.charCodeAt(j) === 0x5c ? 2 : 1;
+      const end = j + 1;
+      let k = end;
+      while (k < n && isSpace(t.charCodeAt(k))) k++;
+      const keys = objects[objects.length - 1];
+      if (t.charCodeAt(k) === 0x3a && keys) {
+        const name = JSON.parse(t.slice(i, end)) as string;
+        if (keys.has(name)) fail(`the header names ${quote(name)} twice`, 8);
+        keys.add(name);
+      }
+      i = end;
+    } else if (c === 0x7b || c === 0x5b) {
+      objects.push(c === 0x7b ? new Set() : null);
+      if (objects.length > MAX_HEADER_DEPTH)
+        fail(`the header's JSON nests deeper than ${MAX_HEADER_DEPTH} levels`, 8);
+      i++;
+    } else if (c === 0x7d || c === 0x5d) {
+      objects.pop();
+      i++;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      let j = i;
+      while (j < n && /[-+0-9.eE]/.test(t[j])) j++;
+      const num = t.slice(i, j);
+      // negative and fractional values are refused where they are used; here those JSON.parse
+      // would silently turn into integers (1.0, 1e3, 1E0) are
+      const v = Number(num);
+      if (Number.isInteger(v) && v >= 0 && !/^(0|[1-9][0-9]*)$/.test(num))
+        fail(
+          `the header holds the number ${quote(num, 40)}; its sizes and offsets must be written as integers`,
+          8,
+        );
+      i = j;
+    } else i++;
+  }
 }
 
 /**
  * Reads a safetensors file. F32 tensors whose data is 4-byte aligned are views of `bytes`
  * (no copy); F16, BF16 and F64 are converted to float32, I64/I32/I16/I8/U8/BOOL to int32
  * (I64 with a range check), each in one copy. Every header length, offset and shape is
- * checked against the file before anything is read.
+ * checked against the file before anything is read, as strictly as the reference reader: the
+ * tensors cover the data section exactly (no gaps, overlaps or trailing bytes), no key is
+ * named twice, every number is an integer.
  * @param bytes - the whole file.
+ * @param options - `maxBytes`, the most bytes conversions may allocate (default 2 GiB).
  * @throws {@link WeightsError} saying what was wrong and where.
  */
-export function readSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsContents {
+export function readSafetensors(
+  bytes: Uint8Array | ArrayBuffer,
+  options: { maxBytes?: number } = {},
+): SafetensorsContents {
+  const budget = budgetOf(options);
   const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   if (b.length < 8) fail(`file is ${b.length} bytes, shorter than the 8-byte header length`, 0);
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -71,11 +153,14 @@ export function readSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsCon
   if (headerLen > b.length - 8)
     fail(`header length ${headerLen} runs past the end of the ${b.length}-byte file`, 0);
   let header: unknown;
+  let text = '';
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(8, 8 + headerLen)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(8, 8 + headerLen));
+    header = JSON.parse(text);
   } catch (e) {
     fail(`header is not valid UTF-8 JSON: ${(e as Error).message}`, 8);
   }
+  checkHeaderText(text);
   if (header === null || typeof header !== 'object' || Array.isArray(header))
     fail(`header must be a JSON object, got ${describe(header)}`, 8);
   const dataStart = 8 + headerLen;
@@ -88,7 +173,7 @@ export function readSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsCon
         fail(`__metadata__ must be an object of strings, got ${describe(value)}`, 8);
       for (const [mk, mv] of Object.entries(value as Record<string, unknown>)) {
         if (typeof mv !== 'string')
-          fail(`__metadata__ value '${mk}' must be a string, got ${describe(mv)}`, 8);
+          fail(`__metadata__ value ${quote(mk)} must be a string, got ${describe(mv)}`, 8);
         metadata[mk] = mv;
       }
       continue;
@@ -125,8 +210,11 @@ export function readSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsCon
         dataStart + begin,
         key,
       );
-    const n = sizeFromShape(shape);
+    let n = 1;
+    for (const d of shape) n *= d;
     const want = n * SOURCE_DTYPE_BYTES[src];
+    if (!Number.isSafeInteger(want))
+      fail(`shape [${shape.join(', ')}] holds more elements than any file`, dataStart + begin, key);
     if (end - begin !== want)
       fail(
         `data_offsets [${begin}, ${end}] span ${end - begin} bytes but ${e.dtype} [${shape.join(', ')}] needs ${want}`,
@@ -136,19 +224,34 @@ export function readSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsCon
     entries.push({ key, src, shape, begin, end });
   }
   entries.sort((x, y) => x.begin - y.begin || x.end - y.end);
-  for (let i = 1; i < entries.length; i++) {
-    const p = entries[i - 1];
+  // As the reference reader: the tensors cover the data section exactly, in some order.
+  let covered = 0;
+  for (let i = 0; i < entries.length; i++) {
     const c = entries[i];
-    if (c.begin < p.end)
+    if (c.begin < covered)
       fail(
-        `data_offsets [${c.begin}, ${c.end}] overlap those of '${p.key}' [${p.begin}, ${p.end}]`,
+        `data_offsets [${c.begin}, ${c.end}] overlap those of ${quote(entries[i - 1].key)} [${entries[i - 1].begin}, ${entries[i - 1].end}]`,
         dataStart + c.begin,
         c.key,
       );
+    if (c.begin > covered)
+      fail(
+        `data_offsets [${c.begin}, ${c.end}] leave bytes [${covered}, ${c.begin}) of the data section to no tensor`,
+        dataStart + c.begin,
+        c.key,
+      );
+    covered = c.end;
   }
+  if (covered !== dataLen)
+    fail(
+      `the tensors cover ${covered} bytes but the data section has ${dataLen} (trailing bytes)`,
+      dataStart + covered,
+    );
   const tensors: RawStateDict = new Map();
   for (const e of entries) {
     const count = sizeFromShape(e.shape);
+    if (!isView(b, dataStart + e.begin, e.src))
+      budget.charge(count * 4, 'converting the tensor', { format: FORMAT, key: e.key });
     const data = decodeContiguous(b, dataStart + e.begin, count, e.src, { format: FORMAT, key: e.key });
     const t: RawTensor = {
       dtype: data instanceof Float32Array ? 'float32' : 'int32',

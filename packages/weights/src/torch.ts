@@ -1,8 +1,10 @@
-import { WeightsError } from './errors.js';
-import { isGlobal, kindOf, markMadeBy, type PyGlobal, unpickle } from './pickle.js';
+import type { Budget } from './budget.js';
+import { quote, WeightsError } from './errors.js';
+import { describeValue, isGlobal, kindOf, markMadeBy, type PyGlobal, unpickle } from './pickle.js';
 import {
   decodeContiguous,
   decodeStrided,
+  isView,
   type RawTensor,
   rawDtypeOf,
   SOURCE_DTYPE_BYTES,
@@ -91,7 +93,7 @@ function rebuildTensor(args: unknown[]): TensorRef {
   const [storage, offset, size, stride] = args;
   if (!isStorageRef(storage)) throw new Error(`argument 0 must be a storage, got ${kindOf(storage)}`);
   if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0)
-    throw new Error(`storage offset must be an integer ≥ 0, got ${String(offset)}`);
+    throw new Error(`storage offset must be an integer ≥ 0, got ${describeValue(offset)}`);
   const shape = intList(size, 'size');
   const strides = intList(stride, 'stride');
   if (shape.length !== strides.length)
@@ -200,13 +202,36 @@ export function isLegacyTorch(bytes: Uint8Array): boolean {
  * @returns the unpickled object, with tensors as {@link TensorRef}s (read them with {@link readTensorRef}).
  */
 export function readTorchZip(zip: ZipArchive): unknown {
+  const { value, storages } = openTorchZip(zip, (name) => zip.read(name));
+  for (const s of storages) attachStorage(s, zip.read(s.entry as string));
+  return value;
+}
+
+/**
+ * A zip-format checkpoint unpickled, its storages not yet read: each {@link StorageRef}
+ * names its entry and has `bytes: null` until {@link attachStorage}. @internal
+ */
+export interface OpenedTorchZip {
+  /** The unpickled object. */
+  readonly value: unknown;
+  /** Every storage the object references, once each. */
+  readonly storages: readonly StorageRef[];
+}
+
+/**
+ * Unpickles `data.pkl` of a zip-format checkpoint without reading any storage.
+ * @param zip - the archive.
+ * @param read - reads an entry (`data.pkl`, `byteorder`); it may only be called synchronously.
+ * @internal
+ */
+export function openTorchZip(zip: ZipArchive, read: (name: string) => Uint8Array): OpenedTorchZip {
   const pkl = findDataPkl(zip);
   const prefix = pkl.slice(0, -'data.pkl'.length);
   const order = `${prefix}byteorder`;
   if (zip.has(order)) {
-    const bo = new TextDecoder().decode(zip.read(order)).trim();
+    const bo = new TextDecoder().decode(read(order)).trim();
     if (bo !== 'little')
-      throw new WeightsError(`byte order '${bo}' is not supported (only little-endian)`, {
+      throw new WeightsError(`byte order ${quote(bo)} is not supported (only little-endian)`, {
         format: 'pytorch',
         entry: order,
       });
@@ -219,29 +244,37 @@ export function readTorchZip(zip: ZipArchive): unknown {
     const key = storageKey(pid[2]);
     const n = pid[4];
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
-      throw new Error(`storage size must be an integer ≥ 0, got ${String(n)}`);
+      throw new Error(`storage size must be an integer ≥ 0, got ${describeValue(n)}`);
     const seen = storages.get(key);
     if (seen) {
       if (seen.dtype !== dtype || seen.numel !== n)
         throw new Error(
-          `storage '${key}' is referenced as ${seen.dtype}[${seen.numel}] and as ${dtype}[${n}]`,
+          `storage ${quote(key)} is referenced as ${seen.dtype}[${seen.numel}] and as ${dtype}[${n}]`,
         );
       return seen;
     }
     const entry = `${prefix}data/${key}`;
-    if (!zip.has(entry)) throw new Error(`storage '${key}' has no entry '${entry}'`);
-    const bytes = zip.read(entry);
-    const want = n * SOURCE_DTYPE_BYTES[dtype];
-    if (bytes.length < want)
-      throw new WeightsError(`holds ${bytes.length} bytes but ${dtype}[${n}] needs ${want}`, {
-        format: 'pytorch',
-        entry,
-      });
-    const s: StorageRef = { kind: 'storage', key, dtype, numel: n, bytes: bytes.subarray(0, want), entry };
+    if (!zip.has(entry)) throw new Error(`storage ${quote(key)} has no entry ${quote(entry)}`);
+    const s: StorageRef = { kind: 'storage', key, dtype, numel: n, bytes: null, entry };
     storages.set(key, s);
     return s;
   };
-  return unpickle(zip.read(pkl), { findGlobal, persistentLoad, format: 'pytorch', entry: pkl }).value;
+  const value = unpickle(read(pkl), { findGlobal, persistentLoad, format: 'pytorch', entry: pkl }).value;
+  return { value, storages: [...storages.values()] };
+}
+
+/**
+ * Gives a storage of {@link openTorchZip} its entry's bytes, checking they are enough.
+ * @internal
+ */
+export function attachStorage(s: StorageRef, bytes: Uint8Array): void {
+  const want = s.numel * SOURCE_DTYPE_BYTES[s.dtype];
+  if (bytes.length < want)
+    throw new WeightsError(`holds ${bytes.length} bytes but ${s.dtype}[${s.numel}] needs ${want}`, {
+      format: 'pytorch',
+      entry: s.entry,
+    });
+  s.bytes = bytes.subarray(0, want);
 }
 
 function findDataPkl(zip: ZipArchive): string {
@@ -285,14 +318,14 @@ export function readTorchLegacy(bytes: Uint8Array): unknown {
     );
   }
   if (magic !== LEGACY_MAGIC)
-    throw new WeightsError(`wrong magic number ${String(magic)} (not a legacy PyTorch checkpoint)`, {
+    throw new WeightsError(`wrong magic number ${describeValue(magic)} (not a legacy PyTorch checkpoint)`, {
       format,
       offset: 0,
     });
   let r = unpickle(bytes, { findGlobal: noGlobals, format, start: pos });
   if (r.value !== LEGACY_PROTOCOL)
     throw new WeightsError(
-      `protocol version ${String(r.value)} is not supported (expected ${LEGACY_PROTOCOL})`,
+      `protocol version ${describeValue(r.value)} is not supported (expected ${LEGACY_PROTOCOL})`,
       {
         format,
         offset: pos,
@@ -309,19 +342,19 @@ export function readTorchLegacy(bytes: Uint8Array): unknown {
   const persistentLoad = (pid: unknown): StorageRef => {
     if (!Array.isArray(pid) || pid.length < 6 || pid[0] !== 'storage')
       throw new Error(
-        `expected ('storage', type, key, location, numel, view), got ${Array.isArray(pid) ? `('${String(pid[0])}', …)` : kindOf(pid)}`,
+        `expected ('storage', type, key, location, numel, view), got ${Array.isArray(pid) ? `(${describeValue(pid[0])}, …)` : kindOf(pid)}`,
       );
     const dtype = storageDtype(pid[1]);
     const key = storageKey(pid[2]);
     const n = pid[4];
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
-      throw new Error(`storage size must be an integer ≥ 0, got ${String(n)}`);
+      throw new Error(`storage size must be an integer ≥ 0, got ${describeValue(n)}`);
     let root = roots.get(key);
     if (!root) {
       root = { kind: 'storage', key, dtype, numel: n, bytes: null };
       roots.set(key, root);
     } else if (root.dtype !== dtype) {
-      throw new Error(`storage '${key}' is referenced as ${root.dtype} and as ${dtype}`);
+      throw new Error(`storage ${quote(key)} is referenced as ${root.dtype} and as ${dtype}`);
     }
     const view = pid[5];
     if (view === null || view === undefined) return root;
@@ -333,7 +366,7 @@ export function readTorchLegacy(bytes: Uint8Array): unknown {
       throw new Error('storage view offset and size must be integers ≥ 0');
     if (!Number.isSafeInteger(off) || !Number.isSafeInteger(size) || off + size > root.numel)
       throw new Error(
-        `storage view [${off}, ${off + size}) exceeds storage '${key}' of ${root.numel} elements`,
+        `storage view [${off}, ${off + size}) exceeds storage ${quote(key)} of ${root.numel} elements`,
       );
     let v = views.get(vkey);
     if (!v) {
@@ -352,25 +385,28 @@ export function readTorchLegacy(bytes: Uint8Array): unknown {
   pos = r.end;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (const k of keys) {
-    const key = typeof k === 'string' ? k : String(k);
+    const key = typeof k === 'string' ? k : describeValue(k, 120, true);
     const s = roots.get(key);
     if (!s)
-      throw new WeightsError(`storage key '${key}' was never referenced by the object`, {
+      throw new WeightsError(`storage key ${quote(key)} was never referenced by the object`, {
         format,
         offset: pos,
       });
     if (pos + 8 > bytes.length)
-      throw new WeightsError(`truncated: storage '${key}' has no element count`, { format, offset: pos });
+      throw new WeightsError(`truncated: storage ${quote(key)} has no element count`, {
+        format,
+        offset: pos,
+      });
     const n = dv.getUint32(pos + 4, true) * 2 ** 32 + dv.getUint32(pos, true);
     if (n !== s.numel)
-      throw new WeightsError(`storage '${key}' holds ${n} elements but the object says ${s.numel}`, {
+      throw new WeightsError(`storage ${quote(key)} holds ${n} elements but the object says ${s.numel}`, {
         format,
         offset: pos,
       });
     const len = n * SOURCE_DTYPE_BYTES[s.dtype];
     if (pos + 8 + len > bytes.length)
       throw new WeightsError(
-        `truncated: storage '${key}' needs ${len} bytes but ${bytes.length - pos - 8} remain`,
+        `truncated: storage ${quote(key)} needs ${len} bytes but ${bytes.length - pos - 8} remain`,
         {
           format,
           offset: pos,
@@ -381,7 +417,7 @@ export function readTorchLegacy(bytes: Uint8Array): unknown {
   }
   for (const s of roots.values())
     if (!s.bytes)
-      throw new WeightsError(`storage '${s.key}' is referenced but absent from the file`, { format });
+      throw new WeightsError(`storage ${quote(s.key)} is referenced but absent from the file`, { format });
   return value;
 }
 
@@ -393,6 +429,65 @@ export function readTorchLegacy(bytes: Uint8Array): unknown {
  * @param key - the tensor's key, for errors.
  */
 export function readTensorRef(ref: TensorRef, key: string): RawTensor {
+  return decodeTensorRef(ref, key, new DecodeContext());
+}
+
+/**
+ * What decoding one file's tensors shares: the memory budget, views already decoded (a
+ * storage viewed the same way by several keys is decoded once), the elements expanded
+ * beyond their storages (stride-0 views), and the elements copied, bounded by a small
+ * multiple of what the storages hold. @internal
+ */
+export class DecodeContext {
+  /** Elements of views larger than their storage, so far. */
+  expanded = 0;
+  /** Elements decoded into fresh arrays, so far. */
+  copied = 0;
+  /** The memory budget copies are charged to (none when absent). */
+  readonly budget: Budget | undefined;
+  /** The most elements that may be copied in all. */
+  readonly copyLimit: number;
+  private readonly done = new WeakMap<StorageRef, Map<string, RawTensor>>();
+
+  /**
+   * @param budget - the memory budget copies are charged to (none when absent).
+   * @param copyLimit - the most elements that may be copied in all.
+   */
+  constructor(budget?: Budget, copyLimit: number = Number.POSITIVE_INFINITY) {
+    this.budget = budget;
+    this.copyLimit = copyLimit;
+  }
+
+  /** The decoded view of `root` described by `id`, when already decoded. */
+  get(root: StorageRef, id: string): RawTensor | undefined {
+    return this.done.get(root)?.get(id);
+  }
+
+  /** Records a decoded view. */
+  set(root: StorageRef, id: string, t: RawTensor): void {
+    let m = this.done.get(root);
+    if (!m) {
+      m = new Map();
+      this.done.set(root, m);
+    }
+    m.set(id, t);
+  }
+}
+
+/**
+ * The copied elements a file's tensors may need in all: four times what their storages hold,
+ * plus {@link MAX_EXPANDED_ELEMENTS} for broadcast views. @internal
+ */
+export function copyLimitOf(refs: Iterable<TensorRef>): number {
+  const roots = new Set<StorageRef>();
+  for (const r of refs) roots.add(r.storage.view ? r.storage.view.root : r.storage);
+  let held = 0;
+  for (const s of roots) held += s.numel;
+  return 4 * held + MAX_EXPANDED_ELEMENTS;
+}
+
+/** {@link readTensorRef} with a shared {@link DecodeContext}. @internal */
+export function decodeTensorRef(ref: TensorRef, key: string, ctx: DecodeContext): RawTensor {
   let s = ref.storage;
   let offset = ref.offset;
   if (s.view) {
@@ -401,7 +496,7 @@ export function readTensorRef(ref: TensorRef, key: string): RawTensor {
   }
   const where = { format: 'pytorch', key, entry: s.entry };
   const bytes = s.bytes;
-  if (!bytes) throw new WeightsError(`storage '${s.key}' has no data`, where);
+  if (!bytes) throw new WeightsError(`storage ${quote(s.key)} has no data`, where);
   let n = 1;
   let last = offset;
   for (let d = 0; d < ref.shape.length; d++) {
@@ -424,6 +519,17 @@ export function readTensorRef(ref: TensorRef, key: string): RawTensor {
       `view (offset ${ref.offset}, size [${ref.shape.join(', ')}], stride [${ref.stride.join(', ')}]) reaches element ${last}, past the storage's ${limit}`,
       where,
     );
+  const id = `${offset}|${ref.shape.join(',')}|${ref.stride.join(',')}`;
+  const cached = ctx.get(s, id);
+  if (cached) return { ...cached, shape };
+  if (n > s.numel) {
+    ctx.expanded += n;
+    if (ctx.expanded > MAX_EXPANDED_ELEMENTS)
+      throw new WeightsError(
+        `views larger than their storages (stride 0) expand to more than ${MAX_EXPANDED_ELEMENTS} elements in all`,
+        where,
+      );
+  }
   const esize = SOURCE_DTYPE_BYTES[s.dtype];
   let contiguous = true;
   let expect = 1;
@@ -431,8 +537,25 @@ export function readTensorRef(ref: TensorRef, key: string): RawTensor {
     if (ref.shape[d] !== 1 && ref.stride[d] !== expect) contiguous = false;
     expect *= ref.shape[d];
   }
+  const view = contiguous && isView(bytes, offset * esize, s.dtype);
+  if (!view) {
+    ctx.copied += n;
+    if (ctx.copied > ctx.copyLimit)
+      throw new WeightsError(
+        `the tensors' views copy more than ${ctx.copyLimit} elements, far more than their storages hold`,
+        where,
+      );
+    ctx.budget?.charge(n * 4, 'converting the tensor', where);
+  }
   const data = contiguous
     ? decodeContiguous(bytes, offset * esize, n, s.dtype, where)
     : decodeStrided(bytes, offset * esize, ref.shape, ref.stride, s.dtype, where);
-  return { dtype: data instanceof Float32Array ? 'float32' : 'int32', shape, data, sourceDtype: s.dtype };
+  const t: RawTensor = {
+    dtype: data instanceof Float32Array ? 'float32' : 'int32',
+    shape,
+    data,
+    sourceDtype: s.dtype,
+  };
+  ctx.set(s, id, t);
+  return t;
 }

@@ -23,6 +23,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { crc32 } from 'node:zlib';
 import { registerJsBackend } from '@kernelzoo/backend-js';
 import { registerWasmBackend } from '@kernelzoo/backend-wasm';
 import { getBackend, memory, nn, setBackend } from '@kernelzoo/core';
@@ -50,13 +51,14 @@ function storedZip(entries: [string, Uint8Array][]): Uint8Array {
     const nameBytes = enc.encode(name);
     let extra = (64 - ((offset + 30 + nameBytes.length) % 64)) % 64;
     if (extra > 0 && extra < 4) extra += 64;
+    const crc = crc32(data);
     const head = le([
       [0x04034b50, 4],
       [20, 2],
       [0, 2],
       [0, 2],
       [0, 4],
-      [0, 4],
+      [crc, 4],
       [data.length, 4],
       [data.length, 4],
       [nameBytes.length, 2],
@@ -79,7 +81,7 @@ function storedZip(entries: [string, Uint8Array][]): Uint8Array {
         [0, 2],
         [0, 2],
         [0, 4],
-        [0, 4],
+        [crc, 4],
         [data.length, 4],
         [data.length, 4],
         [nameBytes.length, 2],

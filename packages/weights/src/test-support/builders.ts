@@ -3,7 +3,7 @@
  * real fixtures lack (strides, offsets, legacy float16/bfloat16, wrappers, hostile files).
  * Not part of the package.
  */
-import { deflateRawSync } from 'node:zlib';
+import { crc32, deflateRawSync } from 'node:zlib';
 
 /** A pickle writer, protocol 2, opcode by opcode. */
 export class Pickler {
@@ -53,7 +53,9 @@ export class Pickler {
   }
   str(s: string): this {
     const b = new TextEncoder().encode(s);
-    return this.op(0x58, ...le32(b.length), ...b);
+    this.op(0x58, ...le32(b.length));
+    for (const x of b) this.out.push(x);
+    return this;
   }
   global(module: string, name: string): this {
     return this.op(0x63, ...new TextEncoder().encode(`${module}\n${name}\n`));
@@ -191,7 +193,13 @@ export function buildZip(
   entries: [string, Uint8Array][],
   options: { deflate?: boolean; align?: number; zip64?: boolean } = {},
 ): Uint8Array {
-  const chunks: number[] = [];
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  const add = (b: Uint8Array | number[]): void => {
+    const u = b instanceof Uint8Array ? b : Uint8Array.from(b);
+    parts.push(u);
+    length += u.length;
+  };
   const central: number[] = [];
   const align = options.align ?? 64;
   const z = options.zip64 === true;
@@ -201,27 +209,28 @@ export function buildZip(
     const nameBytes = enc.encode(name);
     const method = options.deflate ? 8 : 0;
     const body = options.deflate ? new Uint8Array(deflateRawSync(data)) : data;
-    const offset = chunks.length;
+    const crc = crc32(data);
+    const offset = length;
     // pad the extra field so stored data starts aligned
     let extra = 0;
     if (!options.deflate && align > 1) extra = (align - ((offset + 30 + nameBytes.length) % align)) % align;
     if (extra > 0 && extra < 4) extra += align;
-    chunks.push(
-      ...fields([0x04034b50, 4], [20, 2], [0, 2], [method, 2], [0, 4], [0, 4]),
+    add([
+      ...fields([0x04034b50, 4], [20, 2], [0, 2], [method, 2], [0, 4], [crc, 4]),
       ...fields([body.length, 4], [data.length, 4], [nameBytes.length, 2], [extra, 2]),
       ...nameBytes,
-    );
-    if (extra > 0) chunks.push(...fields([0xcafe, 2], [extra - 4, 2]), ...new Array(extra - 4).fill(0));
-    chunks.push(...body);
+    ]);
+    if (extra > 0) add([...fields([0xcafe, 2], [extra - 4, 2]), ...new Array(extra - 4).fill(0)]);
+    add(body);
     central.push(
-      ...fields([0x02014b50, 4], [45, 2], [45, 2], [0, 2], [method, 2], [0, 4], [0, 4]),
+      ...fields([0x02014b50, 4], [45, 2], [45, 2], [0, 2], [method, 2], [0, 4], [crc, 4]),
       ...fields([z ? big : body.length, 4], [z ? big : data.length, 4], [nameBytes.length, 2]),
       ...fields([z ? 28 : 0, 2], [0, 2], [0, 2], [0, 2], [0, 4], [z ? big : offset, 4]),
       ...nameBytes,
     );
     if (z) central.push(...fields([1, 2], [24, 2], [data.length, 8], [body.length, 8], [offset, 8]));
   }
-  const cdOffset = chunks.length;
+  const cdOffset = length;
   const n = entries.length;
   const tail: number[] = [];
   if (z) {
@@ -237,7 +246,15 @@ export function buildZip(
       ...fields([0x06054b50, 4], [0, 2], [0, 2], [n, 2], [n, 2], [central.length, 4], [cdOffset, 4], [0, 2]),
     );
   }
-  return Uint8Array.from([...chunks, ...central, ...tail]);
+  add(central);
+  add(tail);
+  const out = new Uint8Array(length);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
 /** A zip-format checkpoint of `v`, with storages' bytes given by key. */
