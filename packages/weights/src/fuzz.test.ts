@@ -1,9 +1,20 @@
-import { KernelzooError, sizeFromShape } from '@kernelzoo/core';
+import { sizeFromShape } from '@kernelzoo/core';
 import { describe, expect, it } from 'vitest';
+import { WeightsError } from './errors.js';
 import { parseWeights, readWeights } from './load.js';
 import type { RawStateDict } from './raw.js';
 import { writeSafetensors } from './safetensors.js';
-import { buildTorchLegacy, buildTorchZip, f16, f32, i64, rng, type Value } from './test-support/builders.js';
+import {
+  buildTorchLegacy,
+  buildTorchZip,
+  buildZip,
+  f16,
+  f32,
+  i64,
+  pickleCheckpoint,
+  rng,
+  type Value,
+} from './test-support/builders.js';
 import { FIXTURE_FILES, fixture } from './test-support/fixtures.js';
 import { ZipArchive } from './zip.js';
 
@@ -17,6 +28,12 @@ const CASE_BOUND_MS = 500;
 const SEED = Number(process.env.WEIGHTS_FUZZ_SEED ?? 20240611);
 const CASES = Number(process.env.WEIGHTS_FUZZ_CASES ?? 4000);
 const ASYNC_CASES = Math.max(1, Math.round(CASES / 13));
+const HOSTILE_CASES = Math.max(1, Math.round(CASES / 10));
+/**
+ * Per-case bound of the resource-exhaustion mutations: runs of up to 400,000 opcodes reach
+ * the unpickler's object bound (2^19 dicts take ~0.7 s to allocate on a loaded 2-core machine).
+ */
+const HOSTILE_BOUND_MS = 3000;
 
 interface Seed {
   name: string;
@@ -122,7 +139,7 @@ function checkLoaded(sd: RawStateDict): void {
 describe('fuzz: mutated checkpoints and safetensors files', () => {
   const all = seeds();
 
-  it(`${CASES} mutated files each load or throw a KernelzooError, each within ${CASE_BOUND_MS} ms`, () => {
+  it(`${CASES} mutated files each load or throw a WeightsError, each within ${CASE_BOUND_MS} ms`, () => {
     for (const s of all) checkLoaded(parseWeights(s.bytes, { key: '' }));
     const r = rng(SEED);
     let loaded = 0;
@@ -137,8 +154,8 @@ describe('fuzz: mutated checkpoints and safetensors files', () => {
         checkLoaded(parseWeights(bytes));
         loaded++;
       } catch (e) {
-        if (!(e instanceof KernelzooError))
-          throw new Error(`case ${i} (${seed.name}, ${how}) threw a non-Kernelzoo error: ${String(e)}`);
+        if (!(e instanceof WeightsError))
+          throw new Error(`case ${i} (${seed.name}, ${how}) threw a non-WeightsError: ${String(e)}`);
         refused++;
         const k = e.message.replace(/[0-9]+/g, 'N').slice(0, 50);
         kinds.set(k, (kinds.get(k) ?? 0) + 1);
@@ -155,7 +172,7 @@ describe('fuzz: mutated checkpoints and safetensors files', () => {
     expect(slowest).toBeLessThan(CASE_BOUND_MS);
   }, 120_000);
 
-  it(`${ASYNC_CASES} mutated deflated archives each load or throw a KernelzooError`, async () => {
+  it(`${ASYNC_CASES} mutated deflated archives each load or throw a WeightsError`, async () => {
     const deflated = buildTorchZip(
       new Map<string, Value>([
         ['w', { tensor: { storage: '0', storageType: 'FloatStorage', numel: 6, shape: [2, 3] } }],
@@ -173,11 +190,128 @@ describe('fuzz: mutated checkpoints and safetensors files', () => {
       try {
         checkLoaded(await readWeights(bytes));
       } catch (e) {
-        if (!(e instanceof KernelzooError))
-          throw new Error(`case ${i} (${how}) threw a non-Kernelzoo error: ${String(e)}`);
+        if (!(e instanceof WeightsError))
+          throw new Error(`case ${i} (${how}) threw a non-WeightsError: ${String(e)}`);
       }
       const dt = performance.now() - t0;
       if (dt > CASE_BOUND_MS) throw new Error(`case ${i} (${how}) took ${dt.toFixed(1)} ms`);
     }
+  }, 120_000);
+
+  it(`${HOSTILE_CASES} resource-exhaustion mutations each load or throw a WeightsError, each within ${HOSTILE_BOUND_MS} ms`, async () => {
+    const spec = (storage: string, numel: number, shape: number[], stride?: number[]): Value => ({
+      tensor: { storage, storageType: 'FloatStorage', numel, shape, stride },
+    });
+    const value = new Map<string, Value>([
+      ['a', spec('0', 6, [2, 3])],
+      ['b', spec('0', 6, [3, 2], [1, 3])],
+      ['c', spec('1', 1, [4], [0])],
+      ['d', new Map<string, Value>([['e', spec('1', 1, [])]])],
+    ]);
+    const pkl = pickleCheckpoint(value);
+    const storages: [string, Uint8Array][] = [
+      ['archive/data/0', f32([1, 2, 3, 4, 5, 6])],
+      ['archive/data/1', f32([7])],
+    ];
+    const wrap = (p: Uint8Array, deflate = false): Uint8Array =>
+      buildZip(
+        [['archive/data.pkl', p], ['archive/byteorder', new TextEncoder().encode('little')], ...storages],
+        {
+          deflate,
+        },
+      );
+    checkLoaded(parseWeights(wrap(pkl)));
+    const r = rng(SEED + 2);
+    const at = (n: number): number => Math.floor(r() * n);
+    // opcodes that build memory from nothing: EMPTY_DICT, DUP, MARK, EMPTY_LIST, EMPTY_TUPLE, NONE,
+    // TUPLE1, TUPLE2, APPEND, APPENDS, SETITEM, BINGET 0, MEMOIZE
+    const runs: number[][] = [
+      [0x7d],
+      [0x32],
+      [0x28],
+      [0x5d],
+      [0x29],
+      [0x4e],
+      [0x85],
+      [0x86],
+      [0x61],
+      [0x65],
+      [0x73],
+      [0x68, 0],
+      [0x94],
+    ];
+    const cases = new Map<string, number>();
+    for (let i = 0; i < HOSTILE_CASES; i++) {
+      let bytes: Uint8Array;
+      let how: string;
+      let deflated = false;
+      const kind = r();
+      if (kind < 0.45) {
+        // a long run of one opcode inserted into the pickle
+        const op = runs[at(runs.length)];
+        const len = 1 + at(r() < 0.5 ? 1000 : 400_000);
+        const pos = 2 + at(pkl.length - 3);
+        const run = new Uint8Array(len * op.length);
+        for (let j = 0; j < run.length; j += op.length) run.set(op, j);
+        const p = new Uint8Array(pkl.length + run.length);
+        p.set(pkl.subarray(0, pos));
+        p.set(run, pos);
+        p.set(pkl.subarray(pos), pos + run.length);
+        bytes = wrap(p);
+        how = `${len}× opcode ${op.map((x) => x.toString(16)).join(' ')} at ${pos}`;
+      } else if (kind < 0.7) {
+        // a slice of the pickle repeated many times
+        const a = 2 + at(pkl.length - 3);
+        const b = Math.min(pkl.length - 1, a + 1 + at(40));
+        const k = 1 + at(20_000);
+        const p = new Uint8Array(pkl.length + (b - a) * k);
+        p.set(pkl.subarray(0, b));
+        for (let j = 0; j < k; j++) p.set(pkl.subarray(a, b), b + j * (b - a));
+        p.set(pkl.subarray(b), b + k * (b - a));
+        bytes = wrap(p);
+        how = `bytes [${a}, ${b}) repeated ${k}×`;
+      } else if (kind < 0.9) {
+        // a deflated archive whose central directory declares a huge or wrong size
+        bytes = wrap(pkl, true).slice();
+        const dv = new DataView(bytes.buffer);
+        const central: number[] = [];
+        for (let p = 0; p + 4 <= bytes.length; p++) if (dv.getUint32(p, true) === 0x02014b50) central.push(p);
+        const c = central[at(central.length)];
+        const field = r() < 0.7 ? 24 : 20; // uncompressed or compressed size
+        const v = [0x7fffffff, 0xfffffffe, 2 ** 31, 2 ** 28, 1 + at(2 ** 20)][at(5)];
+        dv.setUint32(c + field, v, true);
+        deflated = true;
+        how = `central record at ${c}: field ${field} set to ${v}`;
+      } else {
+        // a safetensors header with huge, fractional or deeply nested numbers
+        const shapes = [
+          '[1e308]',
+          '[9007199254740993]',
+          '[2.5]',
+          '[-1]',
+          `${'['.repeat(at(5000))}1${']'.repeat(at(5000))}`,
+          '[65536,65536,65536]',
+        ];
+        const shape = shapes[at(shapes.length)];
+        const h = new TextEncoder().encode(`{"t":{"dtype":"F32","shape":${shape},"data_offsets":[0,4]}}`);
+        bytes = new Uint8Array(8 + h.length + 4);
+        new DataView(bytes.buffer).setUint32(0, h.length, true);
+        bytes.set(h, 8);
+        how = `safetensors shape ${shape.slice(0, 40)}`;
+      }
+      const t0 = performance.now();
+      try {
+        checkLoaded(deflated ? await readWeights(bytes) : parseWeights(bytes));
+        cases.set('loaded', (cases.get('loaded') ?? 0) + 1);
+      } catch (e) {
+        if (!(e instanceof WeightsError))
+          throw new Error(`hostile case ${i} (${how}) threw a non-WeightsError: ${String(e)}`);
+        const k = e.message.replace(/[0-9]+/g, 'N').slice(0, 50);
+        cases.set(k, (cases.get(k) ?? 0) + 1);
+      }
+      const dt = performance.now() - t0;
+      if (dt > HOSTILE_BOUND_MS) throw new Error(`hostile case ${i} (${how}) took ${dt.toFixed(1)} ms`);
+    }
+    expect(cases.size).toBeGreaterThan(5);
   }, 120_000);
 });
