@@ -10,7 +10,7 @@ export const DEFAULT_MAX_BYTES: number = 2 * 2 ** 30;
 /**
  * The bytes a load may allocate beyond the file itself (inflated zip entries, converted or
  * gathered tensor data), charged as they are allocated: past the limit a {@link WeightsError}
- * is thrown before the allocation. @internal
+ * is thrown before the allocation. Pass one to {@link ZipArchive.readAsync} to share a limit.
  */
 export class Budget {
   /** Bytes charged so far. */

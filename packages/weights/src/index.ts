@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-export { DEFAULT_MAX_BYTES } from './budget.js';
+export { Budget, DEFAULT_MAX_BYTES } from './budget.js';
 export { WeightsError, type WeightsErrorLocation } from './errors.js';
 export {
   detectFormat,
