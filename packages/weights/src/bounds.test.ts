@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { WeightsError } from './errors.js';
 import { parseWeights, readWeights } from './load.js';
@@ -7,7 +8,7 @@ import { MAX_PICKLE_OBJECTS } from './pickle.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { buildTorchZip, buildZip, f32, Pickler, type Value } from './test-support/builders.js';
 import { zerosDeflate, zipWithDeflated } from './test-support/hostile.js';
-import { inflateRaw } from './zip.js';
+import { crc32, crc32js, inflateRaw } from './zip.js';
 
 const MiB = 2 ** 20;
 const CHILD = fileURLToPath(new URL('./test-support/child.mjs', import.meta.url));
@@ -244,6 +245,11 @@ describe('only WeightsError escapes, naming the entry and the value, escaped and
   });
 
   it('zip entries: a CRC-32 mismatch in what is read and a name given twice are refused', () => {
+    const noise = new Uint8Array(100_003).map((_, i) => (i * 2654435761) >>> 24);
+    for (const b of [noise, noise.subarray(5), new Uint8Array(0)]) {
+      expect(crc32js(b)).toBe(zlibCrc32(b));
+      expect(crc32(b)).toBe(zlibCrc32(b));
+    }
     const zip = buildTorchZip(new Map([['w', t('0', 2, [2])]]), { '0': f32([1, 2]) });
     expect(parseWeights(zip).get('w')?.data).toEqual(Float32Array.from([1, 2]));
     const bad = zip.slice();

@@ -86,3 +86,13 @@ export function escapeText(s: string, max: number = MAX_QUOTED_CHARS): string {
 export function quote(s: string, max: number = MAX_QUOTED_CHARS): string {
   return `'${escapeText(s, max)}'`;
 }
+
+/**
+ * Lets only {@link WeightsError}s leave a reader: anything else thrown while reading a file
+ * (a bug, or an engine limit no check foresaw) becomes one, saying so. @internal
+ */
+export function onlyWeightsErrors(e: unknown): never {
+  if (e instanceof WeightsError) throw e;
+  const m = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  throw new WeightsError(`the file could not be read (${m})`);
+}

@@ -1,6 +1,6 @@
 import type { nn, Tensor } from '@kernelzoo/core';
 import { budgetOf } from './budget.js';
-import { WeightsError } from './errors.js';
+import { onlyWeightsErrors, WeightsError } from './errors.js';
 import { type RawStateDict, type RawTensor, toTensors } from './raw.js';
 import { isSafetensors, readSafetensors, type SafetensorsContents } from './safetensors.js';
 import { decodeLeaves, extractStateDict, type StateDictOptions, selectLeaves } from './state-dict.js';
@@ -62,16 +62,6 @@ function parseTree(bytes: Uint8Array, options: ReadWeightsOptions): unknown {
   if (format === 'safetensors') return readSafetensors(bytes, options).tensors;
   if (format === 'pytorch-legacy') return readTorchLegacy(bytes);
   return readTorchZip(new ZipArchive(bytes));
-}
-
-/**
- * Only {@link WeightsError}s leave the readers: anything else thrown while reading a file
- * (a bug, or an engine limit no check foresaw) becomes one, saying so.
- */
-function onlyWeightsErrors(e: unknown): never {
-  if (e instanceof WeightsError) throw e;
-  const m = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  throw new WeightsError(`the file could not be read (${m})`);
 }
 
 /**

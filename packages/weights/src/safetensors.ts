@@ -1,6 +1,6 @@
 import { sizeFromShape } from '@kernelzoo/core';
 import { budgetOf } from './budget.js';
-import { quote, WeightsError } from './errors.js';
+import { onlyWeightsErrors, quote, WeightsError } from './errors.js';
 import {
   decodeContiguous,
   isView,
@@ -141,6 +141,14 @@ export function readSafetensors(
   bytes: Uint8Array | ArrayBuffer,
   options: { maxBytes?: number } = {},
 ): SafetensorsContents {
+  try {
+    return readChecked(bytes, options);
+  } catch (e) {
+    return onlyWeightsErrors(e);
+  }
+}
+
+function readChecked(bytes: Uint8Array | ArrayBuffer, options: { maxBytes?: number }): SafetensorsContents {
   const budget = budgetOf(options);
   const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   if (b.length < 8) fail(`file is ${b.length} bytes, shorter than the 8-byte header length`, 0);
