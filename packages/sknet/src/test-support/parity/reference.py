@@ -1,0 +1,104 @@
+"""PyTorch reference outputs for parity.test.ts, from timm's own code.
+
+Usage (Debian's python3-torch; timm's source checked out read-only outside the repository):
+    node write-weights.ts /tmp/skparity        # our seeded weights + the input, as safetensors
+    PYTHONPATH=<timm checkout> /usr/bin/python3 reference.py /tmp/skparity fixtures/
+
+For each network: timm.create_model(name) loads our weights; its BatchNorm statistics are
+calibrated on the parity input (one train-mode pass in float64, cumulative average), rounded to
+float32; then the eval-mode outputs in float64 (model.double()) and float32. The fixtures hold the input
+(input.safetensors) and per network the calibrated statistics, the float64 logits and, in its metadata, float32's distance
+from float64 and a checksum of the weights.
+"""
+import copy
+import json
+import struct
+import sys
+
+import numpy as np
+import torch
+import timm
+
+DTYPES = {'F32': np.float32, 'F64': np.float64, 'I32': np.int32, 'I64': np.int64}
+CODES = {np.dtype(np.float32): 'F32', np.dtype(np.float64): 'F64'}
+
+
+def read_safetensors(path):
+    with open(path, 'rb') as f:
+        data = f.read()
+    (n,) = struct.unpack('<Q', data[:8])
+    header = json.loads(data[8:8 + n])
+    meta = header.pop('__metadata__', {})
+    base = 8 + n
+    out = {}
+    for key, info in header.items():
+        begin, end = info['data_offsets']
+        arr = np.frombuffer(data[base + begin:base + end], dtype=DTYPES[info['dtype']])
+        out[key] = arr.reshape(info['shape']).copy()
+    return out, meta
+
+
+def write_safetensors(path, tensors, metadata):
+    header = {'__metadata__': metadata}
+    offset = 0
+    blobs = []
+    for key, arr in tensors.items():
+        arr = np.ascontiguousarray(arr)
+        b = arr.tobytes()
+        header[key] = {'dtype': CODES[arr.dtype], 'shape': list(arr.shape), 'data_offsets': [offset, offset + len(b)]}
+        offset += len(b)
+        blobs.append(b)
+    h = json.dumps(header, separators=(',', ':')).encode()
+    h += b' ' * (-len(h) % 8)
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
+
+
+def main(src, out):
+    inputs, input_meta = read_safetensors(f'{src}/input.safetensors')
+    write_safetensors(f'{out}/input.safetensors', inputs, input_meta)
+    x = torch.from_numpy(inputs['input'])
+    for name in ['skresnet18', 'skresnet50', 'skresnext50_32x4d']:
+        weights, _ = read_safetensors(f'{src}/{name}.weights.safetensors')
+        model = timm.create_model(name, pretrained=False)
+        state = {k: torch.from_numpy(v) for k, v in weights.items()}
+        model.load_state_dict(state, strict=True)
+        checksum = float(sum(np.abs(weights[k].astype(np.float64)).sum() for k in ['conv1.weight', 'fc.weight']))
+
+        # Calibrate the BatchNorm statistics on the input (float64, one pass, cumulative average).
+        model64 = model.double()
+        bns = [m for m in model64.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+        for m in bns:
+            m.reset_running_stats()
+            m.momentum = None
+        model64.train()
+        with torch.no_grad():
+            model64(x.double())
+        model64.eval()
+        stats = {}
+        for key, t in model64.state_dict().items():
+            if key.endswith('running_mean') or key.endswith('running_var'):
+                stats[key] = t.float().numpy()  # rounded to float32: the values every run uses
+        model64.load_state_dict({k: torch.from_numpy(v).double() for k, v in stats.items()}, strict=False)
+        model32 = copy.deepcopy(model64).float().eval()
+
+        with torch.no_grad():
+            y64 = model64(x.double()).numpy()
+            y32 = model32(x.float()).double().numpy()
+        scale = float(np.abs(y64).max())
+        rel32 = float(np.abs(y32 - y64).max() / scale)
+        print(f'{name}: max|y64| {scale:.4g}, float32 vs float64 {rel32:.3e} (relative to max|y64|)')
+        write_safetensors(
+            f'{out}/{name}.safetensors',
+            {'logits64': y64, **stats},
+            {
+                'timm_commit': 'aa4b5850c1543fa488abf260f18390eda46cf85d',
+                'torch': torch.__version__,
+                'float32_relative_distance': repr(rel32),
+                'weights_checksum': repr(checksum),
+            },
+        )
+
+
+if __name__ == '__main__':
+    main(sys.argv[1], sys.argv[2])
