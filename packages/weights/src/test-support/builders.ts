@@ -3,7 +3,13 @@
  * real fixtures lack (strides, offsets, legacy float16/bfloat16, wrappers, hostile files).
  * Not part of the package.
  */
-import { crc32, deflateRawSync } from 'node:zlib';
+import { crc32 } from '../zip.js';
+
+/** `node:zlib`'s raw deflate, found when first needed so the builders also load in a browser. */
+function deflateRawSync(data: Uint8Array): Uint8Array {
+  const zlib = process.getBuiltinModule('node:zlib');
+  return zlib.deflateRawSync(data);
+}
 
 /** A pickle writer, protocol 2, opcode by opcode. */
 export class Pickler {

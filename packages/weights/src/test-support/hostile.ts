@@ -3,7 +3,6 @@
  * `child.mjs` in a fresh process so its peak memory and CPU can be measured. `run` returns a
  * short summary of what loaded (or throws what the loader threw).
  */
-import { deflateRawSync, constants as zc } from 'node:zlib';
 import { parseWeights, readWeights } from '../load.js';
 import type { RawStateDict } from '../raw.js';
 import { buildTorchZip, buildZip, f32, Pickler, pickleCheckpoint, type Value } from './builders.js';
@@ -12,7 +11,11 @@ const MiB = 2 ** 20;
 
 /** A raw deflate stream of `mib` MiB of zeros, about 1 KB per MiB, built without that many bytes. */
 export function zerosDeflate(mib: number): Uint8Array {
-  const block = deflateRawSync(new Uint8Array(MiB), { level: 9, finishFlush: zc.Z_SYNC_FLUSH });
+  const zlib = process.getBuiltinModule('node:zlib');
+  const block = zlib.deflateRawSync(new Uint8Array(MiB), {
+    level: 9,
+    finishFlush: zlib.constants.Z_SYNC_FLUSH,
+  });
   const out = new Uint8Array(block.length * mib + 2);
   for (let i = 0; i < mib; i++) out.set(block, i * block.length);
   out.set([0x03, 0x00], block.length * mib); // a final, empty fixed-Huffman block
