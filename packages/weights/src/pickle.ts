@@ -56,6 +56,9 @@ const MAX_LONG_BYTES = 64;
  */
 export const MAX_PICKLE_OBJECTS = 1 << 19;
 
+/** The longest string a pickle may hold, in bytes (16 MiB; a state dict's are names). */
+const MAX_STRING_BYTES = 1 << 24;
+
 /**
  * A restricted unpickler, in the spirit of `torch.load(weights_only=True)`: it knows the
  * opcodes a state dict needs (protocols 2–4, no text opcodes), resolves only the globals
@@ -127,6 +130,11 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleR
     const v = bytes.subarray(pos, pos + k);
     pos += k;
     return v;
+  };
+  const text = (decoder: TextDecoder, b: Uint8Array): string => {
+    if (b.length > MAX_STRING_BYTES)
+      fail(`string of ${b.length} bytes (at most ${MAX_STRING_BYTES} accepted)`);
+    return decoder.decode(b);
   };
   const line = (): string => {
     const nl = bytes.subarray(pos, Math.min(n, pos + 1025)).indexOf(0x0a) + pos;
@@ -244,19 +252,19 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleR
         pos += 8;
         break;
       case 0x58: // BINUNICODE 'X'
-        made(utf8.decode(take(u32())));
+        made(text(utf8, take(u32())));
         break;
       case 0x8c: // SHORT_BINUNICODE
-        made(utf8.decode(take(u8())));
+        made(text(utf8, take(u8())));
         break;
       case 0x8d: // BINUNICODE8
-        made(utf8.decode(take(u64())));
+        made(text(utf8, take(u64())));
         break;
       case 0x54: // BINSTRING 'T'
-        made(latin1.decode(take(u32())));
+        made(text(latin1, take(u32())));
         break;
       case 0x55: // SHORT_BINSTRING 'U'
-        made(latin1.decode(take(u8())));
+        made(text(latin1, take(u8())));
         break;
       case 0x42: // BINBYTES 'B'
         made(take(u32()));

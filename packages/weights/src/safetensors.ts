@@ -193,7 +193,7 @@ function readChecked(bytes: Uint8Array | ArrayBuffer, options: { maxBytes?: numb
     const src = Object.hasOwn(DTYPES, e.dtype) ? DTYPES[e.dtype] : undefined;
     if (src === undefined)
       fail(
-        `unknown or unsupported dtype '${e.dtype}' (supported: ${Object.keys(DTYPES).join(', ')})`,
+        `unknown or unsupported dtype ${quote(e.dtype)} (supported: ${Object.keys(DTYPES).join(', ')})`,
         8,
         key,
       );
