@@ -6,9 +6,11 @@ Usage (Debian's python3-torch; timm's source checked out read-only outside the r
 
 For each network: timm.create_model(name) loads our weights; its BatchNorm statistics are
 calibrated on the parity input (one train-mode pass in float64, cumulative average), rounded to
-float32; then the eval-mode outputs in float64 (model.double()) and float32. The fixtures hold the input
-(input.safetensors) and per network the calibrated statistics, the float64 logits and, in its metadata, float32's distance
-from float64 and a checksum of the weights.
+float32; then the eval-mode outputs in float64 (model.double()) and float32: the logits, and
+every SK unit's attention by forward hooks. The fixtures hold the input (input.safetensors) and,
+per network, the calibrated statistics, the float64 logits, the float64 attention of the first
+two inputs (stored as float32) and, in the metadata, float32's distances from float64 and a
+checksum of the weights.
 """
 import copy
 import json
@@ -18,6 +20,9 @@ import sys
 import numpy as np
 import torch
 import timm
+from timm.layers.selective_kernel import SelectiveKernelAttn
+
+ATTENTION_SAMPLES = 2  # the fixtures keep the attention of the first two inputs
 
 DTYPES = {'F32': np.float32, 'F64': np.float64, 'I32': np.int32, 'I64': np.int64}
 CODES = {np.dtype(np.float32): 'F32', np.dtype(np.float64): 'F64'}
@@ -82,19 +87,32 @@ def main(src, out):
         model64.load_state_dict({k: torch.from_numpy(v).double() for k, v in stats.items()}, strict=False)
         model32 = copy.deepcopy(model64).float().eval()
 
+        # The selection attention of every SK unit ([B, M, C, 1, 1] out of each attn), by hooks.
+        attention = {64: {}, 32: {}}
+        for bits, m in ((64, model64), (32, model32)):
+            for unit, mod in m.named_modules():
+                if isinstance(mod, SelectiveKernelAttn):
+                    def hook(_m, _i, out, unit=unit[: -len('.attn')], bits=bits):
+                        attention[bits][unit] = out.double().reshape(out.shape[0], out.shape[1], out.shape[2])
+                    mod.register_forward_hook(hook)
         with torch.no_grad():
             y64 = model64(x.double()).numpy()
             y32 = model32(x.float()).double().numpy()
+        attn32 = max(float((attention[32][u] - a).abs().max()) for u, a in attention[64].items())
+        samples = {f'attention.{u}': a[:ATTENTION_SAMPLES].float().numpy() for u, a in attention[64].items()}
         scale = float(np.abs(y64).max())
         rel32 = float(np.abs(y32 - y64).max() / scale)
-        print(f'{name}: max|y64| {scale:.4g}, float32 vs float64 {rel32:.3e} (relative to max|y64|)')
+        print(f'{name}: max|y64| {scale:.4g}, float32 vs float64 {rel32:.3e} (relative to max|y64|); '
+              f'attention of {len(samples)} units, float32 vs float64 {attn32:.3e}')
         write_safetensors(
             f'{out}/{name}.safetensors',
-            {'logits64': y64, **stats},
+            {'logits64': y64, **samples, **stats},
             {
                 'timm_commit': 'aa4b5850c1543fa488abf260f18390eda46cf85d',
                 'torch': torch.__version__,
                 'float32_relative_distance': repr(rel32),
+                'attention_float32_distance': repr(attn32),
+                'attention_samples': str(ATTENTION_SAMPLES),
                 'weights_checksum': repr(checksum),
             },
         )

@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { registerJsBackend } from '@kernelzoo/backend-js';
 import { setBackend } from '@kernelzoo/core';
+import { sknet50, skresnet18, skresnet50 } from '@kernelzoo/sknet';
 import { fromTensors, writeSafetensors } from '@kernelzoo/weights';
 import {
   PARITY_INPUT_SEED,
@@ -19,7 +20,7 @@ await setBackend('js');
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: node write-weights.ts <output dir>');
 for (const p of PARITY_NETWORKS) {
-  const net = seededNetwork(p);
+  const net = seededNetwork(p, { sknet50, skresnet18, skresnet50 });
   await writeFile(
     join(dir, `${p.timm}.weights.safetensors`),
     writeSafetensors(await fromTensors(net.stateDict())),
