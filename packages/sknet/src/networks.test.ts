@@ -14,6 +14,7 @@ import {
   traceKernels,
 } from '@kernelzoo/core';
 import type { ResNet } from '@kernelzoo/resnet';
+import { fromTensors, loadModel, writeSafetensors } from '@kernelzoo/weights';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   makeDivisible,
@@ -182,4 +183,23 @@ describe('fusion', () => {
       fused.dispose();
       expect(memory().numTensors).toBeLessThan(before);
     }, 60_000);
+});
+
+describe('loading by id', () => {
+  it("loadModel('skresnet18', safetensors with timm's keys) builds, loads and gives the source's outputs", async () => {
+    nn.manualSeed(21);
+    const source = skresnet18();
+    randomizeBatchNorms(source, 22);
+    source.eval();
+    const bytes = writeSafetensors(await fromTensors(source.stateDict()));
+    const { model, entry } = await loadModel('skresnet18', bytes);
+    expect(entry.id).toBe('skresnet18');
+    const x = randomNormal([1, 3, 32, 32], 0, 1, { seed: 23 });
+    const a = tidy(() => source.call(x));
+    const b = tidy(() => model.call(x) as Tensor);
+    expect(b.dataSync()).toEqual(a.dataSync());
+    for (const t of [x, a, b]) t.dispose();
+    source.dispose();
+    model.dispose();
+  }, 60_000);
 });

@@ -12,6 +12,7 @@ import {
   stack,
   type Tensor,
 } from '@kernelzoo/core';
+import type { SelectiveKernel } from './selective-kernel.js';
 
 /**
  * Options of {@link SKConv}. Defaults are those of the PyTorch reference (pppLang/SKNet
@@ -57,6 +58,13 @@ const OP = 'SKConv';
  * Each branch is a `Sequential`, so in eval mode its Conv2d → BatchNorm2d → ReLU runs as one
  * folded convolution. The attention is the output of the `softmax` child: read it with
  * {@link SKConv.forwardWithAttention} or `nn.captureFeatures(net, ['….softmax'], …)`.
+ *
+ * This is the seed's form, not the official one: the official Caffe SKNet and timm (whose
+ * weights exist) use {@link SelectiveKernel}, which differs in each step — a 3×3 convolution
+ * with dilation 2 instead of a real 5×5, no convolution biases, a squeeze that is a 1×1
+ * convolution + BatchNorm + ReLU instead of a bare `Linear`, one 1×1 convolution to M·C instead
+ * of M `Linear`s, `d` by timm's `make_divisible`, optionally split input. The two are not
+ * weight-compatible (see the package README's table).
  *
  * @example
  * ```ts
