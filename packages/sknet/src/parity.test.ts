@@ -47,7 +47,10 @@ describe("parity with timm's PyTorch reference (float64 logits)", () => {
         }
       const net = seededNetwork(p, { sknet50, skresnet18, skresnet50 });
       // The same seeded weights reference.py ran timm on.
-      expect(weightsChecksum(net)).toBeCloseTo(Number(ref.metadata.weights_checksum), 3);
+      expect(
+        weightsChecksum(net),
+        "core's seeded initialisation changed: regenerate the fixtures (src/test-support/parity/reference.py)",
+      ).toBeCloseTo(Number(ref.metadata.weights_checksum), 3);
       // The calibrated BatchNorm statistics: every fixture key is one of ours.
       expect(net.loadStateDict(ref.tensors, { strict: false }).unexpected).toEqual([]);
       net.eval();
