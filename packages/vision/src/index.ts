@@ -4,35 +4,11 @@
  * the header), timm's classification pre-processing with Pillow-exact resizing, and softmax /
  * top-k with the ImageNet-1k class names.
  *
+ * This is the Node entry (the codec is sharp). Browser bundlers pick the `browser` export
+ * condition instead: the same functions, with `decodeImage`/`encodeImage` on the platform's
+ * decoders, `readImage` fetching a URL, and `writeImage` unavailable.
+ *
  * @packageDocumentation
  */
-export { VisionError } from './errors.js';
-export { checkImage, type RgbImage } from './image.js';
-export { IMAGENET_1K_LABELS } from './imagenet-1k.js';
-export {
-  DECODABLE_FORMATS,
-  DEFAULT_MAX_PIXELS,
-  type DecodeOptions,
-  decodeImage,
-  type EncodeOptions,
-  encodeImage,
-  readImage,
-  writeImage,
-} from './node.js';
-export { classify, type Prediction, softmaxRow, topK } from './postprocess.js';
-export {
-  classificationArray,
-  classificationCrop,
-  classificationInput,
-  type InputArray,
-  normalizeToChw,
-  scaleSize,
-} from './preprocess.js';
-export {
-  centerCrop,
-  crop,
-  type Interpolation,
-  resize,
-  resizeShorterSide,
-  shorterSideSize,
-} from './resize.js';
+export { decodeImage, encodeImage, readImage, writeImage } from './node.js';
+export * from './shared.js';

@@ -1,0 +1,8 @@
+/**
+ * `@kernelzoo/vision` in browsers (the `browser` export condition): the Node entry's API with
+ * the codec on `createImageBitmap` and `OffscreenCanvas`.
+ *
+ * @packageDocumentation
+ */
+export { decodeImage, encodeImage, readImage, writeImage } from './browser-codec.js';
+export * from './shared.js';
