@@ -1,6 +1,13 @@
-import type { Preprocessing } from '@kernelzoo/core';
+import { registerJsBackend } from '@kernelzoo/backend-js';
+import { memory, type Preprocessing, setBackend } from '@kernelzoo/core';
 import { describe, expect, it } from 'vitest';
-import { classificationArray, normalizeToChw, scaleSize } from './preprocess.js';
+import {
+  classificationArray,
+  classificationCrop,
+  classificationInput,
+  normalizeToChw,
+  scaleSize,
+} from './preprocess.js';
 import { centerCrop, resize, resizeShorterSide, shorterSideSize } from './resize.js';
 import { byteDiff, fixtureF32, fixtureImage, manifest, sha256 } from './test-support/fixtures.js';
 
@@ -123,5 +130,28 @@ describe('normalizeToChw', () => {
     const g = normalizeToChw(img, { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], scale: 1 });
     expect(g[0]).toBe(1);
     expect(g[1]).toBe(-1);
+  });
+});
+
+describe('classificationInput', () => {
+  it('makes the [1, 3, 224, 224] float32 tensor of classificationArray on the current backend', async () => {
+    registerJsBackend();
+    await setBackend('js');
+    const before = memory().numTensors;
+    const src = await fixtureImage('SKIMAGE:chelsea.png');
+    const t = classificationInput(src, pre('bicubic'), 224);
+    expect(t.shape).toEqual([1, 3, 224, 224]);
+    expect(t.dtype).toBe('float32');
+    const c = manifest.cases.find((c) => c.size === 224)!;
+    expect(sha256(await t.data())).toBe(c.tensorSha256);
+    t.dispose();
+    expect(memory().numTensors).toBe(before);
+  });
+
+  it('refuses resize rules it does not implement yet', () => {
+    const img = { width: 4, height: 4, data: new Uint8Array(48) };
+    expect(() => classificationCrop(img, { ...pre('bilinear'), resize: 'long-side' }, 2)).toThrow(
+      /long-side/,
+    );
   });
 });

@@ -62,7 +62,7 @@ export interface InputArray {
 
 /**
  * The classification input timm's eval transform makes from `img` for a model's
- * {@link Preprocessing} and square input `size` (e.g. 224): resize, centre crop, to [0, 1],
+ * `Preprocessing` (core's registry) and square input `size` (e.g. 224): resize, centre crop, to [0, 1],
  * normalise, NCHW — as host values, with no backend needed.
  */
 export function classificationArray(img: RgbImage, pre: Preprocessing, size: number): InputArray {
