@@ -55,6 +55,17 @@ describe("timm's eval transform against Pillow + torchvision (fixtures/make_fixt
   }
 });
 
+describe("resize against Pillow's Image.resize on full-size chelsea (451×300)", () => {
+  for (const r of manifest.resizes)
+    it(`${r.interpolation} to ${r.width}×${r.height}: equal bytes`, async () => {
+      const src = await fixtureImage('chelsea.png');
+      const ours = resize(src, r.width, r.height, r.interpolation);
+      const want = await fixtureImage(r.file);
+      expect([ours.width, ours.height]).toEqual([want.width, want.height]);
+      expect(byteDiff(ours.data, want.data)).toEqual({ count: 0, max: 0, first: -1 });
+    });
+});
+
 describe('resize', () => {
   const img = { width: 3, height: 2, data: Uint8Array.from({ length: 18 }, (_, i) => i * 13) };
 

@@ -26,6 +26,7 @@ export const manifest: {
   mean: [number, number, number];
   std: [number, number, number];
   cases: FixtureCase[];
+  resizes: { interpolation: 'bicubic' | 'bilinear'; width: number; height: number; file: string }[];
 } = JSON.parse(readFileSync(`${FIXTURES}manifest.json`, 'utf8'));
 
 /** Reads a fixture image (PNG is lossless, so these are the stored bytes). */
