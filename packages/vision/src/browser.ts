@@ -5,4 +5,6 @@
  * @packageDocumentation
  */
 export { decodeImage, encodeImage, readImage, writeImage } from './browser-codec.js';
+export { createDrawing, drawPose } from './draw-browser.js';
 export * from './shared.js';
+export * from './visual.js';

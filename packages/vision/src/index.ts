@@ -10,5 +10,8 @@
  *
  * @packageDocumentation
  */
+
+export { createDrawing, drawPose } from './draw-node.js';
 export { decodeImage, encodeImage, readImage, writeImage } from './node.js';
 export * from './shared.js';
+export * from './visual.js';
