@@ -128,7 +128,7 @@ describe('keypoint decoding on hand-made heatmaps', () => {
         [62, 10, 1],
         [61, 10, 0.5],
       ]),
-    ).toEqual([10, 62]); // py = H − 2 = 62 < 63: shifted
+    ).toEqual([10, 61.75]); // py = H − 2 = 62 < H − 1: shifted up
   });
 
   it('flipBack mirrors and swaps the COCO pairs; shiftHeatmap moves one pixel right', () => {

@@ -28,7 +28,7 @@ export const COCO_FLIP_PAIRS: readonly (readonly [number, number])[] = Object.fr
 
 function checkHeatmaps(op: string, hm: Heatmaps): void {
   const s = hm?.shape;
-  if (!s || s.length !== 4 || !s.every((d) => Number.isInteger(d) && d > 0))
+  if (s?.length !== 4 || !s.every((d) => Number.isInteger(d) && d > 0))
     throw new ArgumentError(op, 'heatmaps.shape', '[N, J, H, W] of positive integers', String(s));
   if (!(hm.data instanceof Float32Array) || hm.data.length !== s[0] * s[1] * s[2] * s[3])
     throw new ArgumentError(
