@@ -7,4 +7,5 @@
 export { decodeImage, encodeImage, readImage, writeImage } from './browser-codec.js';
 export { createDrawing, drawPose } from './draw-browser.js';
 export * from './shared.js';
+export * from './tasks.js';
 export * from './visual.js';

@@ -14,4 +14,5 @@
 export { createDrawing, drawPose } from './draw-node.js';
 export { decodeImage, encodeImage, readImage, writeImage } from './node.js';
 export * from './shared.js';
+export * from './tasks.js';
 export * from './visual.js';
