@@ -44,7 +44,7 @@ function checkHeatmaps(op: string, hm: Heatmaps): void {
  * `y = ⌊idx / W⌋`; coordinates are zeroed where the maximum is ≤ 0. Returns `coords`
  * (`[N, J, 2]`, float32 as the reference) and `maxvals` (`[N, J]`).
  */
-export function getMaxPreds(hm: Heatmaps): { coords: Float32Array; maxvals: Float32Array } {
+export function getMaxPreds(hm: Heatmaps): MaxPreds {
   checkHeatmaps('getMaxPreds', hm);
   const [n, j, h, w] = hm.shape;
   const plane = h * w;
@@ -71,6 +71,22 @@ export function getMaxPreds(hm: Heatmaps): { coords: Float32Array; maxvals: Floa
   return { coords, maxvals };
 }
 
+/** Result of {@link getMaxPreds}. */
+export interface MaxPreds {
+  /** `[N, J, 2]` heatmap coordinates (x, y), float32; zero where the maximum is ≤ 0. */
+  readonly coords: Float32Array;
+  /** `[N, J]` heatmap maxima. */
+  readonly maxvals: Float32Array;
+}
+
+/** Result of {@link getFinalPreds}. */
+export interface FinalPreds {
+  /** `[N, J, 2]` keypoints (x, y) in image pixels, float32. */
+  readonly preds: Float32Array;
+  /** `[N, J]` heatmap maxima (the keypoint scores). */
+  readonly maxvals: Float32Array;
+}
+
 /** Options of {@link getFinalPreds}. */
 export interface FinalPredsOptions {
   /**
@@ -91,7 +107,7 @@ export function getFinalPreds(
   hm: Heatmaps,
   crops: readonly CenterScale[],
   options: FinalPredsOptions = {},
-): { preds: Float32Array; maxvals: Float32Array } {
+): FinalPreds {
   checkHeatmaps('getFinalPreds', hm);
   const [n, j, h, w] = hm.shape;
   if (crops.length !== n)

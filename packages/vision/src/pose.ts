@@ -232,7 +232,7 @@ export function warpAffine(img: RgbImage, m: Affine, width: number, height: numb
     adelta[x] = cvRound(M[0] * x * AB_SCALE);
     bdelta[x] = cvRound(M[3] * x * AB_SCALE);
   }
-  const sat16 = (v: number) => (v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+  const sat16 = (v: number) => Math.max(-32768, Math.min(v, 32767));
   for (let y = 0; y < height; y++) {
     const X0 = cvRound((M[1] * y + M[2]) * AB_SCALE) + ROUND_DELTA;
     const Y0 = cvRound((M[4] * y + M[5]) * AB_SCALE) + ROUND_DELTA;
@@ -260,7 +260,7 @@ export function warpAffine(img: RgbImage, m: Affine, width: number, height: numb
         const v10 = in1 && inx0 ? src[i10 + c] : 0;
         const v11 = in1 && inx1 ? src[i10 + 3 + c] : 0;
         const v = (v00 * w0 + v01 * w1 + v10 * w2 + v11 * w3 + (1 << 14)) >> 15;
-        out[o + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+        out[o + c] = v < 0 ? 0 : Math.min(v, 255);
       }
     }
   }
@@ -332,12 +332,20 @@ export function poseInputArray(
   return { data, shape: [boxes.length, 3, ih, iw], crops };
 }
 
+/** Result of {@link poseInput}. */
+export interface PoseInput {
+  /** `[N, 3, H, W]` float32 tensor on the current backend (the caller disposes it). */
+  readonly input: Tensor;
+  /** Each person's crop parameters, in box order. */
+  readonly crops: readonly PoseCrop[];
+}
+
 /** {@link poseInputArray} as a float32 `Tensor` on the current backend, plus the crops. */
 export function poseInput(
   img: RgbImage,
   boxes: readonly PoseBox[],
   inputSize: readonly [width: number, height: number] = [192, 256],
-): { input: Tensor; crops: readonly PoseCrop[] } {
+): PoseInput {
   const { data, shape, crops } = poseInputArray(img, boxes, inputSize);
   return { input: tensor(data, shape, 'float32'), crops };
 }
