@@ -135,14 +135,22 @@ describe('StripPooling (the mixed pooling module, MPM)', () => {
       const mpm = new StripPooling(16);
       randomizeBatchNorms(mpm, w);
       const x = randomNormal([2, 16, h, w], 0, 1, { seed: h });
-      const [y, feats] = nn.captureFeatures(mpm, ['pool1', 'pool2', 'pool3', 'pool4', 'conv1_1'], () =>
-        mpm.call(x),
+      const [y, feats] = nn.captureFeatures(
+        mpm,
+        ['pool1', 'pool2', 'pool3', 'pool4', 'conv1_1', 'conv2_1', 'conv2_2', 'conv2_3', 'conv2_4', 'conv3'],
+        () => mpm.call(x),
       );
       expect(y.shape).toEqual([2, 16, h, w]);
       expect(feats.get('pool1').shape).toEqual([2, 4, 20, 20]);
       expect(feats.get('pool2').shape).toEqual([2, 4, 12, 12]);
       expect(feats.get('pool3').shape).toEqual([2, 4, 1, w]);
       expect(feats.get('pool4').shape).toEqual([2, 4, h, 1]);
+      // Which path reads which pool: the convolutions keep their input's size.
+      expect(feats.get('conv2_1').shape).toEqual([2, 4, 20, 20]);
+      expect(feats.get('conv2_2').shape).toEqual([2, 4, 12, 12]);
+      expect(feats.get('conv2_3').shape).toEqual([2, 4, 1, w]);
+      expect(feats.get('conv2_4').shape).toEqual([2, 4, h, 1]);
+      expect(feats.get('conv3').shape).toEqual([2, 16, h, w]);
       // pool1's bins: start = floor(i·H/20), end = ceil((i+1)·H/20), checked by hand.
       const x1 = feats.get('conv1_1');
       const xv = x1.dataSync();

@@ -115,6 +115,57 @@ describe('registered ids', () => {
   });
 });
 
+describe('multiply-adds (computed: SPNet publishes none)', () => {
+  /** The head's multiply-adds at a `s × s` map, by hand from models.md §2.1's layer list. */
+  function headMacs(s: number, nclass: number): number {
+    const hw = s * s;
+    const ic = 256;
+    const mpm =
+      2 * 1024 * ic * hw + // conv1_1, conv1_2
+      ic * ic * 9 * hw + // conv2_0
+      ic * ic * 9 * 400 + // conv2_1 at 20×20
+      ic * ic * 9 * 144 + // conv2_2 at 12×12
+      ic * ic * 3 * s * 2 + // conv2_3 on 1×s, conv2_4 on s×1
+      2 * ic * ic * 9 * hw + // conv2_5, conv2_6
+      2 * ic * 1024 * hw; // conv3
+    return 2048 * 1024 * hw + 2 * mpm + 1024 * 512 * 9 * hw + 512 * nclass * hw;
+  }
+
+  const cases: [string, () => SPNet, number, number, number][] = [
+    ['spnet50_ade20k', () => spnet50(150), 480, 150, 143_115_190_272],
+    ['spnet101_ade20k', () => spnet101(150), 480, 150, 211_298_844_672],
+    ['spnet101_cityscapes', () => spnet101(19), 768, 19, 538_957_578_240],
+  ];
+  for (const [id, make, crop, nclass, total] of cases) {
+    it(`${id} at its ${crop}×${crop} crop: ${(total / 1e9).toFixed(2)} G multiply-adds (convolutions; the aux head does not run)`, () => {
+      const net = nn.withoutInit(make);
+      const s = summary(net, [1, 3, crop, crop]);
+      const row = (n: string) => s.rows.find((r) => r.name === n)!;
+      expect(row('head').multiplyAdds).toBe(headMacs(crop / 8, nclass));
+      expect(row('head').outputShapes).toEqual([[1, nclass, crop / 8, crop / 8]]);
+      expect(s.rows.some((r) => r.name.startsWith('auxlayer'))).toBe(false);
+      expect(row('pretrained.layer3.1.spm') ?? null).toBe(null);
+      expect(s.totalMultiplyAdds).toBe(total);
+      net.dispose();
+    });
+  }
+
+  it('the strip pooling gates run inside the backbone at SPNet-50’s placement (summary rows)', () => {
+    const net = nn.withoutInit(() => spnet50(150));
+    const s = summary(net, [1, 3, 64, 64]);
+    const gates = s.rows.filter((r) => r.name.endsWith('.spm')).map((r) => [r.name, r.outputShapes[0]]);
+    expect(gates).toEqual([
+      ['pretrained.layer1.2.spm', [1, 64, 16, 16]],
+      ['pretrained.layer2.3.spm', [1, 128, 8, 8]],
+      ['pretrained.layer3.5.spm', [1, 256, 8, 8]],
+      ['pretrained.layer4.0.spm', [1, 512, 8, 8]],
+      ['pretrained.layer4.1.spm', [1, 512, 8, 8]],
+      ['pretrained.layer4.2.spm', [1, 512, 8, 8]],
+    ]);
+    net.dispose();
+  });
+});
+
 describe('whole network forward', () => {
   it('shapes at 1×3×64×64 (traced by summary): layer4 [2048, 8²], head [150, 8²], output [150, 64²]', () => {
     const net = nn.withoutInit(() => spnet50(150));
