@@ -2,6 +2,7 @@ import { adaptiveAvgPool2d, nn, randomNormal, type Tensor, tensor } from '@kerne
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FCNHead, SPBlock, SPHead, StripPooling } from './index.js';
 import { compare, randomizeBatchNorms, referenceKeys, useJs } from './test-support/helpers.js';
+import { sample, stripPoolingReference } from './test-support/reference.js';
 
 beforeAll(useJs);
 
@@ -173,6 +174,28 @@ describe('StripPooling (the mixed pooling module, MPM)', () => {
       mpm.dispose();
     });
   }
+
+  it('equals a float64 oracle written from models.md (pools, strips, align_corners=True upsampling, sums, concat) at 13×9', () => {
+    nn.manualSeed(31);
+    const mpm = new StripPooling(16);
+    randomizeBatchNorms(mpm, 32);
+    const x = randomNormal([2, 16, 13, 9], 0, 1, { seed: 33 });
+    const y = mpm.call(x);
+    const got = y.dataSync();
+    let maxDiff = 0;
+    let maxRef = 0;
+    for (let n = 0; n < 2; n++) {
+      const ref = stripPoolingReference(mpm, sample(x, n));
+      for (let k = 0; k < ref.v.length; k++) {
+        maxDiff = Math.max(maxDiff, Math.abs(got[n * ref.v.length + k] - ref.v[k]));
+        maxRef = Math.max(maxRef, Math.abs(ref.v[k]));
+      }
+    }
+    expect(maxRef).toBeGreaterThan(0.1);
+    expect(maxDiff).toBeLessThan(1e-4 * Math.max(1, maxRef));
+    for (const t of [x, y]) t.dispose();
+    mpm.dispose();
+  });
 
   it('the output is relu(x + …): never negative', () => {
     nn.manualSeed(5);
