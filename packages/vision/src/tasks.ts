@@ -44,4 +44,6 @@ export {
   type SegmentationResult,
   type SlidingWindowOptions,
   segmentSlidingWindow,
+  segmentWholeImage,
+  type WholeImageOptions,
 } from './segmentation.js';
