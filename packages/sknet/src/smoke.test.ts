@@ -6,7 +6,8 @@ import { readAttention, SKNET_MODELS, summariseAttention } from './index.js';
 
 // Every registered network runs on the CPU backends at a reduced input (1×3×32×32; the stem and
 // four stages bring it to 1×1 before the pooling): finite logits [1, 1000] and one attention per
-// SK unit. gpujs runs one network, in Chromium (parity.browser.test.ts).
+// SK unit. gpujs runs in Chromium: skresnet18 in parity.browser.test.ts, the other four in
+// smoke.browser.test.ts.
 
 beforeAll(() => {
   registerJsBackend();
