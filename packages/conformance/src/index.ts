@@ -26,7 +26,7 @@
  * ```ts
  * import { formatConformanceReport, runConformance } from '@kernelzoo/conformance';
  * const report = await runConformance({ name: 'js', setup: async () => registerJsBackend() });
- * console.log(formatConformanceReport(report));
+ * const table = formatConformanceReport(report); // a string; nothing is printed
  * ```
  *
  * @packageDocumentation

@@ -268,7 +268,7 @@ export function summarizeKernels(cases: readonly CaseResult[]): KernelSummary[] 
  * ```ts
  * import { formatConformanceReport, runConformance } from '@kernelzoo/conformance';
  * const report = await runConformance({ name: 'mine', setup: async () => registerMine() });
- * console.log(formatConformanceReport(report));
+ * const table = formatConformanceReport(report); // a string: the caller decides where it goes
  * process.exitCode = report.ok ? 0 : 1;
  * ```
  */

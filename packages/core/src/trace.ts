@@ -121,7 +121,7 @@ export function startKernelTrace(): KernelTrace {
  * ```ts
  * const [y, trace] = traceKernels(() => block.call(x));
  * trace.count('batchNorm'); // 0 in eval mode: every BatchNorm was folded
- * console.log(trace.toString());
+ * const table = trace.toString(); // kernel, calls, ms, share — a string, printed by no one but you
  * ```
  */
 export function traceKernels<T>(fn: () => T): [T, KernelTrace] {
