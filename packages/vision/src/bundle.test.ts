@@ -14,7 +14,8 @@ describe('the browser entry', () => {
     expect(Object.keys(pkg.exports['.'])[0]).toBe('types');
   });
 
-  it('bundles for browsers without sharp or Node built-ins', async () => {
+  // One Vite build of the browser entry serves both checks below.
+  it('bundles for browsers without sharp, @napi-rs/canvas or Node built-ins, drawing on OffscreenCanvas', async () => {
     const outDir = await mkdtemp(join(tmpdir(), 'kz-vision-bundle-'));
     await build({
       root: ROOT,
@@ -31,5 +32,8 @@ describe('the browser entry', () => {
     const code = await readFile(join(outDir, 'vision.js'), 'utf8');
     expect(code).toContain('createImageBitmap');
     expect(code).not.toMatch(/\bsharp\b|node:/);
+    expect(code).toContain('new OffscreenCanvas(width, height)');
+    // (its name may appear in doc comments; no import of it may)
+    expect(code).not.toMatch(/(from|import\()\s*["']@napi-rs\/canvas/);
   }, 60_000);
 });
