@@ -44,7 +44,7 @@ export { type AccumulationReport, expectAccumulated, FLOAT32_EPSILON } from './b
 export { expectClose, expectShape, isClose, MismatchError } from './compare.js';
 export { type ConformanceEnv, KERNELS, type KernelName } from './env.js';
 export { CaseRandom, type HostTensor, host, hostInt } from './host.js';
-export { maxDifference, randomizeBatchNorms } from './module-helpers.js';
+export { type MaxDifference, maxDifference, randomizeBatchNorms } from './module-helpers.js';
 export * as oracle from './oracle/index.js';
 export {
   type CaseResult,

@@ -33,8 +33,16 @@ export function randomizeBatchNorms(module: nn.Module, seed: number, gain = 1): 
   });
 }
 
+/** What {@link maxDifference} measures. */
+export interface MaxDifference {
+  /** The largest `|a − b|`. */
+  readonly maxDiff: number;
+  /** The largest `|b|` (the scale to judge `maxDiff` against). */
+  readonly maxRef: number;
+}
+
 /** The largest `|a − b|` and the largest `|b|` over two tensors of the same size. */
-export function maxDifference(a: Tensor, b: Tensor): { maxDiff: number; maxRef: number } {
+export function maxDifference(a: Tensor, b: Tensor): MaxDifference {
   const x = a.dataSync();
   const y = b.dataSync();
   if (x.length !== y.length) throw new Error(`maxDifference: ${x.length} vs ${y.length} values`);
