@@ -109,6 +109,26 @@ describe('conformance', () => {
     expect(err).toMatch(/^\[js\] flip: \d+ pass, 0 fail, 0 gap/m);
   });
 
+  it('reports the accumulation figures of each long-sum case with --json (worst ratio within c = 8)', async () => {
+    let out = '';
+    expect(
+      await main(
+        ['conformance', '--backend', 'js', '--filter', 'K prime', '--json'],
+        (s) => (out += s),
+        () => undefined,
+      ),
+    ).toBe(0);
+    const cases = JSON.parse(out).backends[0].report.cases.filter(
+      (c: { group: string }) => c.group === 'long sums (accumulation bound)',
+    );
+    expect(cases.length).toBe(2);
+    for (const c of cases) {
+      expect(c.accumulation.worstRatio).toBeGreaterThan(0);
+      expect(c.accumulation.worstRatio).toBeLessThanOrEqual(8);
+      expect(Math.abs(c.accumulation.scaleError)).toBeLessThanOrEqual(2e-5);
+    }
+  }, 60_000);
+
   it('prints JSON with --json', async () => {
     let out = '';
     expect(

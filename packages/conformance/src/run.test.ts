@@ -182,6 +182,7 @@ describe('summarizeKernels', () => {
       needs,
       status,
       maxError,
+      accumulation: null,
       ms: 1,
       reason: status === 'fail' ? 'off' : undefined,
     });

@@ -6,6 +6,7 @@
  * @module
  */
 import { setBackend, setDebug, type Tensor } from '@kernelzoo/core';
+import type { AccumulationReport } from './bounds.js';
 import { type ConformanceEnv, KERNELS, type KernelName } from './env.js';
 import { type Case, gapOf, makeContext, type RunnerContext, runCase } from './runner.js';
 import { conformanceGroups } from './suite.js';
@@ -38,6 +39,12 @@ export interface CaseResult {
    * infinity matching itself count as 0; any other non-finite difference as `Infinity`.
    */
   readonly maxError: number | null;
+  /**
+   * For long-sum cases (`ctx.checkAccumulated`), the worst of their reports: the largest
+   * `|a − e| / (ε·Σ|terms|)` and the mean signed relative error and mean offset of largest
+   * magnitude; null otherwise.
+   */
+  readonly accumulation: AccumulationReport | null;
   /** Wall-clock time of the case in milliseconds. */
   readonly ms: number;
 }
@@ -171,8 +178,22 @@ function maxAbsError(actual: ArrayLike<number>, expected: ArrayLike<number>): nu
  * The runner's context with the largest |a − e| of every `check` / `checkAccumulated`
  * recorded (the checks themselves are the runner's, unchanged).
  */
-function recordingContext(ctx: RunnerContext): { ctx: RunnerContext; take(): number | null } {
+function recordingContext(ctx: RunnerContext): {
+  ctx: RunnerContext;
+  take(): number | null;
+  takeAccumulation(): AccumulationReport | null;
+} {
   let worst: number | null = null;
+  let accumulation: AccumulationReport | null = null;
+  const noteAccumulation = (r: AccumulationReport) => {
+    const a = accumulation;
+    accumulation = {
+      worstRatio: Math.max(a?.worstRatio ?? 0, r.worstRatio),
+      scaleError: Math.abs(r.scaleError) > Math.abs(a?.scaleError ?? 0) ? r.scaleError : (a?.scaleError ?? 0),
+      offsetError:
+        Math.abs(r.offsetError) > Math.abs(a?.offsetError ?? 0) ? r.offsetError : (a?.offsetError ?? 0),
+    };
+  };
   const note = (actual: Tensor, expected: ArrayLike<number>) => {
     try {
       if (actual.isDisposed || actual.size !== expected.length) return;
@@ -194,7 +215,9 @@ function recordingContext(ctx: RunnerContext): { ctx: RunnerContext; take(): num
       },
       checkAccumulated(actual, expected, what) {
         try {
-          return ctx.checkAccumulated(actual, expected, what);
+          const report = ctx.checkAccumulated(actual, expected, what);
+          noteAccumulation(report);
+          return report;
         } finally {
           note(actual, expected.values);
         }
@@ -204,6 +227,11 @@ function recordingContext(ctx: RunnerContext): { ctx: RunnerContext; take(): num
       const w = worst;
       worst = null;
       return w;
+    },
+    takeAccumulation() {
+      const a = accumulation;
+      accumulation = null;
+      return a;
     },
   };
 }
@@ -306,6 +334,7 @@ export async function runConformance(
     status: gapError === null ? 'pass' : 'fail',
     reason: gapError ?? undefined,
     maxError: null,
+    accumulation: null,
     ms: performance.now() - gapStart,
   });
   emit({ kind: 'group', group: GAPS_GROUP, results: [gapResult] });
@@ -330,7 +359,8 @@ export async function runConformance(
         }
         const ms = performance.now() - start;
         const maxError = recorder.take();
-        const base = { group: title, name: c.name, needs: c.needs, maxError, ms };
+        const accumulation = recorder.takeAccumulation();
+        const base = { group: title, name: c.name, needs: c.needs, maxError, accumulation, ms };
         groupResults.push(
           record(
             failed
