@@ -1,14 +1,4 @@
-import {
-  ArgumentError,
-  add,
-  exp,
-  flip,
-  mul,
-  resizeBilinear,
-  softmax,
-  type Tensor,
-  tensor,
-} from '@kernelzoo/core';
+import { ArgumentError, resizeBilinear, softmax, type Tensor, tensor } from '@kernelzoo/core';
 import { checkImage, type RgbImage } from './image.js';
 
 /**
@@ -172,8 +162,10 @@ export interface SegmentationResult {
   readonly labels: Int32Array;
 }
 
-const SPNET_MEAN: readonly [number, number, number] = [0.485 * 255, 0.456 * 255, 0.406 * 255];
-const SPNET_STD: readonly [number, number, number] = [0.229 * 255, 0.224 * 255, 0.225 * 255];
+/** ImageNet's mean on the 0–255 scale (SPNet's and HRNet-seg's default). */
+export const SPNET_MEAN: readonly [number, number, number] = [0.485 * 255, 0.456 * 255, 0.406 * 255];
+/** ImageNet's std on the 0–255 scale (SPNet's and HRNet-seg's default). */
+export const SPNET_STD: readonly [number, number, number] = [0.229 * 255, 0.224 * 255, 0.225 * 255];
 
 /**
  * SPNet's test-time inference (`tool/test.py`): for each scale, the long side to
@@ -283,13 +275,7 @@ export async function segmentSlidingWindow(
   }
   const probs = prediction as Float64Array;
   for (let i = 0; i < probs.length; i++) probs[i] /= scales.length;
-  const labels = new Int32Array(w * h);
-  for (let i = 0; i < w * h; i++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (probs[i * classes + c] > probs[i * classes + best]) best = c;
-    labels[i] = best;
-  }
-  return { width: w, height: h, classes, probs, labels };
+  return { width: w, height: h, classes, probs, labels: argmaxLabels(probs, w * h, classes) };
 }
 
 /**
@@ -354,130 +340,13 @@ async function windowProbs(
   }
 }
 
-/** Options of {@link segmentWholeImage}; the defaults are HRNet-seg's Cityscapes test settings. */
-export interface WholeImageOptions {
-  /**
-   * The network: an NCHW float32 batch `[1, 3, h, w]` (the whole resized image) to log-probabilities
-   * `[1, classes, h', w']` (HRNet-seg's head gives 1/4 resolution). The returned tensor is disposed here.
-   */
-  readonly forward: (batch: Tensor) => Tensor | Promise<Tensor>;
-  /** The long side at scale 1 (`base_size`; 2048 for Cityscapes). Default 2048. */
-  readonly baseSize?: number;
-  /** Scales of `baseSize`; the predictions are summed over them (not averaged). Default `[1]`. */
-  readonly scales?: readonly number[];
-  /** Per-channel mean on the 0–255 scale. Default ImageNet's × 255. */
-  readonly mean?: readonly [number, number, number];
-  /** Per-channel std on the 0–255 scale. Default ImageNet's × 255. */
-  readonly std?: readonly [number, number, number];
-  /** Also run the mirrored image, flip its output back and average the two before `.exp()`. Default false. */
-  readonly flip?: boolean;
-  /**
-   * `align_corners` of every bilinear upsampling (config `MODEL.ALIGN_CORNERS`). Default false:
-   * the Cityscapes HRNetV2-W48 yaml sets False (the HRNet-OCR branch's code default is True).
-   */
-  readonly alignCorners?: boolean;
-  /** Called after each network call. */
-  readonly onProgress?: (p: SegmentationProgress) => void;
-}
-
-/**
- * HRNet-seg's test-time inference (HRNet/HRNet-Semantic-Segmentation `base_dataset.inference`
- * and `multi_scale_inference`, whole-image branch): the image normalised (`(x − mean) / std`,
- * float32), for each scale resized with the long side `⌊baseSize · scale + 0.5⌋` (`cv2.resize`,
- * INTER_LINEAR, float32), run, its output upsampled bilinearly to the resized size (with
- * `flip`: the mirrored image run too, its upsampled output flipped back, the two summed and
- * halved), `.exp()`, upsampled bilinearly back to the image size, summed over scales; arg-max.
- * `probs` holds that sum. The reference tiles scales above 1 with `crop_size` windows; here
- * every scale is one whole-image call.
- */
-export async function segmentWholeImage(
-  img: RgbImage,
-  options: WholeImageOptions,
-): Promise<SegmentationResult> {
-  const op = 'segmentWholeImage';
-  checkImage(op, img);
-  const baseSize = options.baseSize ?? 2048;
-  const scales = options.scales ?? [1];
-  const mean = (options.mean ?? SPNET_MEAN).map(Math.fround);
-  const std = (options.std ?? SPNET_STD).map(Math.fround);
-  const flipOn = options.flip ?? false;
-  const ac = options.alignCorners ?? false;
-  if (typeof options.forward !== 'function')
-    throw new ArgumentError(op, 'forward', 'a function', typeof options.forward);
-  if (scales.length === 0 || !scales.every((s) => s > 0))
-    throw new ArgumentError(op, 'scales', 'positive numbers', String(scales));
-  const { width: w, height: h } = img;
-  const norm = new Float32Array(w * h * 3);
-  for (let i = 0; i < w * h; i++)
-    for (let c = 0; c < 3; c++)
-      norm[i * 3 + c] = Math.fround(Math.fround(img.data[i * 3 + c] - mean[c]) / std[c]);
-  const total = scales.length * (flipOn ? 2 : 1);
-  let done = 0;
-  let prediction: Float64Array | undefined;
-  let classes = 0;
-  for (const scale of scales) {
-    const longSize = Math.floor(baseSize * scale + 0.5);
-    let newH = longSize;
-    let newW = longSize;
-    if (h > w) newW = Math.floor((w * longSize) / h + 0.5);
-    else newH = Math.floor((h * longSize) / w + 0.5);
-    if (newW < 1 || newH < 1)
-      throw new ArgumentError(op, 'scales', 'scales giving at least one pixel', String(scale));
-    const scaled = cvResizeLinear(norm, w, h, 3, newW, newH, 'float32');
-    const plane = newW * newH;
-    const chw = new Float32Array(3 * plane);
-    for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) chw[c * plane + i] = scaled[i * 3 + c];
-    const made: Tensor[] = [];
-    const run = async (data: Float32Array): Promise<Tensor> => {
-      const input = tensor(data, [1, 3, newH, newW], 'float32');
-      made.push(input);
-      const out = await options.forward(input);
-      if (out !== input) made.push(out);
-      if (out.shape.length !== 4 || out.shape[0] !== 1)
-        throw new ArgumentError(op, 'forward output', '[1, classes, h, w]', `[${out.shape}]`);
-      done++;
-      options.onProgress?.({ done, total, scale });
-      const up = resizeBilinear(out, [newH, newW], ac);
-      made.push(up);
-      return up;
-    };
-    try {
-      let pred = await run(chw);
-      if (flipOn) {
-        const mirrored = new Float32Array(3 * plane);
-        for (let c = 0; c < 3; c++)
-          for (let y = 0; y < newH; y++)
-            for (let x = 0; x < newW; x++)
-              mirrored[c * plane + y * newW + newW - 1 - x] = chw[c * plane + y * newW + x];
-        const back = flip(await run(mirrored), [3]);
-        made.push(back);
-        const sum = add(pred, back);
-        made.push(sum);
-        pred = mul(sum, 0.5);
-        made.push(pred);
-      }
-      const probs = exp(pred);
-      made.push(probs);
-      const resized = resizeBilinear(probs, [h, w], ac);
-      made.push(resized);
-      const d = (await resized.data()) as Float32Array;
-      const nc = resized.shape[1];
-      if (classes && nc !== classes)
-        throw new ArgumentError(op, 'forward output', `${classes} classes`, `${nc}`);
-      classes = nc;
-      if (!prediction) prediction = new Float64Array(w * h * classes);
-      for (let c = 0; c < classes; c++)
-        for (let i = 0; i < w * h; i++) prediction[i * classes + c] += d[c * w * h + i];
-    } finally {
-      for (const t of made) t.dispose();
-    }
-  }
-  const probs = prediction as Float64Array;
-  const labels = new Int32Array(w * h);
-  for (let i = 0; i < w * h; i++) {
+/** Per pixel, the first class with the largest value of pixel-major `[pixels, classes]` scores. */
+export function argmaxLabels(probs: Float64Array, pixels: number, classes: number): Int32Array {
+  const labels = new Int32Array(pixels);
+  for (let i = 0; i < pixels; i++) {
     let best = 0;
     for (let c = 1; c < classes; c++) if (probs[i * classes + c] > probs[i * classes + best]) best = c;
     labels[i] = best;
   }
-  return { width: w, height: h, classes, probs, labels };
+  return labels;
 }

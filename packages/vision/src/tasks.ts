@@ -44,6 +44,5 @@ export {
   type SegmentationResult,
   type SlidingWindowOptions,
   segmentSlidingWindow,
-  segmentWholeImage,
-  type WholeImageOptions,
 } from './segmentation.js';
+export { segmentWholeImage, type WholeImageOptions } from './segmentation-whole.js';
