@@ -255,4 +255,42 @@ describe("HRNet-seg's inference (CityScapes.multi_scale_inference / BaseDataset.
     await expect(segmentWholeImage(source, { forward, cropSize: [0, 8] })).rejects.toThrow(/cropSize/);
     await expect(segmentWholeImage(source, { forward, scales: [] })).rejects.toThrow(/scales/);
   });
+
+  describe("against HRNet-seg's own code (fixtures/make_hrnet_seg_fixtures.py ran CityScapes.multi_scale_inference with this fake network)", () => {
+    const hr = JSON.parse(readFileSync(`${DIR}manifest.json`, 'utf8')).hrnetSegmentation;
+    it('the fixtures used this test’s fake network', () => {
+      expect(hr.weight).toEqual(W);
+      expect(hr.bias).toEqual(B);
+    });
+    for (const c of hr.cases as {
+      baseSize: number;
+      scales: number[];
+      flip: boolean;
+      alignCorners: boolean;
+      cropSize: [number, number];
+      probs: string;
+    }[])
+      it(`scales [${c.scales}], flip ${c.flip}, align_corners ${c.alignCorners}, ${c.cropSize[0]}×${c.cropSize[1]} tiles: final_pred within 1e-4 relative (both float32)`, async () => {
+        const res = await segmentWholeImage(source, {
+          forward,
+          baseSize: c.baseSize,
+          scales: c.scales,
+          flip: c.flip,
+          alignCorners: c.alignCorners,
+          cropSize: c.cropSize,
+          mean: MEAN,
+          std: STD,
+        });
+        const want = new Float32Array(new Uint8Array(readFileSync(DIR + c.probs)).buffer);
+        expect(want.length).toBe(K * SW * SH);
+        let rel = 0;
+        for (let k = 0; k < K; k++)
+          for (let i = 0; i < SW * SH; i++)
+            rel = Math.max(
+              rel,
+              Math.abs(res.probs[i * K + k] - want[k * SW * SH + i]) / want[k * SW * SH + i],
+            );
+        expect(rel).toBeLessThan(1e-4);
+      });
+  });
 });
