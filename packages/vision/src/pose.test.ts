@@ -32,6 +32,18 @@ interface WarpCase {
 }
 
 describe('HRNet box → centre/scale → affine → warp against the reference + OpenCV 4.6 (fixtures/make_pose_seg_fixtures.py)', () => {
+  for (const r of man.pose.rotated as {
+    center: [number, number];
+    scale: [number, number];
+    rot: number;
+    size: [number, number];
+    matrix: Affine;
+    inverse: Affine;
+  }[])
+    it(`rotated by ${r.rot}° (centre ${r.center.join(', ')}): both matrices equal the reference's (cv2.getAffineTransform) bit for bit`, () => {
+      expect(getAffineTransform(r.center, r.scale, r.rot, r.size)).toEqual(r.matrix);
+      expect(getAffineTransform(r.center, r.scale, r.rot, r.size, { inv: true })).toEqual(r.inverse);
+    });
   for (const c of man.pose.warps as WarpCase[]) {
     const label = `box [${c.box.join(', ')}] → ${c.size.join('×')}`;
     it(`${label}: centre, scale and both matrices equal the reference's bit for bit`, () => {
