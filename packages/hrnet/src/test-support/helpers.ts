@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { registerJsBackend } from '@kernelzoo/backend-js';
+import { setBackend } from '@kernelzoo/core';
+
+/** Registers backend-js and selects it (call in `beforeAll`). */
+export async function useJs(): Promise<void> {
+  registerJsBackend();
+  await setBackend('js');
+}
+
+export { maxDifference, randomizeBatchNorms } from '@kernelzoo/conformance';
+
+/**
+ * A reference key list (`shared/reference/keys/<name>.txt` beside the repository clone) as
+ * `[key, shape]`. Missing, it fails loudly.
+ */
+export function referenceKeys(name: string): [string, number[]][] {
+  const path = fileURLToPath(new URL(`../../../../../shared/reference/keys/${name}.txt`, import.meta.url));
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(
+      `HRNet reference keys not found at ${path}: the tests need shared/ beside the repository`,
+      {
+        cause: e,
+      },
+    );
+  }
+  const out: [string, number[]][] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const [key, shape] = line.split('\t');
+    out.push([key, JSON.parse(shape) as number[]]);
+  }
+  return out;
+}
+
+/** Parameters (BatchNorm statistics and counters excluded) of a key list. */
+export function countParameters(keys: readonly [string, number[]][]): number {
+  return keys
+    .filter(([k]) => !/running_mean|running_var|num_batches_tracked/.test(k))
+    .reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
+}
