@@ -1,9 +1,12 @@
 /**
  * `pnpm bench kernels`: the convolution shapes that dominate HRNet-W32, SKNet-50 and SPNet,
- * plus plain GEMMs, on backend-js, backend-wasm (1 and 2 threads), tfjs-backend-wasm and
- * tfjs-backend-cpu. Prints a Markdown table: median ms, GFLOP/s and the ratio to tfjs-wasm.
+ * plus plain GEMMs, on backend-js, backend-wasm (1 and 2 threads), tfjs-backend-wasm,
+ * tfjs-backend-cpu and ONNX Runtime Web's wasm backend (one-node ONNX graphs, SIMD and threads as
+ * it ships them: its default thread count unless `--ort-threads=N`). Prints a Markdown table:
+ * median ms, GFLOP/s and the ratios to tfjs-wasm and ORT.
  *
  * Usage: node dist/bench/kernels.js [kernels] [--quick] [--only=substring] [--skip=column,...]
+ *   [--ort-threads=N] (ONNX Runtime Web's thread count, fixed for the process)
  *   [--conv-path=packed|unpacked] (force the GEMM convolutions' B path; default: the backend's rule)
  *   [--no-relaxed-simd] (the plain SIMD128 build even where the runtime has relaxed SIMD)
  *
@@ -14,12 +17,14 @@ import { JsBackend } from '@kernelzoo/backend-js';
 import { KERNEL_BENCH_ROWS, type KernelBenchRow } from '@kernelzoo/conformance';
 import type { Backend, Conv2dInfo, MatMulInfo, TensorInfo } from '@kernelzoo/core';
 import * as tf from '@tensorflow/tfjs-core';
+import * as ort from 'onnxruntime-web';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { WasmBackend } from '../backend.js';
 import { decodeBase64 } from '../features.js';
 import { WASM_RELAXED, WASM_SIMD } from '../generated/wasm.js';
 import { setConvPath, setDirectThresholds } from '../kernels/conv2d.js';
+import { convReluModel, matmulModel } from './onnx-model.js';
 
 /** A benchmark row: the shapes are stated once, in `@kernelzoo/conformance`. */
 type Row = KernelBenchRow;
@@ -68,8 +73,14 @@ function time(fn: () => void, budget: number): number {
   return times[Math.floor(times.length / 2)];
 }
 
+/** One implementation of one row: `run` is timed (awaited when it returns a promise); `done` frees what it holds. */
+interface Runner {
+  run: () => unknown;
+  done: () => unknown;
+}
+
 /** A runner for one row on one of our backends. */
-function ours(b: Backend, r: Row): { run: () => void; done: () => void } {
+function ours(b: Backend, r: Row): Runner {
   const put = (v: Float32Array, shape: number[]): TensorInfo => ({
     dataId: b.write(v, shape, 'float32'),
     shape,
@@ -133,7 +144,7 @@ function ours(b: Backend, r: Row): { run: () => void; done: () => void } {
  * A runner for one row on a tfjs backend (NHWC). tfjs has no grouped convolution, so a grouped
  * row runs the way a tfjs user would write it: split into groups, one conv2d each, concat.
  */
-function tfjsRunner(r: Row): { run: () => void; done: () => void } {
+function tfjsRunner(r: Row): Runner {
   if (r.kind === 'gemm') {
     const a = tf.tensor2d(random(r.m * r.k, 1), [r.m, r.k]);
     const b = tf.tensor2d(random(r.k * r.n, 2), [r.k, r.n]);
@@ -181,6 +192,37 @@ function tfjsRunner(r: Row): { run: () => void; done: () => void } {
         .dispose(),
     done: () => tf.dispose([x, bias, ...ws]),
   };
+}
+
+/**
+ * A runner for one row on ONNX Runtime Web's wasm backend: the row as a one-node ONNX model
+ * (`Conv` with bias → `Relu`, which ORT fuses; grouped rows as one `Conv` with `group`, as ORT
+ * supports them; `MatMul` with B as an initializer), the same input values as the others, one
+ * `session.run` per call (output allocation included, as a user sees it).
+ */
+async function ortRunner(r: Row): Promise<Runner> {
+  let bytes: Uint8Array;
+  let feeds: Record<string, ort.Tensor>;
+  if (r.kind === 'gemm') {
+    bytes = matmulModel(r.m, r.k, r.n, random(r.k * r.n, 2));
+    feeds = { a: new ort.Tensor('float32', random(r.m * r.k, 1), [r.m, r.k]) };
+  } else {
+    const { oh, ow, ph, pw } = outSize(r);
+    bytes = convReluModel({
+      inShape: [1, r.cin, r.h, r.w],
+      weight: random((r.cout * r.cin * r.kh * r.kw) / r.groups, 4),
+      weightShape: [r.cout, r.cin / r.groups, r.kh, r.kw],
+      bias: random(r.cout, 5),
+      stride: r.stride,
+      dilation: r.dilation,
+      pads: [ph, pw],
+      groups: r.groups,
+      outShape: [1, r.cout, oh, ow],
+    });
+    feeds = { x: new ort.Tensor('float32', random(r.cin * r.h * r.w, 3), [1, r.cin, r.h, r.w]) };
+  }
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+  return { run: () => session.run(feeds), done: () => session.release() };
 }
 
 /**
@@ -242,15 +284,22 @@ async function main(): Promise<void> {
   const tfjsWasmThreads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'threads' : '1 thread';
   const tfjsWasmSimd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'SIMD' : 'no SIMD';
   const peak = ceilings(wasm.variant.startsWith('relaxed'));
-  const columns = ['backend-js', 'wasm 1T', 'wasm 2T', 'tfjs-wasm', 'tfjs-cpu'];
+  const ortThreads = args.find((a) => a.startsWith('--ort-threads='))?.slice(14);
+  if (ortThreads !== undefined) ort.env.wasm.numThreads = Number(ortThreads);
+  // ORT's own default: min(4, ⌈logical CPUs / 2⌉), fixed when its wasm starts.
+  const ortThreadCount =
+    ortThreads !== undefined ? Number(ortThreads) : Math.min(4, Math.ceil(availableParallelism() / 2));
+  const ortColumn = `ort-wasm ${ortThreadCount}T`;
+  const columns = ['backend-js', 'wasm 1T', 'wasm 2T', 'tfjs-wasm', 'tfjs-cpu', ortColumn];
   const results: { row: Row; ms: number[] }[] = [];
   for (const r of rows) {
     // Every implementation runs once per round, so all of them see the same background load;
     // backend-js and tfjs-cpu (10–100× slower) stop after 3 timed runs.
-    const active = columns.map((c) => !skip.has(c));
-    const runners: ({ run: () => void; done: () => void } | null)[] = [];
+    const active = columns.map((c) => !skip.has(c) && !(c === ortColumn && skip.has('ort-wasm')));
+    const runners: (Runner | null)[] = [];
     for (const col of columns) {
-      if (skip.has(col)) runners.push(null);
+      if (skip.has(col) || (col === ortColumn && skip.has('ort-wasm'))) runners.push(null);
+      else if (col === ortColumn) runners.push(await ortRunner(r));
       else if (col === 'backend-js') runners.push(ours(js, r));
       else if (col === 'wasm 1T' || col === 'wasm 2T') runners.push(ours(wasm, r));
       else {
@@ -268,7 +317,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < columns.length; i++) {
       if (!active[i]) continue;
       await prepare(i);
-      runners[i]!.run();
+      await runners[i]!.run();
     }
     const times: number[][] = columns.map(() => []);
     const start = performance.now();
@@ -280,11 +329,11 @@ async function main(): Promise<void> {
         if (slow && times[i].length >= 3) continue;
         await prepare(i);
         const t0 = performance.now();
-        runners[i]!.run();
+        await runners[i]!.run();
         times[i].push(performance.now() - t0);
       }
     }
-    for (const x of runners) x?.done();
+    for (const x of runners) await x?.done();
     const ms = times.map((t) => {
       if (t.length === 0) return Number.NaN;
       const sorted = [...t].sort((a, b) => a - b);
@@ -300,23 +349,24 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(
         ' ',
-      )} at start of output. backend-wasm build: ${wasm.variant}. tfjs-wasm 4.22 ${tfjsWasmThreads} (XNNPACK, ${tfjsWasmSimd}; its threaded build needs a browser). ` +
+      )} at start of output. backend-wasm build: ${wasm.variant}. tfjs-wasm 4.22 ${tfjsWasmThreads} (XNNPACK, ${tfjsWasmSimd}; its threaded build needs a browser). ONNX Runtime Web 1.30 wasm (SIMD, ${ortThreadCount} thread${ortThreadCount > 1 ? 's' : ''}). ` +
       `SIMD128 ceilings, one thread: ${peak.micro.toFixed(1)} GFLOP/s for the GEMM kernel on a cache-resident 40×64×256 product, ${peak.chains.toFixed(1)} GFLOP/s for 12 independent f32x4 mul→add chains without loads.`,
   );
   out.push('');
   out.push(
-    `| shape | GFLOP | ${columns.map((c) => `${c} ms`).join(' | ')} | ${columns.map((c) => `${c} GFLOP/s`).join(' | ')} | wasm 1T / tfjs-wasm | wasm 2T / 1T |`,
+    `| shape | GFLOP | ${columns.map((c) => `${c} ms`).join(' | ')} | ${columns.map((c) => `${c} GFLOP/s`).join(' | ')} | wasm 1T / tfjs-wasm | wasm 1T / ${ortColumn} | wasm 2T / 1T |`,
   );
-  out.push(`|${' --- |'.repeat(2 + 2 * columns.length + 2)}`);
+  out.push(`|${' --- |'.repeat(2 + 2 * columns.length + 3)}`);
   for (const { row, ms } of results) {
     const f = flops(row);
     const g = ms.map((m) => f / m / 1e6);
     const ratio = g[1] / g[3];
+    const vsOrt = g[1] / g[5];
     const scale = ms[1] / ms[2];
     out.push(
       `| ${row.name} | ${(f / 1e9).toFixed(3)} | ${ms.map((m) => m.toFixed(2)).join(' | ')} | ${g
         .map((x) => x.toFixed(1))
-        .join(' | ')} | ${ratio.toFixed(2)}× | ${scale.toFixed(2)}× |`,
+        .join(' | ')} | ${ratio.toFixed(2)}× | ${vsOrt.toFixed(2)}× | ${scale.toFixed(2)}× |`,
     );
   }
   out.push('');
