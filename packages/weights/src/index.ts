@@ -48,7 +48,13 @@ export {
   type WriteSafetensorsOptions,
   writeSafetensors,
 } from './safetensors.js';
-export { extractStateDict, type StateDictOptions, WRAPPER_KEYS, WRAPPER_PREFIXES } from './state-dict.js';
+export {
+  extractStateDict,
+  type StateDictOptions,
+  type WeightsProgress,
+  WRAPPER_KEYS,
+  WRAPPER_PREFIXES,
+} from './state-dict.js';
 export {
   ALLOWED_GLOBALS,
   isLegacyTorch,

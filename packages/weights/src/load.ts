@@ -3,7 +3,13 @@ import { budgetOf } from './budget.js';
 import { onlyWeightsErrors, WeightsError } from './errors.js';
 import { type RawStateDict, type RawTensor, toTensors } from './raw.js';
 import { isSafetensors, readSafetensors, type SafetensorsContents } from './safetensors.js';
-import { decodeLeaves, extractStateDict, type StateDictOptions, selectLeaves } from './state-dict.js';
+import {
+  decodeLeaves,
+  extractStateDict,
+  type StateDictOptions,
+  selectLeaves,
+  type WeightsProgress,
+} from './state-dict.js';
 import {
   attachStorage,
   isLegacyTorch,
@@ -84,12 +90,19 @@ export function parseWeights(
   }
 }
 
+/** Bytes read per call while a file is read, so progress can be reported between them. */
+const READ_CHUNK = 16 << 20;
+
 /**
  * Reads the bytes of a file in Node (`node:fs/promises`, imported only when called, so
- * browser bundles are unaffected).
+ * browser bundles are unaffected), in 16 MiB reads.
  * @param path - the file's path.
+ * @param onProgress - hears the bytes read so far after each read (`phase: 'read'`).
  */
-export async function readFileBytes(path: string): Promise<Uint8Array> {
+export async function readFileBytes(
+  path: string,
+  onProgress?: (progress: WeightsProgress) => void,
+): Promise<Uint8Array> {
   let fs: typeof import('node:fs/promises');
   try {
     fs = await import('node:fs/promises');
@@ -99,8 +112,22 @@ export async function readFileBytes(path: string): Promise<Uint8Array> {
     );
   }
   try {
-    const buf = await fs.readFile(path);
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    const file = await fs.open(path, 'r');
+    try {
+      const total = (await file.stat()).size;
+      const bytes = new Uint8Array(total);
+      let done = 0;
+      onProgress?.({ phase: 'read', done, total });
+      while (done < total) {
+        const { bytesRead } = await file.read(bytes, done, Math.min(READ_CHUNK, total - done), done);
+        if (bytesRead === 0) break; // the file shrank while it was read
+        done += bytesRead;
+        onProgress?.({ phase: 'read', done, total });
+      }
+      return done === total ? bytes : bytes.subarray(0, done);
+    } finally {
+      await file.close();
+    }
   } catch (e) {
     throw new WeightsError(`cannot read '${path}': ${(e as Error).message}`);
   }
@@ -117,7 +144,8 @@ export async function readWeights(
   source: WeightsSource,
   options: ReadWeightsOptions = {},
 ): Promise<RawStateDict> {
-  const bytes = typeof source === 'string' ? await readFileBytes(source) : asBytes(source);
+  const bytes =
+    typeof source === 'string' ? await readFileBytes(source, options.onProgress) : asBytes(source);
   try {
     if (detectFormat(bytes) !== 'pytorch-zip') return extractStateDict(parseTree(bytes, options), options);
     // Deflated entries are inflated lazily: data.pkl and byteorder first, then only the
@@ -131,7 +159,7 @@ export async function readWeights(
     for (const [, leaf] of leaves)
       if (isTensorRef(leaf) && leaf.storage.bytes === null && leaf.storage.entry !== undefined)
         attachStorage(leaf.storage, await zip.readAsync(leaf.storage.entry, budget));
-    return decodeLeaves(leaves, budget);
+    return decodeLeaves(leaves, budget, options.onProgress);
   } catch (e) {
     return onlyWeightsErrors(e);
   }

@@ -30,6 +30,21 @@ export interface StateDictOptions {
    * Default {@link DEFAULT_MAX_BYTES} (2 GiB).
    */
   maxBytes?: number;
+  /**
+   * Hears how far the load is: the file's bytes as they are read (file paths in Node), then
+   * each tensor as it is decoded. For a progress bar on large checkpoints.
+   */
+  onProgress?: (progress: WeightsProgress) => void;
+}
+
+/** How far a weights load is (see {@link StateDictOptions.onProgress}). */
+export interface WeightsProgress {
+  /** `'read'`: bytes of the file read so far; `'decode'`: tensors decoded so far. */
+  readonly phase: 'read' | 'decode';
+  /** Bytes or tensors done. */
+  readonly done: number;
+  /** Bytes in the file or tensors in the state dict. */
+  readonly total: number;
 }
 
 /** The prefixes wrappers add to every key, stripped by default when every key has them. */
@@ -252,12 +267,18 @@ export function selectLeaves(tree: unknown, options: StateDictOptions = {}): [st
  * Reads the tensors of {@link selectLeaves}: each view checked against its storage, views
  * shared by several keys decoded once, copies charged to `budget`. @internal
  */
-export function decodeLeaves(leaves: readonly [string, Leaf][], budget: Budget): RawStateDict {
+export function decodeLeaves(
+  leaves: readonly [string, Leaf][],
+  budget: Budget,
+  onProgress?: (progress: WeightsProgress) => void,
+): RawStateDict {
   const refs = leaves.map(([, l]) => l).filter(isTensorRef);
   const ctx = new DecodeContext(budget, copyLimitOf(refs));
   const out: RawStateDict = new Map();
-  for (const [name, leaf] of leaves)
+  for (const [name, leaf] of leaves) {
     out.set(name, isTensorRef(leaf) ? decodeTensorRef(leaf, name, ctx) : leaf);
+    onProgress?.({ phase: 'decode', done: out.size, total: leaves.length });
+  }
   return out;
 }
 
@@ -269,5 +290,5 @@ export function decodeLeaves(leaves: readonly [string, Leaf][], budget: Budget):
  * @returns the tensors by key, in checkpoint order.
  */
 export function extractStateDict(tree: unknown, options: StateDictOptions = {}): RawStateDict {
-  return decodeLeaves(selectLeaves(tree, options), budgetOf(options));
+  return decodeLeaves(selectLeaves(tree, options), budgetOf(options), options.onProgress);
 }
