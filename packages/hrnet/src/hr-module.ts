@@ -29,8 +29,16 @@ export function expansionOf(block: BlockKind): number {
  *   mode='bilinear', align_corners)` outside the `Sequential`; any input size works.
  */
 export type FuseUpsampling =
-  | { readonly mode: 'nearest' }
-  | { readonly mode: 'bilinear'; readonly alignCorners?: boolean };
+  | {
+      /** Nearest ×2^(j−i) (`nn.Upsample`). */
+      readonly mode: 'nearest';
+    }
+  | {
+      /** Bilinear to the target branch's exact size (`F.interpolate`). */
+      readonly mode: 'bilinear';
+      /** PyTorch's `align_corners` (the config's `MODEL.ALIGN_CORNERS`). Default false. */
+      readonly alignCorners?: boolean;
+    };
 
 /**
  * PyTorch's `nn.ModuleList` with empty slots: modules under `0`, `1`, …, where a `null` slot
