@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { registerJsBackend } from '@kernelzoo/backend-js';
-import { setBackend } from '@kernelzoo/core';
+import { randomizeBatchNorms as randomize } from '@kernelzoo/conformance';
+import { type nn, setBackend } from '@kernelzoo/core';
 
 /** Registers backend-js and selects it (call in `beforeAll`). */
 export async function useJs(): Promise<void> {
@@ -9,7 +10,15 @@ export async function useJs(): Promise<void> {
   await setBackend('js');
 }
 
-export { maxDifference, randomizeBatchNorms } from '@kernelzoo/conformance';
+export { maxDifference } from '@kernelzoo/conformance';
+
+/**
+ * conformance's `randomizeBatchNorms` for modules of any signature (a HighResolutionModule takes
+ * and returns lists): seeded non-trivial BatchNorm statistics, so folding is exercised.
+ */
+export function randomizeBatchNorms(module: nn.AnyModule, seed: number, gain = 1): void {
+  randomize(module as nn.Module, seed, gain);
+}
 
 /**
  * A reference key list (`shared/reference/keys/<name>.txt` beside the repository clone) as
