@@ -617,18 +617,49 @@ export function reduce_run(
       const innerOut = pi(p, 1 + r + r - 1);
       for (let d = 0; d < r; d++) store<i32>(idx + ((<usize>d) << 2), 0);
       let o = 0;
+      // The innermost run reduces into one cell (e.g. a mean over H×W): fold it in registers
+      // (float32 sums four lanes at a time, each widened to float64), then into the cell once.
+      const folded = innerOut === 0;
       for (let i = 0; i < total; i += inner) {
-        for (let j = 0; j < inner; j++) {
-          const e = x + ((<usize>(i + j)) << 2);
-          const v: f64 = isInt !== 0 ? <f64>load<i32>(e) : <f64>load<f32>(e);
-          const a = acc + ((<usize>(o + j * innerOut)) << 3);
-          if (isMax) {
-            const m = load<f64>(a);
-            if (v > m || F64.isNaN(v)) store<f64>(a, v);
+        if (folded) {
+          const a = acc + ((<usize>o) << 3);
+          if (isMax || isInt !== 0) {
+            let m: f64 = isMax ? -Infinity : 0;
+            for (let j = 0; j < inner; j++) {
+              const e = x + ((<usize>(i + j)) << 2);
+              const v: f64 = isInt !== 0 ? <f64>load<i32>(e) : <f64>load<f32>(e);
+              if (!isMax) m += v;
+              else if (v > m || F64.isNaN(v)) m = v;
+            }
+            const prev = load<f64>(a);
+            if (!isMax) store<f64>(a, prev + m);
+            else if (m > prev || F64.isNaN(m)) store<f64>(a, m);
           } else {
-            store<f64>(a, load<f64>(a) + v);
+            let lo = f64x2.splat(0);
+            let hi = f64x2.splat(0);
+            let j = 0;
+            for (; j + 4 <= inner; j += 4) {
+              const v = v128.load(x + ((<usize>(i + j)) << 2));
+              lo = f64x2.add(lo, f64x2.promote_low_f32x4(v));
+              hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+            }
+            const both = f64x2.add(lo, hi);
+            let sum = f64x2.extract_lane(both, 0) + f64x2.extract_lane(both, 1);
+            for (; j < inner; j++) sum += <f64>load<f32>(x + ((<usize>(i + j)) << 2));
+            store<f64>(a, load<f64>(a) + sum);
           }
-        }
+        } else
+          for (let j = 0; j < inner; j++) {
+            const e = x + ((<usize>(i + j)) << 2);
+            const v: f64 = isInt !== 0 ? <f64>load<i32>(e) : <f64>load<f32>(e);
+            const a = acc + ((<usize>(o + j * innerOut)) << 3);
+            if (isMax) {
+              const m = load<f64>(a);
+              if (v > m || F64.isNaN(v)) store<f64>(a, v);
+            } else {
+              store<f64>(a, load<f64>(a) + v);
+            }
+          }
         for (let d = r - 2; d >= 0; d--) {
           const e = idx + ((<usize>d) << 2);
           const q = load<i32>(e) + 1;
