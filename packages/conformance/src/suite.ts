@@ -8,6 +8,7 @@ import { convCases, matmulCases } from './cases/conv.js';
 import { batchNormCases, binaryCases, unaryCases } from './cases/elementwise.js';
 import { engineCases } from './cases/engine.js';
 import { errorCases } from './cases/errors.js';
+import { handDerivedCases } from './cases/hand-derived.js';
 import { largeCases } from './cases/large.js';
 import { flipCases, layoutCases, reduceCases, softmaxArgmaxCases } from './cases/layout.js';
 import { moduleCases } from './cases/modules.js';
@@ -27,6 +28,7 @@ export function conformanceGroups(backend: string): [string, Case[]][] {
     ['pool2d', poolCases()],
     ['adaptiveAvgPool2d', adaptiveCases()],
     ['resize', resizeCases()],
+    ['adaptive pooling and align_corners bilinear, hand-derived (SPNet sizes)', handDerivedCases()],
     ['reduce', reduceCases()],
     ['softmax and argmax', softmaxArgmaxCases()],
     ['concat, slice, transpose, pad, cast', layoutCases()],
