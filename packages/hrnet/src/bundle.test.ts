@@ -1,0 +1,43 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+// A bundler that tree-shakes keeps the registration only because package.json's sideEffects
+// lists dist/register.js and dist/index.js: a program importing one unrelated function still
+// finds every id in the registry.
+it('registration survives bundling: a named import of hrnetConfig registers the eight ids', async () => {
+  const outDir = await mkdtemp(join(tmpdir(), 'kz-hrnet-bundle-'));
+  await build({
+    root: ROOT,
+    logLevel: 'silent',
+    configFile: false,
+    ssr: { noExternal: true },
+    build: {
+      ssr: join(ROOT, 'src/test-support/bundle/named-import.ts'),
+      outDir,
+      emptyOutDir: true,
+      minify: false,
+      rollupOptions: { output: { entryFileNames: 'main.mjs' } },
+    },
+  });
+  const got = JSON.parse(execFileSync(process.execPath, [join(outDir, 'main.mjs')], { encoding: 'utf8' }));
+  expect(got).toEqual({
+    ids: [
+      'hrnet_w32_pose',
+      'hrnet_w48_pose',
+      'hrnet_w32_pose_384x288',
+      'hrnet_w48_pose_384x288',
+      'hrnet_w18_cls',
+      'hrnet_w32_cls',
+      'hrnet_w48_cls',
+      'hrnet_w48_seg',
+    ],
+    stages: 3,
+  });
+}, 60_000);
