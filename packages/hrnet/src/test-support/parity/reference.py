@@ -1,7 +1,8 @@
 """PyTorch reference outputs for parity.test.ts, from the HRNet authors' own code.
 
 Usage (Debian's python3-torch 1.13, numpy, PyYAML, cv2; the three reference repositories checked
-out read-only outside this repository):
+out read-only outside this repository, at the commits below — for the segmentation one that is
+the head of its HRNet-OCR branch):
     node write-weights.ts /tmp/hrparity       # our seeded weights + the inputs, as safetensors
     /usr/bin/python3 reference.py /tmp/hrparity fixtures/ \\
         <deep-high-resolution-net.pytorch> <HRNet-Image-Classification> <HRNet-Semantic-Segmentation>
@@ -34,17 +35,19 @@ outputs in float64 (model.double()) and float32. Cases:
   * pose decoding: get_final_preds (TEST.POST_PROCESS true) on the float64 heatmaps and on the
     flip test's average (validate() in lib/core/function.py: model on input.flip(3), flip_back
     with the COCO pairs, SHIFT_HEATMAP, (output + flipped) * 0.5), for a fixed centre/scale;
-    plus the decision margin of those decodings (smallest gap between a map's maximum and its
-    runner-up, and smallest |neighbour difference| whose sign moved a coordinate).
+    plus each joint's decision margin (decision_margins: half the gap between its map's maximum
+    and runner-up, or half the |neighbour difference| whose sign moved the coordinate, whichever
+    is smaller) and how many joints float32 PyTorch's own decoding moves (0 here).
 The fixtures hold the inputs (input.safetensors) and, per case, the calibrated statistics, the
 float64 outputs and, in the metadata, float32's distance from float64 (max |y32 - y64| / max |y64|,
 the largest over a case's outputs) and a checksum of the weights (sum |w| in float64 over the
-reference's first and last conv weights, whose keys it names). Conv weights are never stored: the test rebuilds them from the seed.
+reference's first and last conv weights, whose keys it names). Conv weights are never stored:
+the tests rebuild them from the seeds. The committed fixtures were made with the checkouts at the
+commits above and regenerate byte for byte.
 """
 import copy
 import importlib.util
 import json
-import math
 import struct
 import sys
 import types
