@@ -15,8 +15,8 @@ import { PARITY_CASES } from './test-support/parity/networks.ts';
 // SyncBatchNorm helper replaced by BatchNorm2d). Our seeded weights, BatchNorm statistics
 // calibrated on the input by reference.py, outputs of the reference in float64; the pose
 // decoding against the reference's own get_final_preds on its float64 heatmaps, plain and flip
-// test. See src/test-support/parity/reference.py for how the fixtures are made. The module case
-// and cls W18 also run on gpujs in Chromium (parity.browser.test.ts).
+// test. See src/test-support/parity/reference.py for how the fixtures are made. The module case,
+// cls W18 and pose W32 also run on gpujs in Chromium (parity.browser.test.ts).
 
 const FIXTURES = new URL('./test-support/parity/fixtures/', import.meta.url);
 const bytes = async (name: string) =>
