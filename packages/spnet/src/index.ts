@@ -11,6 +11,7 @@
  */
 import './register.js';
 
+export { type StripFeatureNames, stripFeatureNames } from './features.js';
 export { SPNET_BASE_SIZE, SPNET_MODELS } from './register.js';
 export { SPBlock } from './spblock.js';
 export {

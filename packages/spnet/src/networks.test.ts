@@ -16,9 +16,9 @@ const listed = (net: nn.Module) => [...net.stateDict()].map(([k, t]) => [k, [...
 
 describe('keys, shapes and parameter counts equal the reference checkpoints (without module.)', () => {
   const cases: [string, () => SPNet, number, number][] = [
-    ['spnet50_ade20k', () => spnet50(150), 556, 47_838_124],
-    ['spnet101_ade20k', () => spnet101(150), 862, 66_830_252],
-    ['spnet101_cityscapes', () => spnet101(19), 862, 66_729_382],
+    ['spnet50_ade20k', () => spnet50(150, { aux: true }), 556, 47_838_124],
+    ['spnet101_ade20k', () => spnet101(150, { aux: true }), 862, 66_830_252],
+    ['spnet101_cityscapes', () => spnet101(19, { aux: true }), 862, 66_729_382],
   ];
   for (const [name, make, keys, params] of cases) {
     it(`${name}: ${keys} keys, ${params.toLocaleString('en')} parameters (aux included)`, () => {
@@ -32,9 +32,9 @@ describe('keys, shapes and parameter counts equal the reference checkpoints (wit
     });
   }
 
-  it('without the auxiliary head: no auxlayer.* keys, the aux head’s parameters fewer', () => {
-    const withAux = nn.withoutInit(() => spnet101(19));
-    const net = nn.withoutInit(() => spnet101(19, { aux: false }));
+  it('without the auxiliary head (the default): no auxlayer.* keys, the aux head’s parameters fewer', () => {
+    const withAux = nn.withoutInit(() => spnet101(19, { aux: true }));
+    const net = nn.withoutInit(() => spnet101(19));
     const keys = [...net.stateDict().keys()];
     expect(keys.some((k) => k.startsWith('auxlayer.'))).toBe(false);
     const aux = countParameters(
@@ -76,7 +76,7 @@ describe('keys, shapes and parameter counts equal the reference checkpoints (wit
   });
 
   it('any nclass: the classifier and the aux classifier follow it', () => {
-    const net = nn.withoutInit(() => new SPNet({ nclass: 7, depth: 50 }));
+    const net = nn.withoutInit(() => new SPNet({ nclass: 7, depth: 50, aux: true }));
     const sd = net.stateDict();
     expect(sd.get('head.score_layer.4.weight')!.shape).toEqual([7, 512, 1, 1]);
     expect(sd.get('auxlayer.conv5.4.bias')!.shape).toEqual([7]);
@@ -108,6 +108,8 @@ describe('registered ids', () => {
       expect(e.reference.gflops).toBe('computed');
       expect(e.reference.source).toBe('Andrew-Qibin/SPNet models/spnet.py');
       const net = nn.withoutInit(() => e.build());
+      // The inference network: no auxiliary head.
+      expect((net as SPNet).auxlayer, id).toBeNull();
       expect(net.numParameters(), id).toBe(e.reference.parameters);
       expect((net as SPNet).nclass).toBe(e.numClasses);
       net.dispose();
@@ -132,9 +134,9 @@ describe('multiply-adds (computed: SPNet publishes none)', () => {
   }
 
   const cases: [string, () => SPNet, number, number, number][] = [
-    ['spnet50_ade20k', () => spnet50(150), 480, 150, 143_115_190_272],
-    ['spnet101_ade20k', () => spnet101(150), 480, 150, 211_298_844_672],
-    ['spnet101_cityscapes', () => spnet101(19), 768, 19, 538_957_578_240],
+    ['spnet50_ade20k', () => spnet50(150, { aux: true }), 480, 150, 143_115_190_272],
+    ['spnet101_ade20k', () => spnet101(150, { aux: true }), 480, 150, 211_298_844_672],
+    ['spnet101_cityscapes', () => spnet101(19, { aux: true }), 768, 19, 538_957_578_240],
   ];
   for (const [id, make, crop, nclass, total] of cases) {
     it(`${id} at its ${crop}×${crop} crop: ${(total / 1e9).toFixed(2)} G multiply-adds (convolutions; the aux head does not run)`, () => {
@@ -183,7 +185,7 @@ describe('whole network forward', () => {
     'SPNet-50 at 1×3×64×64 gives 1×150×64×64; eval (fused) equals unfused within 1e-4, randomised BatchNorms; aux never runs',
     () => {
       nn.manualSeed(21);
-      const net = spnet50(150);
+      const net = spnet50(150, { aux: true });
       randomizeBatchNorms(net, 22);
       const x = randomNormal([1, 3, 64, 64], 0, 1, { seed: 23 });
       const [unfused, feats] = nn.captureFeatures(net, ['auxlayer', 'head'], () => net.call(x));

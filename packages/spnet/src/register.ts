@@ -57,8 +57,10 @@ function entry(
 }
 
 /**
- * The entries this package registers. Parameter counts are computed from the reference's
- * modules (SPNet publishes none) and include the auxiliary head the checkpoints hold.
+ * The entries this package registers: the inference networks (no auxiliary head; a training
+ * checkpoint's `auxlayer.*` keys are dropped on load and reported). Parameter counts are
+ * computed from the reference's modules (SPNet publishes none), without the auxiliary head
+ * (with it: 47,838,124, 66,830,252 and 66,729,382).
  */
 export const SPNET_MODELS: readonly ModelEntry<SPNet>[] = [
   entry(
@@ -68,7 +70,7 @@ export const SPNET_MODELS: readonly ModelEntry<SPNet>[] = [
     150,
     'ade20k-150',
     () => spnet50(150),
-    47_838_124,
+    45_439_766,
   ),
   entry(
     'spnet101_ade20k',
@@ -77,7 +79,7 @@ export const SPNET_MODELS: readonly ModelEntry<SPNet>[] = [
     150,
     'ade20k-150',
     () => spnet101(150),
-    66_830_252,
+    64_431_894,
   ),
   entry(
     'spnet101_cityscapes',
@@ -86,7 +88,7 @@ export const SPNET_MODELS: readonly ModelEntry<SPNet>[] = [
     19,
     'cityscapes-19',
     () => spnet101(19),
-    66_729_382,
+    64_364_691,
   ),
 ];
 

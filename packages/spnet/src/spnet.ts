@@ -167,8 +167,10 @@ export interface SPNetOptions {
   /** Backbone depth: 50 or 101. Default 101. */
   depth?: SPNetDepth;
   /**
-   * Build the auxiliary {@link FCNHead} (`auxlayer.*`), as the reference does by default and
-   * as its checkpoints hold. It does not run at inference. Default true.
+   * Build the auxiliary {@link FCNHead} (`auxlayer.*`), as the reference does for training and
+   * as its training checkpoints hold. It never runs in the forward. Default false: the
+   * inference network, into which a training checkpoint still loads (its `auxlayer.*` keys are
+   * dropped and reported, see {@link SPNet.loadStateDict}).
    */
   aux?: boolean;
 }
@@ -176,7 +178,7 @@ export interface SPNetOptions {
 /**
  * SPNet (`models/spnet.py`): the dilated ResNet backbone with strip pooling gates
  * (`pretrained`, {@link spnetBackbone}), {@link SPHead} on `layer4` (`head`) and, when asked,
- * the auxiliary {@link FCNHead} on `layer3` (`auxlayer`). The forward maps `[N, 3, H, W]` to
+ * the auxiliary {@link FCNHead} on `layer3` (`auxlayer`, `{ aux: true }`). The forward maps `[N, 3, H, W]` to
  * logits `[N, nclass, H, W]`: the head's 1/8-resolution output upsampled bilinearly with
  * `align_corners=True` to the input size. Keys are the reference checkpoints' without
  * `module.`.
@@ -204,7 +206,27 @@ export class SPNet extends nn.Module {
     const channels = this.pretrained.featureChannels;
     this.head = this.registerModule('head', new SPHead(channels[3], this.nclass));
     this.auxlayer =
-      (options.aux ?? true) ? this.registerModule('auxlayer', new FCNHead(channels[2], this.nclass)) : null;
+      (options.aux ?? false) ? this.registerModule('auxlayer', new FCNHead(channels[2], this.nclass)) : null;
+  }
+
+  /**
+   * Loads parameters and buffers by key, as {@link nn.Module.loadStateDict}, with one addition:
+   * a network built without the auxiliary head (the inference network, the default) accepts a
+   * training checkpoint. Its `auxlayer.*` keys are dropped before loading — even with `strict`
+   * — and listed in the result's `unexpected` (which `loadModel` of `@kernelzoo/weights`
+   * passes on), nothing printed. Every other key is checked as usual.
+   */
+  override loadStateDict(
+    dict: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
+    options: nn.LoadStateDictOptions = {},
+  ): nn.LoadStateDictResult {
+    if (this.auxlayer !== null) return super.loadStateDict(dict, options);
+    const entries = dict instanceof Map ? [...dict.entries()] : Object.entries(dict);
+    const isAux = (k: string) => k.startsWith('auxlayer.');
+    const dropped = entries.filter(([k]) => isAux(k)).map(([k]) => k);
+    if (dropped.length === 0) return super.loadStateDict(dict, options);
+    const result = super.loadStateDict(new Map(entries.filter(([k]) => !isAux(k))), options);
+    return { missing: result.missing, unexpected: [...result.unexpected, ...dropped] };
   }
 
   /** Logits `[N, nclass, H, W]` for images `[N, 3, H, W]`. */
