@@ -1,411 +1,325 @@
-import { parseArgs } from 'node:util';
+/**
+ * The `kernelzoo` command line, on commander: sub-commands with generated help and examples,
+ * typed options, `--version`, and exit codes 0 (success), 1 (the work failed) and 2 (bad
+ * usage). Errors are one line; `--verbose` adds the stack trace.
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { KernelzooError } from '@kernelzoo/core';
+import { Command, CommanderError, Option } from 'commander';
+import { SEED } from './seed-example.js';
 import {
-  type ConformanceProgress,
-  type ConformanceReport,
-  formatConformanceReport,
-  GAPS_GROUP,
-  runConformance,
-} from '@kernelzoo/conformance';
-import {
-  getBackend,
-  memory,
-  nn,
-  randomNormal,
-  registeredBackends,
-  setBackend,
-  summary,
-} from '@kernelzoo/core';
-import { SKConv } from '@kernelzoo/sknet';
+  boxOption,
+  CliError,
+  type Io,
+  intListOption,
+  intOption,
+  listOption,
+  numberOption,
+  processIo,
+  scoreOption,
+  shapeOption,
+  sizeOption,
+  UsageError,
+} from './util.js';
+
+export { SEED } from './seed-example.js';
+export { CliError, formatTable, UsageError } from './util.js';
+
+/** The CLI's version, from its package.json. */
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+function examples(lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
+}
+
+const EXIT_CODES = `
+Exit codes: 0 success, 1 the work failed (unreadable file, weights that do not fit, failed
+cases), 2 bad usage (unknown command, option, model or backend; a bad value).`;
 
 /**
- * The backend packages the CLI looks for. A package counts as installed when it can be
- * imported and exports a `register…Backend` function. `warmup` and `runs` are the defaults for
- * `seed`: plain JS needs tens of seconds per run of the seed example, so it gets a single run
- * and no warm-up (the JIT warms up within the first convolution anyway). gpu.js without a GPU
- * (see {@link gpuUnavailable}) is skipped unless asked for by name.
+ * Builds the program; each action stores its exit code in `result.code`. Command modules are
+ * imported when their command runs, so `--help` and bad usage answer quickly.
  */
-export const BACKEND_PACKAGES = [
-  { pkg: '@kernelzoo/backend-js', warmup: 0, runs: 1 },
-  { pkg: '@kernelzoo/backend-wasm', warmup: 1, runs: 3 },
-  { pkg: '@kernelzoo/backend-gpujs', warmup: 1, runs: 3 },
-] as const;
+export function buildProgram(io: Io, result: { code: number }): Command {
+  const program = new Command('kernelzoo');
+  const setup = (cmd: Command): Command =>
+    cmd
+      .exitOverride()
+      .configureOutput({
+        writeOut: (s) => io.out(s),
+        writeErr: (s) => io.err(s),
+        outputError: (s, write) => {
+          const name = cmd === program ? 'kernelzoo' : `kernelzoo ${cmd.name()}`;
+          write(`${name}: ${s.trim().replace(/^error: /, '')} (see '${name} --help')\n`);
+        },
+      })
+      .showSuggestionAfterError(true);
+  const set = (code: Promise<number>) =>
+    code.then((c) => {
+      result.code = c;
+    });
 
-/** A backend found by {@link discoverBackends}. */
-export interface FoundBackend {
-  name: string;
-  pkg: string;
-  warmup: number;
-  runs: number;
-}
-
-/** The names each `register…Backend` function added when first called (a second call adds none). */
-const namesByRegister = new WeakMap<object, string[]>();
-
-/**
- * Imports every installed backend package, registers it and returns the names it added (the
- * same names on later calls in one process).
- */
-export async function discoverBackends(
-  packages: readonly { pkg: string; warmup: number; runs: number }[] = BACKEND_PACKAGES,
-  load: (pkg: string) => Promise<Record<string, unknown>> = (pkg) => import(pkg),
-): Promise<FoundBackend[]> {
-  const found: FoundBackend[] = [];
-  for (const p of packages) {
-    let mod: Record<string, unknown>;
-    try {
-      mod = await load(p.pkg);
-    } catch {
-      continue; // not installed
-    }
-    for (const [key, fn] of Object.entries(mod)) {
-      if (!/^register\w*Backend$/.test(key) || typeof fn !== 'function') continue;
-      let names = namesByRegister.get(fn);
-      if (names === undefined) {
-        const before = new Set(registeredBackends());
-        fn();
-        names = registeredBackends().filter((name) => !before.has(name));
-        namesByRegister.set(fn, names);
-      }
-      for (const name of names) found.push({ name, pkg: p.pkg, warmup: p.warmup, runs: p.runs });
-    }
-  }
-  return found;
-}
-
-/**
- * Why the active backend should not run `command` by default, or null. gpu.js in Node
- * without headless-gl runs its kernels in a CPU emulation (`webasm`/`cpu` mode): correct, but
- * for `seed` ~82 G multiply-adds take tens of minutes there, and for `conformance` the
- * emulation's results say nothing of the GPU's precision (it takes only seconds, though).
- */
-export function gpuUnavailable(backend: unknown, command: 'seed' | 'conformance' = 'seed'): string | null {
-  const mode = (backend as { mode?: unknown }).mode;
-  if (typeof mode !== 'string' || !['webasm', 'cpu'].includes(mode)) return null;
-  const name = (backend as { name?: string }).name ?? 'gpujs';
-  const why =
-    command === 'seed'
-      ? `the seed example would take tens of minutes; time it anyway with --backend ${name} --batch 1`
-      : `the suite would check that emulation, not the GPU's kernels; check it anyway (a few seconds) with --backend ${name}`;
-  return `gpu.js has no GPU here (mode '${mode}', a CPU emulation): ${why}`;
-}
-
-/** The seed example's SKConv: features 256, M = 2, G = 1, r = 2 (d = 128), input 24×24. */
-export const SEED = { features: 256, M: 2, G: 1, r: 2, size: 24 } as const;
-
-export const HELP = `kernelzoo — run kernelzoo's networks from the command line
-
-usage:
-  kernelzoo seed [--batch N] [--runs N] [--warmup N] [--backend NAME]
-      Runs the seed example, SKConv(features ${SEED.features}, M ${SEED.M}, G ${SEED.G}, r ${SEED.r}) in eval mode
-      on a seeded random [batch, ${SEED.features}, ${SEED.size}, ${SEED.size}] input, on every installed backend
-      (@kernelzoo/backend-js, -wasm, -gpujs), and prints backend, output shape and the median
-      time of the runs. Progress goes to stderr. gpu.js without a GPU (Node without headless-gl)
-      is skipped unless named with --backend.
-        --batch N    batch size (default 32; ~82 G multiply-adds at 32)
-        --runs N     timed runs per backend (default: 1 on js, 3 elsewhere)
-        --warmup N   untimed runs first (default: 0 on js — a run takes tens of seconds there — 1 elsewhere)
-        --backend X  only this backend (e.g. js)
-  kernelzoo summary [--batch N]
-      Prints layers, output shapes, parameters and multiply-adds of that SKConv for a
-      [batch, ${SEED.features}, ${SEED.size}, ${SEED.size}] input (default batch 1), without running kernels.
-  kernelzoo conformance [--backend NAME] [--filter TEXT] [--json]
-      Runs the conformance suite (@kernelzoo/conformance) on every installed backend: every
-      kernel against the oracles, leak checks, engine and nn behaviour. Prints the kernel ×
-      backend table (pass, gap [n] with the reasons below it, FAIL, - when not run) with the
-      largest |a−e| seen, then each failing case; exits 1 if any case failed. Progress goes to
-      stderr. gpu.js without a GPU is skipped unless named with --backend.
-        --backend X  only this backend (js, wasm, gpujs)
-        --filter T   only the cases whose group or name contains T (case-insensitive)
-        --json       print the reports as JSON instead of the table
-  kernelzoo --help
-`;
-
-/** A parsed command line. */
-export type Command =
-  | { command: 'help' }
-  | { command: 'seed'; batch: number; runs?: number; warmup?: number; backend?: string }
-  | { command: 'summary'; batch: number }
-  | { command: 'conformance'; backend?: string; filter?: string; json: boolean };
-
-function positiveInt(flag: string, v: string | undefined, fallback: number | undefined, min = 1) {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min)
-    throw new UsageError(`--${flag} must be an integer ≥ ${min}, got '${v}'`);
-  return n;
-}
-
-/** A command-line mistake: the message is printed with the help. */
-export class UsageError extends Error {}
-
-/** Parses `argv` (without node and the script). Throws {@link UsageError}. */
-export function parseCommand(argv: readonly string[]): Command {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
-  try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) return { command: 'help' };
-  if (positionals.length > 1) throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`);
-  const [cmd] = positionals;
-  const only = (flags: readonly (keyof typeof OPTIONS)[], where: string) => {
-    for (const f of flags)
-      if (values[f] !== undefined) throw new UsageError(`--${f} applies to ${where} only`);
-  };
-  if (cmd !== 'conformance') only(['filter', 'json'], "'conformance'");
-  if (cmd === 'seed')
-    return {
-      command: 'seed',
-      batch: positiveInt('batch', values.batch, 32)!,
-      runs: positiveInt('runs', values.runs, undefined),
-      warmup: positiveInt('warmup', values.warmup, undefined, 0),
-      backend: values.backend,
-    };
-  if (cmd === 'summary') {
-    only(['runs', 'warmup'], "'seed'");
-    only(['backend'], "'seed' and 'conformance'");
-    return { command: 'summary', batch: positiveInt('batch', values.batch, 1)! };
-  }
-  if (cmd === 'conformance') {
-    only(['runs', 'warmup'], "'seed'");
-    only(['batch'], "'seed' and 'summary'");
-    if (values.filter === '') throw new UsageError('--filter needs a non-empty text');
-    return {
-      command: 'conformance',
-      backend: values.backend,
-      filter: values.filter,
-      json: values.json ?? false,
-    };
-  }
-  throw new UsageError(`unknown command '${cmd}'`);
-}
-
-const OPTIONS = {
-  help: { type: 'boolean', short: 'h' },
-  batch: { type: 'string' },
-  runs: { type: 'string' },
-  warmup: { type: 'string' },
-  backend: { type: 'string' },
-  filter: { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
-
-/** Formats rows as an aligned text table (first column left-aligned, the rest right-aligned). */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** One backend's result of the seed example. */
-export interface SeedResult {
-  backend: string;
-  outputShape: readonly number[];
-  timesMs: number[];
-  meanAbs: number;
-}
-
-/** Runs the seed example on the active backend; `log` receives progress lines. */
-export async function runSeed(
-  backend: string,
-  batch: number,
-  warmup: number,
-  runs: number,
-  log: (line: string) => void,
-): Promise<SeedResult> {
-  nn.manualSeed(0);
-  const sk = new SKConv({ features: SEED.features, M: SEED.M, G: SEED.G, r: SEED.r }).eval();
-  const x = randomNormal([batch, SEED.features, SEED.size, SEED.size], 0, 1, { seed: 42 });
-  const timesMs: number[] = [];
-  let outputShape: readonly number[] = [];
-  let meanAbs = 0;
-  try {
-    for (let i = 0; i < warmup + runs; i++) {
-      const label = i < warmup ? `warm-up ${i + 1}/${warmup}` : `run ${i - warmup + 1}/${runs}`;
-      log(`[${backend}] ${label} …`);
-      const t0 = performance.now();
-      const y = sk.call(x);
-      const values = await y.data(); // waits for lazy backends too
-      const ms = performance.now() - t0;
-      outputShape = y.shape;
-      y.dispose();
-      let s = 0;
-      for (let j = 0; j < values.length; j++) s += Math.abs(values[j]);
-      meanAbs = s / values.length;
-      log(`[${backend}] ${label}: ${ms.toFixed(0)} ms`);
-      if (i >= warmup) timesMs.push(ms);
-    }
-  } finally {
-    x.dispose();
-    sk.dispose();
-  }
-  return { backend, outputShape, timesMs, meanAbs };
-}
-
-/** One backend's outcome of the `conformance` command. */
-export interface ConformanceOutcome {
-  /** The backend's registered name. */
-  backend: string;
-  /** Its report, when the suite ran. */
-  report?: ConformanceReport;
-  /** Why it was not run (gpu.js without a GPU). */
-  skipped?: string;
-  /** Why the suite could not start on it (its setup failed). */
-  error?: string;
-}
-
-/**
- * The `conformance` command on backends found by {@link discoverBackends}: runs the suite on
- * each (gpu.js in CPU emulation skipped unless it was named), prints the kernel × backend table
- * (or JSON) to `out` and progress to `err`; returns 1 if any case failed or a backend could not
- * start, else 0.
- */
-export async function conformance(
-  cmd: { backend?: string; filter?: string; json: boolean },
-  backends: readonly FoundBackend[],
-  out: (s: string) => void,
-  err: (s: string) => void,
-): Promise<number> {
-  const outcomes: ConformanceOutcome[] = [];
-  for (const b of backends) {
-    try {
-      await setBackend(b.name);
-      const skip = cmd.backend ? null : gpuUnavailable(getBackend(), 'conformance');
-      if (skip) {
-        err(`[${b.name}] skipped: ${skip}\n`);
-        outcomes.push({ backend: b.name, skipped: skip });
-        continue;
-      }
-    } catch (e) {
-      err(`[${b.name}] failed: ${(e as Error).message}\n`);
-      outcomes.push({ backend: b.name, error: (e as Error).message });
-      continue;
-    }
-    err(`[${b.name}] conformance${cmd.filter ? ` (cases matching '${cmd.filter}')` : ''} …\n`);
-    const progress = (e: ConformanceProgress) => {
-      if (e.kind === 'case' && e.result.status === 'fail')
-        err(`[${b.name}] FAIL ${e.result.group} › ${e.result.name}\n`);
-      if (e.kind !== 'group') return;
-      const n = { pass: 0, fail: 0, gap: 0 };
-      let ms = 0;
-      for (const r of e.results) {
-        n[r.status]++;
-        ms += r.ms;
-      }
-      err(`[${b.name}] ${e.group}: ${n.pass} pass, ${n.fail} fail, ${n.gap} gap (${ms.toFixed(0)} ms)\n`);
-    };
-    try {
-      // discoverBackends registered it; the suite's setup has nothing left to do
-      const report = await runConformance(
-        { name: b.name, setup: async () => undefined },
-        { filter: cmd.filter, onProgress: progress },
-      );
-      outcomes.push({ backend: b.name, report });
-    } catch (e) {
-      err(`[${b.name}] failed: ${(e as Error).message}\n`);
-      outcomes.push({ backend: b.name, error: (e as Error).message });
-    }
-  }
-  const reports = outcomes.flatMap((o) => (o.report ? [o.report] : []));
-  const ok = outcomes.every((o) => o.error === undefined && (o.report?.ok ?? true));
-  if (cmd.json)
-    out(
-      `${JSON.stringify({ ok, backends: outcomes }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`,
+  setup(program)
+    .description(
+      "run, inspect, benchmark and convert kernelzoo's networks (SKNet, SPNet, HRNet) on js, wasm or gpujs",
+    )
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('--verbose', 'print the stack trace with an error')
+    .helpOption('-h, --help', 'print help')
+    .addHelpText(
+      'after',
+      `${examples([
+        'kernelzoo list',
+        'kernelzoo summary sknet50',
+        'kernelzoo run sknet50 cat.jpg --weights skresnext50_32x4d.safetensors',
+        'kernelzoo bench --models skresnet18,sknet50 --backends wasm --threads 1,2',
+        'kernelzoo seed',
+      ])}${EXIT_CODES}\n`,
     );
-  else {
-    if (reports.length > 0) out(`${formatConformanceReport(reports)}\n`);
-    for (const o of outcomes)
-      if (!o.report) out(`${o.backend}: ${o.skipped ? `skipped — ${o.skipped}` : `failed — ${o.error}`}\n`);
-  }
-  if (
-    cmd.filter &&
-    reports.length > 0 &&
-    reports.every((r) => r.cases.every((c) => c.group === GAPS_GROUP))
-  ) {
-    err(`kernelzoo: no case matches --filter '${cmd.filter}'\n`);
-    return 1;
-  }
-  return ok ? 0 : 1;
+
+  setup(program.command('list'))
+    .description(
+      'every registered model (id, task, default input, parameters) and the backends available here',
+    )
+    .option('--json', 'print JSON: {models: [...], backends: [...]}')
+    .addHelpText('after', examples(['kernelzoo list', 'kernelzoo list --json']))
+    .action((o) => set(import('./commands/inspect.js').then((m) => m.listCommand(o, io))));
+
+  setup(program.command('summary'))
+    .description(
+      "a network's layer table (name, type, output shape, parameters, multiply-adds), totals, and the reference's parameter count and published GFLOPs beside ours — shapes only, nothing runs",
+    )
+    .argument('<model>', 'a registered id (kernelzoo list)')
+    .option('--input <N,C,H,W>', "input shape (default 1,3 and the model's input size)", shapeOption)
+    .option('--depth <d>', 'show layers nested at most d deep (0 = the network only)', intOption(0))
+    .option('--json', 'print JSON: {model, input, params, macs, layers: [...], reference}')
+    .addHelpText(
+      'after',
+      examples([
+        'kernelzoo summary sknet50',
+        'kernelzoo summary spnet50_ade20k --input 1,3,512,512 --depth 2',
+        'kernelzoo summary skresnet18 --json > skresnet18.json',
+      ]),
+    )
+    .action((model, o) => set(import('./commands/inspect.js').then((m) => m.summaryCommand(model, o, io))));
+
+  setup(program.command('run'))
+    .description(
+      "a network's task end to end on images: classification prints the top-k labels (and the SK attention summary of SK networks); segmentation writes <image>.mask.png (class index per pixel) and <image>.overlay.png; pose writes <image>.keypoints.json (COCO order, with scores) and <image>.pose.png. Without --weights the network runs with seeded random weights and says so.",
+    )
+    .argument('<model>', 'a registered id (kernelzoo list)')
+    .argument('<image...>', 'PNG, JPEG or WebP files')
+    .option('--weights <file>', '.safetensors, .pth or .pt (zip or legacy) weights for the model')
+    .option('--backend <name>', 'js, wasm or gpujs (default wasm, else js)')
+    .option('--threads <n>', 'wasm threads (default: the cores, at most 8)', intOption(1))
+    .option('--out <dir>', 'where segmentation and pose write their files (default .)')
+    .option('--json', 'print JSON instead of text (no progress)')
+    .option('--top <k>', 'classification: how many classes to print (default 5)', intOption(1))
+    .option(
+      '--size <S|H,W>',
+      "input size instead of the model's: the classification crop, the segmentation window, the pose input",
+      sizeOption,
+    )
+    .option(
+      '--box <x,y,w,h>',
+      'pose: a person box in pixels; repeat for more people (default: the whole image)',
+      boxOption,
+    )
+    .option(
+      '--threshold <t>',
+      'pose: keypoints scoring below t are not drawn, nor their limbs (default 0.3)',
+      scoreOption,
+    )
+    .option('--flip', 'test-time flip (default: pose and sliding-window segmentation on)')
+    .option('--no-flip', 'no test-time flip')
+    .addOption(
+      new Option(
+        '--mode <mode>',
+        'segmentation: sliding windows (SPNet) or the whole image (HRNet-seg)',
+      ).choices(['sliding', 'whole']),
+    )
+    .option(
+      '--base-size <n>',
+      'segmentation: the long side at scale 1 (default: ADE20K 512, Cityscapes 2048)',
+      intOption(1),
+    )
+    .option(
+      '--scales <s,…>',
+      'segmentation: scales of the base size, averaged (default 1)',
+      (v, p: number[] | undefined) => [...(p ?? []), ...v.split(',').map(numberOption)],
+    )
+    .addHelpText(
+      'after',
+      examples([
+        'kernelzoo run sknet50 cat.jpg --weights skresnext50_32x4d.safetensors',
+        'kernelzoo run skresnet18 a.png b.jpg --backend js --top 3 --json',
+        'kernelzoo run spnet50_ade20k room.jpg --weights spnet50_ade20k.pth --out masks/',
+        'kernelzoo run spnet101_cityscapes street.png --base-size 1024 --no-flip',
+        'kernelzoo run hrnet_w32_pose people.jpg --box 40,20,120,300 --box 200,30,110,290 --out poses/',
+      ]),
+    )
+    .action((model, images, o) =>
+      set(import('./commands/run.js').then((m) => m.runCommand(model, images, o, io))),
+    );
+
+  setup(program.command('infer'))
+    .description(
+      "raw tensors in and out, for parity checks against PyTorch and for pipelines: the safetensors tensor 'input' [N, 3, H, W] in; 'output' (plus 'aux' where the network has an auxiliary head) out. Weights may carry keys the network does not use (reported); missing or mis-shaped keys are fatal.",
+    )
+    .argument('<model>', 'a registered id (kernelzoo list)')
+    .option(
+      '--weights <file>',
+      '.safetensors, .pth or .pt weights (without it: seeded random weights, said so)',
+    )
+    .requiredOption('--input <file>', "a safetensors file holding the float tensor 'input' [N, 3, H, W]")
+    .requiredOption('--output <file>', 'the safetensors file to write')
+    .option('--backend <name>', 'js, wasm or gpujs (default wasm, else js)')
+    .option('--threads <n>', 'wasm threads', intOption(1))
+    .option(
+      '--flip',
+      "test-time flip: pose, the reference's flip test (mirror, flip back, swap pairs, shift, average); others, the mirror's output flipped back and averaged",
+    )
+    .option('--json', 'print a JSON summary')
+    .addHelpText(
+      'after',
+      examples([
+        'kernelzoo infer sknet50 --weights skresnext50_32x4d.safetensors --input x.safetensors --output y.safetensors',
+        'kernelzoo infer spnet50_ade20k --weights spnet50.pth --input x.safetensors --output y.safetensors --backend js',
+        'kernelzoo infer hrnet_w32_pose --weights pose_hrnet_w32_256x192.pth --input x.safetensors --output y.safetensors --flip',
+      ]),
+    )
+    .action((model, o) => set(import('./commands/infer.js').then((m) => m.inferCommand(model, o, io))));
+
+  setup(program.command('bench'))
+    .description(
+      'model × backend (× wasm threads): median and spread of ms per image, images/s, effective GFLOP/s, peak memory; each row in its own process',
+    )
+    .option('--models <ids>', 'comma-separated ids (default: every registered model)', listOption)
+    .option(
+      '--backends <names>',
+      'comma-separated (default: every installed backend; gpu.js without a GPU skipped)',
+      listOption,
+    )
+    .option(
+      '--threads <n,…>',
+      "wasm thread counts, a row each (default: the backend's default)",
+      intListOption,
+    )
+    .option('--runs <n>', 'timed runs per row (default 5)', intOption(1), 5)
+    .option('--warmup <n>', 'untimed runs first (default 1)', intOption(0), 1)
+    .option('--size <S|H,W>', "input size instead of each model's default", sizeOption)
+    .option('--batch <n>', 'images per forward (default 1)', intOption(1), 1)
+    .option('--profile', 'add the per-kernel breakdown of one traced forward per row')
+    .option('--json', 'print a JSON array, one object per row')
+    .addHelpText(
+      'after',
+      examples([
+        'kernelzoo bench --models sknet50 --backends wasm --threads 1,2',
+        'kernelzoo bench --models skresnet18,resnet50 --backends js,wasm --runs 3 --profile',
+        'kernelzoo bench --models spnet50_ade20k --size 256 --json > bench.json',
+      ]),
+    )
+    .action((o) => set(import('./commands/bench.js').then((m) => m.benchCommand(o, io))));
+
+  setup(program.command('bench-worker', { hidden: true }))
+    .requiredOption('--model <id>')
+    .requiredOption('--backend <name>')
+    .option('--threads <n>', '', intOption(1))
+    .option('--runs <n>', '', intOption(1), 5)
+    .option('--warmup <n>', '', intOption(0), 1)
+    .option('--size <S|H,W>', '', sizeOption)
+    .option('--batch <n>', '', intOption(1), 1)
+    .option('--profile')
+    .action((o) => set(import('./commands/bench.js').then((m) => m.benchWorker(o, io))));
+
+  setup(program.command('convert'))
+    .description(
+      'a PyTorch checkpoint (.pth/.pt, zip or legacy) or safetensors file to safetensors, wrappers and module. prefixes removed; with --model, keys checked against that network (mismatches named, nothing written)',
+    )
+    .argument('<input>', '.pth, .pt or .safetensors')
+    .argument('<output>', 'the .safetensors file to write')
+    .option('--model <id>', 'check the keys and shapes against this registered network')
+    .option('--json', 'print a JSON summary')
+    .addHelpText(
+      'after',
+      examples([
+        'kernelzoo convert pose_hrnet_w32_256x192.pth hrnet_w32_pose.safetensors --model hrnet_w32_pose',
+        'kernelzoo convert spnet50_ade20k.pth spnet50_ade20k.safetensors',
+      ]),
+    )
+    .action((input, output, o) =>
+      set(import('./commands/convert.js').then((m) => m.convertCommand(input, output, o, io))),
+    );
+
+  setup(program.command('conformance'))
+    .description(
+      "the conformance suite's plain runner on the installed backends: the kernel × backend table (pass, gap with reason, max error), then each failing case; gpu.js without a GPU is skipped unless named",
+    )
+    .option('--backend <name>', 'only this backend (js, wasm, gpujs)')
+    .option('--filter <text>', 'only the cases whose group or name contains text (case-insensitive)')
+    .option('--json', 'print the reports as JSON')
+    .addHelpText(
+      'after',
+      examples([
+        'kernelzoo conformance',
+        'kernelzoo conformance --backend wasm --filter conv2d',
+        'kernelzoo conformance --backend gpujs --json > gpujs.json',
+      ]),
+    )
+    .action((o) => set(import('./commands/conformance.js').then((m) => m.conformanceCommand(o, io))));
+
+  setup(program.command('seed'))
+    .description(
+      `the seed example: SKConv(features ${SEED.features}, M ${SEED.M}, G ${SEED.G}, r ${SEED.r}) in eval mode on a seeded random [batch, ${SEED.features}, ${SEED.size}, ${SEED.size}] input, on every installed backend: output shape and median time (gpu.js without a GPU skipped unless named)`,
+    )
+    .option('--batch <n>', 'batch size (~82 G multiply-adds at 32)', intOption(1), 32)
+    .option('--runs <n>', 'timed runs per backend (default: 1 on js, 3 elsewhere)', intOption(1))
+    .option('--warmup <n>', 'untimed runs first (default: 0 on js, 1 elsewhere)', intOption(0))
+    .option('--backend <name>', 'only this backend (js, wasm, gpujs)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', examples(['kernelzoo seed', 'kernelzoo seed --backend wasm --batch 1 --runs 5']))
+    .action((o) => set(import('./commands/seed.js').then((m) => m.seedCommand(o, io))));
+
+  return program;
 }
 
-/** Runs a parsed command; returns the exit code. */
-export async function main(
-  argv: readonly string[],
-  out: (s: string) => void = (s) => process.stdout.write(s),
-  err: (s: string) => void = (s) => process.stderr.write(s),
-): Promise<number> {
-  let cmd: Command;
-  try {
-    cmd = parseCommand(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    err(`kernelzoo: ${e.message}\n\n${HELP}`);
-    return 2;
-  }
-  if (cmd.command === 'help') {
-    out(HELP);
+/** Runs the command line `argv` (without node and the script); returns the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  const result = { code: 0 };
+  const program = buildProgram(io, result);
+  const verbose = argv.includes('--verbose');
+  if (argv.length === 0) {
+    io.out(program.helpInformation());
     return 0;
   }
-  let backends = await discoverBackends();
-  const named = cmd.command === 'summary' ? undefined : cmd.backend;
-  if (named) backends = backends.filter((b) => b.name === named);
-  if (backends.length === 0) {
-    err(
-      named
-        ? `kernelzoo: backend '${named}' is not installed\n`
-        : 'kernelzoo: no backend package is installed (e.g. @kernelzoo/backend-js)\n',
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return result.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(e.code)) return 0;
+      return 2; // commander has printed the one-line error
+    }
+    const command = argv.find((a) => !a.startsWith('-')) ?? '';
+    const name = program.commands.some((c) => c.name() === command) ? `kernelzoo ${command}` : 'kernelzoo';
+    const message = (e as Error)?.message ?? String(e);
+    if (e instanceof UsageError) {
+      io.err(`${name}: ${message} (see '${name} --help')\n`);
+      return 2;
+    }
+    const known = e instanceof CliError || e instanceof KernelzooError;
+    const line = message
+      .trim()
+      .split(/\s*\n\s*/)
+      .join('; ');
+    io.err(
+      `${name}: ${line}${verbose || known ? '' : ' (an unexpected error: --verbose prints its stack trace)'}\n`,
     );
+    if (verbose) io.err(`${(e as Error)?.stack ?? ''}\n`);
     return 1;
   }
-  if (cmd.command === 'conformance') return conformance(cmd, backends, out, err);
-  if (cmd.command === 'summary') {
-    await setBackend(backends[0].name);
-    nn.manualSeed(0);
-    const sk = new SKConv({ features: SEED.features, M: SEED.M, G: SEED.G, r: SEED.r });
-    out(`SKConv(features ${SEED.features}, M ${SEED.M}, G ${SEED.G}, r ${SEED.r}), d = ${sk.d}\n`);
-    out(`${summary(sk, [cmd.batch, SEED.features, SEED.size, SEED.size]).toString()}\n`);
-    sk.dispose();
-    return 0;
-  }
-  const shape = `[${cmd.batch}, ${SEED.features}, ${SEED.size}, ${SEED.size}]`;
-  err(`seed: SKConv(features ${SEED.features}, M ${SEED.M}, G ${SEED.G}, r ${SEED.r}) on ${shape}\n`);
-  const rows: string[][] = [];
-  for (const b of backends) {
-    const warmup = cmd.warmup ?? b.warmup;
-    const runs = cmd.runs ?? b.runs;
-    try {
-      await setBackend(b.name);
-      const skip = cmd.backend ? null : gpuUnavailable(getBackend());
-      if (skip) {
-        err(`[${b.name}] skipped: ${skip}\n`);
-        rows.push([b.name, 'skipped', '-', '-', '-', '-']);
-        continue;
-      }
-      const r = await runSeed(b.name, cmd.batch, warmup, runs, (l) => err(`${l}\n`));
-      rows.push([
-        r.backend,
-        `[${r.outputShape.join(', ')}]`,
-        String(warmup),
-        String(runs),
-        median(r.timesMs).toFixed(1),
-        r.meanAbs.toPrecision(6),
-      ]);
-    } catch (e) {
-      err(`[${b.name}] failed: ${(e as Error).message}\n`);
-      rows.push([b.name, 'failed', String(warmup), String(runs), '-', '-']);
-    }
-  }
-  out(`${formatTable(['backend', 'output shape', 'warm-up', 'runs', 'median ms', 'mean |V|'], rows)}\n`);
-  const leaked = memory().numTensors;
-  if (leaked !== 0) err(`note: ${leaked} tensors still live\n`);
-  return rows.some((r) => r[1] === 'failed') ? 1 : 0;
 }
