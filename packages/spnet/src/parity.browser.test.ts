@@ -7,8 +7,11 @@ import { cpuBound, measureParity } from './test-support/parity/check.ts';
 import { PARITY_CASES } from './test-support/parity/networks.ts';
 
 // The parity fixtures of parity.test.ts on backend-gpujs in Chromium (WebGL2; SwiftShader in CI,
-// ~100× slower than wasm): SPBlock and StripPooling at the fixtures' sizes, SPNet-50 at its
-// reduced 1×3×33×41 case (the 97×129 case took 231 s there).
+// ~100× slower than wasm): SPBlock and StripPooling at the fixtures' sizes on every run; SPNet-50
+// at its reduced 1×3×33×41 case only when asked (VITE_SPNET_GPUJS_NETWORK=1): on this 2-core
+// machine it took 109–135 s there (the 97×129 case 231 s) — a forward alone is 20–30 s in
+// SwiftShader — more than the default run can spend. Measured with it on: output 9.7e-4
+// (bound 3.2e-2), layer4.2's SPM gate 2.4e-4 (bound 8.0e-3).
 //
 // The bound, as sknet's: js's and wasm's `max(1e-4, 3 × float32 PyTorch's distance)`, scaled by
 // how much looser gpujs's stated per-operation precision is than js's —
@@ -16,6 +19,11 @@ import { PARITY_CASES } from './test-support/parity/networks.ts';
 // 2e-4 / 1e-5 = 20 (WebGL's shaders round differently; its exp, used by the sigmoid gate, is
 // an approximation).
 const GPUJS_FACTOR = precisionFor('gpujs').elementwise.rtol / precisionFor('js').elementwise.rtol;
+
+/** Whether to run the whole network (minutes in SwiftShader): `VITE_SPNET_GPUJS_NETWORK=1`. */
+const NETWORK =
+  (import.meta as unknown as { env?: Record<string, string | undefined> }).env?.VITE_SPNET_GPUJS_NETWORK ===
+  '1';
 
 const fixture = async (name: string) =>
   new Uint8Array(
@@ -31,26 +39,30 @@ beforeAll(async () => {
 
 describe("parity with SPNet's PyTorch reference on gpujs (WebGL2, Chromium)", () => {
   for (const p of PARITY_CASES.filter((c) => c.name !== 'spnet50'))
-    it(`${p.name} at ${p.input.join('×')}: output and captured maps within ${GPUJS_FACTOR} × the CPU bound`, async () => {
-      expect(getBackend().name).toBe('gpujs');
-      expect(GPUJS_FACTOR).toBe(20);
-      const before = memory().numTensors;
-      const m = await measureParity(
-        p,
-        { SPBlock, StripPooling, spnet50 },
-        await fixture('input'),
-        await fixture(p.name),
-        false,
-      );
-      // biome-ignore lint/suspicious/noConsole: the measured distances, for the README
-      console.info(
-        `gpujs ${p.name}: output ${m.output.toExponential(2)}, captured ${m.captured.toExponential(2)}`,
-      );
-      // The seeded weights are the fixtures' (checked by the Node runs' checksum).
-      expect(m.unexpected).toEqual([]);
-      expect(m.shape.ours).toEqual(m.shape.reference);
-      expect(m.output).toBeLessThanOrEqual(GPUJS_FACTOR * cpuBound(m.torch32));
-      expect(m.captured).toBeLessThanOrEqual(GPUJS_FACTOR * cpuBound(m.captured32));
-      expect(memory().numTensors).toBe(before);
-    }, 300_000);
+    it.skipIf(p.name === 'spnet50_small' && !NETWORK)(
+      `${p.name} at ${p.input.join('×')}: output and captured maps within ${GPUJS_FACTOR} × the CPU bound`,
+      async () => {
+        expect(getBackend().name).toBe('gpujs');
+        expect(GPUJS_FACTOR).toBe(20);
+        const before = memory().numTensors;
+        const m = await measureParity(
+          p,
+          { SPBlock, StripPooling, spnet50 },
+          await fixture('input'),
+          await fixture(p.name),
+          false,
+        );
+        // biome-ignore lint/suspicious/noConsole: the measured distances, for the README
+        console.info(
+          `gpujs ${p.name}: output ${m.output.toExponential(2)}, captured ${m.captured.toExponential(2)}`,
+        );
+        // The seeded weights are the fixtures' (checked by the Node runs' checksum).
+        expect(m.unexpected).toEqual([]);
+        expect(m.shape.ours).toEqual(m.shape.reference);
+        expect(m.output).toBeLessThanOrEqual(GPUJS_FACTOR * cpuBound(m.torch32));
+        expect(m.captured).toBeLessThanOrEqual(GPUJS_FACTOR * cpuBound(m.captured32));
+        expect(memory().numTensors).toBe(before);
+      },
+      300_000,
+    );
 });
