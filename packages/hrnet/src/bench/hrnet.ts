@@ -6,11 +6,13 @@
  * multiply-adds per second.
  *
  * Usage: node dist/bench/hrnet.js [--runs=N] (timed runs per cell, default 3, after one warm-up)
- *   [--only=substring] (rows whose name contains it) [--backends=js,wasm] [--threads=N] (wasm threads)
+ *   [--only=substring] (rows whose name contains it) [--backends=js,wasm] (add gpujs for gpu.js's
+ *   Node fallback) [--threads=N] (wasm threads)
  *
  * @module
  */
 import { availableParallelism, cpus } from 'node:os';
+import { registerGpujsBackend } from '@kernelzoo/backend-gpujs';
 import { registerJsBackend } from '@kernelzoo/backend-js';
 import { registerWasmBackend } from '@kernelzoo/backend-wasm';
 import { getBackendName, memory, nn, randomNormal, setBackend, summary } from '@kernelzoo/core';
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
   const threads = arg('threads') === undefined ? undefined : Number(arg('threads'));
   registerJsBackend();
   registerWasmBackend(threads === undefined ? {} : { threads });
+  if (backends.includes('gpujs')) registerGpujsBackend();
   const rows = ROWS.filter((r) => !only || r.name.includes(only));
   const results = new Map<string, Map<string, number>>();
   for (const backend of backends) {
