@@ -167,6 +167,35 @@ describe('help and version', () => {
   }, 60_000);
 });
 
+/** util-linux `script`, which runs a command on a pseudo-terminal (absent on some systems). */
+const SCRIPT =
+  process.platform === 'linux' ? ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p)) : undefined;
+
+describe('progress', () => {
+  it.skipIf(!SCRIPT)(
+    'draws a progress bar on a terminal, and nothing on stderr when piped',
+    async () => {
+      const args = ['seed', '--backend', 'wasm', '--batch', '1', '--runs', '2', '--warmup', '0'];
+      const command = [process.execPath, MAIN, ...args].map((a) => `'${a}'`).join(' ');
+      const [tty, piped] = await Promise.all([
+        new Promise<Result>((resolve) =>
+          execFile(SCRIPT as string, ['-qec', command, '/dev/null'], (error, stdout, stderr) =>
+            resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+          ),
+        ),
+        kz(...args),
+      ]);
+      expect(tty.code, tty.stdout).toBe(0);
+      expect(tty.stdout).toMatch(/seed on wasm \[[^\]]*\] 2\/2/); // the bar, filled
+      expect(tty.stdout).toMatch(/^backend +output shape/m); // then the table
+      expect(piped.code).toBe(0);
+      expect(piped.stderr).toBe('');
+      expect(piped.stdout).not.toContain('seed on wasm [');
+    },
+    60_000,
+  );
+});
+
 describe('list and summary', () => {
   it('lists every registered model with its task, input and parameters, and the backends here', async () => {
     const { json } = await kzJson<{
@@ -255,49 +284,68 @@ describe('run', () => {
     expect(text.stdout).toMatch(/layer4: [+-]\d\.\d{4}/);
   }, 60_000);
 
-  it('segments with sliding windows and writes the class mask and the overlay', async () => {
-    const out = file('seg');
-    const { json, stderr } = await kzJson<{
+  it('segments (SPNet: sliding windows; HRNet-seg: the whole image) and writes the class mask and the overlay', async () => {
+    type Seg = {
       results: {
         mask: string;
         overlay: string;
         classes: { index: number; share: number }[];
         mode: string;
         flip: boolean;
+        baseSize: number;
       }[];
-    }>(
-      'run',
-      'spnet50_ade20k',
-      file('coffee.png'),
-      '--size',
-      '32',
-      '--base-size',
-      '48',
-      '--no-flip',
-      '--out',
-      out,
-      '--json',
-    );
-    expect(stderr).toBe('');
-    const [r] = json.results;
-    expect(r).toMatchObject({ mode: 'sliding', flip: false });
-    expect(r.mask).toBe(join(out, 'coffee.mask.png'));
-    const [img, mask, overlay] = await Promise.all([
-      readImage(file('coffee.png')),
-      readImage(r.mask),
-      readImage(r.overlay),
+    };
+    const [spnet, hrnet] = await Promise.all([
+      kzJson<Seg>(
+        'run',
+        'spnet50_ade20k',
+        file('coffee.png'),
+        '--size',
+        '32',
+        '--base-size',
+        '48',
+        '--no-flip',
+        '--out',
+        file('seg'),
+        '--json',
+      ),
+      kzJson<Seg>(
+        'run',
+        'hrnet_w48_seg',
+        file('coffee.png'),
+        '--base-size',
+        '64',
+        '--out',
+        file('seg-hr'),
+        '--json',
+      ),
     ]);
-    expect([mask.width, mask.height]).toEqual([img.width, img.height]);
-    expect([overlay.width, overlay.height]).toEqual([img.width, img.height]);
-    const counts = new Map<number, number>();
-    for (let i = 0; i < mask.width * mask.height; i++) {
-      expect(mask.data[i * 3]).toBeLessThan(150);
-      counts.set(mask.data[i * 3], (counts.get(mask.data[i * 3]) ?? 0) + 1);
+    expect(spnet.json.results[0]).toMatchObject({ mode: 'sliding', flip: false, baseSize: 48 });
+    expect(hrnet.json.results[0]).toMatchObject({ mode: 'whole', flip: false, baseSize: 64 });
+    expect(spnet.json.results[0].mask).toBe(join(file('seg'), 'coffee.mask.png'));
+    const img = await readImage(file('coffee.png'));
+    for (const [{ json, stderr }, classes] of [
+      [spnet, 150],
+      [hrnet, 19],
+    ] as const) {
+      expect(stderr).toBe('');
+      const [r] = json.results;
+      const [mask, overlay] = await Promise.all([readImage(r.mask), readImage(r.overlay)]);
+      expect([mask.width, mask.height]).toEqual([img.width, img.height]);
+      expect([overlay.width, overlay.height]).toEqual([img.width, img.height]);
+      const counts = new Map<number, number>();
+      let max = 0;
+      for (let i = 0; i < mask.width * mask.height; i++) {
+        const c = mask.data[i * 3];
+        max = Math.max(max, c);
+        counts.set(c, (counts.get(c) ?? 0) + 1);
+      }
+      expect(max).toBeLessThan(classes);
+      // the reported shares are the mask's
+      for (const c of r.classes)
+        expect(c.share).toBeCloseTo((counts.get(c.index) ?? 0) / (img.width * img.height), 12);
+      expect(r.classes.reduce((s, c) => s + c.share, 0)).toBeCloseTo(1, 12);
     }
-    // the reported shares are the mask's
-    for (const c of r.classes)
-      expect(c.share).toBeCloseTo((counts.get(c.index) ?? 0) / (img.width * img.height), 12);
-    expect(r.classes.reduce((s, c) => s + c.share, 0)).toBeCloseTo(1, 12);
   }, 60_000);
 });
 

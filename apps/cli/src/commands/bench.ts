@@ -272,7 +272,12 @@ export async function benchCommand(
     )}\n`,
   );
   io.out(
-    `${opts.runs} timed runs after ${opts.warmup} warm-up per row, seeded weights, each row in its own process; ± MAD = median absolute deviation; GFLOP/s = 2 × multiply-adds (from summary) / median time; peak RSS = the row process's maximum resident set (build, weights, runs); live = engine bytes held after the runs; wasm heap = WebAssembly memory size (its high-water mark)\n`,
+    [
+      `${opts.runs} timed runs after ${opts.warmup} warm-up per row, seeded weights, each row in its own process.`,
+      '± MAD: median absolute deviation. GFLOP/s: 2 × multiply-adds (from summary) / median time.',
+      "peak RSS: the row process's maximum resident set (build, weights, runs). live: engine bytes held",
+      'after the runs (weights, input). wasm heap: the WebAssembly memory size, its high-water mark.\n',
+    ].join('\n'),
   );
   if (opts.profile)
     for (const r of ok) {

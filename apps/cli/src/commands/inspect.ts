@@ -128,8 +128,13 @@ export async function summaryCommand(
   io.out(
     `parameters:   ours ${thousands(s.totalParameters)}; reference ${thousands(ref.parameters)} (${ref.parametersSource}, ${ref.source})${s.totalParameters === ref.parameters ? ' — equal' : ''}\n`,
   );
+  // HRNet's repositories divide by 2^30 ("GFLOPs" of get_model_summary); show ours that way too.
+  const binary = /2\^30/.test(ref.gflopsConvention ?? '');
+  const oursG = binary
+    ? `${(s.totalMultiplyAdds / 2 ** 30).toFixed(2)} G ÷2^30`
+    : `${(s.totalMultiplyAdds / 1e9).toFixed(2)} G`;
   io.out(
-    `multiply-adds: ours ${thousands(s.totalMultiplyAdds)} (${(s.totalMultiplyAdds / 1e9).toFixed(2)} G) at ${shapeText(input)}; reference ${
+    `multiply-adds: ours ${thousands(s.totalMultiplyAdds)} (${oursG}) at ${shapeText(input)}; reference ${
       ref.gflops === 'computed'
         ? 'publishes none (computed only)'
         : `${ref.gflops} GFLOPs${ref.gflopsConvention ? ` (${ref.gflopsConvention})` : ''}${atDefault ? '' : ' — at its default input, not this one'}`

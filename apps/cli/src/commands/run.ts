@@ -123,10 +123,6 @@ async function classifyOne(net: Network, img: RgbImage, opts: RunOptions) {
       `${entry.id}: classification pre-processing '${entry.preprocessing.resize}' is not supported`,
     );
   const [size] = opts.size ?? entry.inputSize;
-  if (opts.size && opts.size[0] !== opts.size[1])
-    throw new UsageError(
-      `--size ${opts.size.join(',')}: classification crops are square (give one number, e.g. 64)`,
-    );
   const x = classificationInput(img, entry.preprocessing, size);
   const sk = skUnitNames(model as never).length > 0;
   let logits: Tensor;
@@ -302,6 +298,10 @@ export async function runCommand(id: string, images: string[], opts: RunOptions,
     );
   if (opts.top !== undefined && entry.task !== 'classification')
     throw new UsageError(`--top applies to classification models only; ${id} is a ${entry.task} model`);
+  if (entry.task === 'classification' && opts.size && opts.size[0] !== opts.size[1])
+    throw new UsageError(
+      `--size ${opts.size.join(',')}: classification crops are square (give one number, e.g. 64)`,
+    );
   if (opts.mode === 'whole' && opts.size)
     throw new UsageError(
       '--size sets the sliding window; --mode whole runs the whole image (use --base-size)',
