@@ -55,8 +55,17 @@ async function readInput(file: string, id: string, inputSize: readonly [number, 
   return t;
 }
 
-/** SPNet-shaped auxiliary output: `auxlayer` on the backbone's `layer3`, upsampled to the input. */
-function auxOutput(model: nn.AnyModule, x: Tensor, run: (x: Tensor) => Tensor): [Tensor, Tensor | null] {
+/**
+ * The output of `run(x)` and, for a network with an `auxlayer` over `pretrained.layer3` (SPNet's
+ * shape, when built with its auxiliary head), that head on the captured `layer3` features,
+ * upsampled bilinearly (align_corners) to the input size as the reference's forward does; null
+ * for other networks.
+ */
+export function auxOutput(
+  model: nn.AnyModule,
+  x: Tensor,
+  run: (x: Tensor) => Tensor,
+): [Tensor, Tensor | null] {
   const aux = (model as unknown as { auxlayer?: nn.AnyModule | null }).auxlayer;
   const modules = new Map(model.namedModules());
   if (!aux || !modules.has('pretrained.layer3')) return [run(x), null];
