@@ -83,9 +83,11 @@ beforeAll(async () => {
     ).href
   )) as {
     buildTorchZip(v: unknown, storages: Record<string, Uint8Array>): Uint8Array;
+    buildTorchLegacy(v: unknown, storages: [string, number, Uint8Array][]): Uint8Array;
   };
   const dict = new Map<string, unknown>();
   const storages: Record<string, Uint8Array> = {};
+  const isLong = new Set<string>();
   let i = 0;
   const put = (
     key: string,
@@ -97,6 +99,7 @@ beforeAll(async () => {
         ? new Uint8Array(new BigInt64Array([...t.data].map(BigInt)).buffer)
         : bytesOf(t.data as Float32Array);
     storages[name] = data;
+    if (t.dtype === 'int32') isLong.add(name);
     dict.set(`module.${key}`, {
       tensor: {
         storage: name,
@@ -109,6 +112,19 @@ beforeAll(async () => {
   for (const [k, t] of raw) put(k, t);
   put('aux.weight', { dtype: 'float32', shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) });
   await writeFile(file('sk18.pth'), builders.buildTorchZip(new Map([['state_dict', dict]]), storages));
+  // and in the legacy format (PyTorch < 1.6), a bare state dict
+  const legacy = new Map([...dict].map(([k, v]) => [k.slice('module.'.length), v]));
+  await writeFile(
+    file('sk18-legacy.pt'),
+    builders.buildTorchLegacy(
+      legacy,
+      Object.entries(storages).map(([name, bytes]): [string, number, Uint8Array] => [
+        name,
+        bytes.length / (isLong.has(name) ? 8 : 4),
+        bytes,
+      ]),
+    ),
+  );
   // the same weights with one tensor mis-shaped
   const wrong = new Map(raw);
   wrong.set('fc.bias', {
@@ -427,8 +443,8 @@ describe('run: pose', () => {
 });
 
 describe('infer and convert', () => {
-  it('runs raw tensors from .safetensors and .pth weights to the same outputs, reporting unused keys', async () => {
-    const [a, b] = await Promise.all([
+  it('runs raw tensors from .safetensors, .pth (zip) and .pt (legacy) weights to the same outputs, reporting unused keys', async () => {
+    const [a, b, c] = await Promise.all([
       kzJson<{ weights: { unused: string[] }; tensors: { name: string; shape: number[] }[] }>(
         'infer',
         'skresnet18',
@@ -455,7 +471,25 @@ describe('infer and convert', () => {
         'js',
         '--json',
       ),
+      kzJson<{ weights: { unused: string[]; strippedPrefix: string; format: string } }>(
+        'infer',
+        'skresnet18',
+        '--weights',
+        file('sk18-legacy.pt'),
+        '--input',
+        file('x.safetensors'),
+        '--output',
+        file('yc.safetensors'),
+        '--backend',
+        'js',
+        '--json',
+      ),
     ]);
+    expect(c.json.weights).toMatchObject({
+      format: 'pytorch-legacy',
+      strippedPrefix: '',
+      unused: ['aux.weight'],
+    });
     expect(a.json.tensors).toEqual([{ name: 'output', shape: [2, 1000] }]);
     expect(a.json.weights.unused).toEqual([]);
     expect(b.json.weights).toMatchObject({
@@ -467,6 +501,9 @@ describe('infer and convert', () => {
     const yb = readOutputs(file('yb.safetensors')).get('output');
     expect(ya?.shape).toEqual([2, 1000]);
     expect([...(yb?.data ?? [])]).toEqual([...(ya?.data ?? [])]);
+    expect([...(readOutputs(file('yc.safetensors')).get('output')?.data ?? [])]).toEqual([
+      ...(ya?.data ?? []),
+    ]);
     expect(ya?.data.some((v) => v !== 0)).toBe(true);
   }, 60_000);
 
