@@ -24,7 +24,8 @@ export interface HRNetSegOptions {
  * 1×1 convolution to the classes (keys `last_layer.0`, `.1`, `.3`). `[N, 3, H, W]` → logits
  * `[N, classes, ⌈H/4⌉, ⌈W/4⌉]` (`@kernelzoo/vision`'s HRNet-seg rule upsamples them to the
  * input). The published checkpoints' keys carry a `model.` prefix (the training wrapper's),
- * which `@kernelzoo/weights`' `loadModel` removes.
+ * which `@kernelzoo/weights`' `loadModel` removes; beside the training wrapper's loss weights
+ * it is removed here (see {@link SegHighResolutionNet.loadStateDict}).
  */
 export class SegHighResolutionNet extends HighResolutionNet {
   /** Classes. */
@@ -53,6 +54,29 @@ export class SegHighResolutionNet extends HighResolutionNet {
         new nn.Conv2d(c, numClasses, finalConvKernel, { padding: finalConvKernel === 3 ? 1 : 0, bias: true }),
       ),
     );
+  }
+
+  /**
+   * Loads a state dict, as every module does, and also a file saved by HRNet-seg's `train.py`
+   * whose `model.` prefix the loader could not strip because the training wrapper's loss weights
+   * (`loss.criterion.weight`) sit beside it: when every key starts with `model.` or `loss.` and
+   * some with `loss.`, the `model.` keys load without their prefix (as `tools/test.py`'s
+   * `k[6:]`) and the `loss.*` keys are dropped — even with `strict` — and reported in
+   * `unexpected`.
+   */
+  override loadStateDict(
+    dict: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
+    options: nn.LoadStateDictOptions = {},
+  ): nn.LoadStateDictResult {
+    const entries = dict instanceof Map ? [...dict.entries()] : Object.entries(dict);
+    const isLoss = (k: string) => k.startsWith('loss.');
+    const wrapped =
+      entries.some(([k]) => isLoss(k)) && entries.every(([k]) => isLoss(k) || k.startsWith('model.'));
+    if (!wrapped) return super.loadStateDict(dict, options);
+    const model = new Map(entries.filter(([k]) => !isLoss(k)).map(([k, t]) => [k.slice('model.'.length), t]));
+    const result = super.loadStateDict(model, options);
+    const dropped = entries.filter(([k]) => isLoss(k)).map(([k]) => k);
+    return { missing: result.missing, unexpected: [...result.unexpected, ...dropped] };
   }
 
   /** `[N, 3, H, W]` → logits `[N, classes, H/4, W/4]`. */

@@ -48,14 +48,28 @@ describe("hrnet_w48_seg loads HRNet-seg's checkpoints through @kernelzoo/weights
     model.dispose();
   }, 60_000);
 
-  it('with the loss’s class weights beside model.*: a strict load refuses, { key: "model" } takes model.* only', async () => {
+  it('with the loss’s class weights beside model.* (train.py’s file): model.* loads without its prefix, loss.* is dropped and reported, even strict', async () => {
     const bytes = segCheckpoint(true);
-    // Not every key has the prefix, so none is stripped: every model key is missing.
-    await expect(loadModel('hrnet_w48_seg', bytes)).rejects.toThrow(StateDictError);
-    const { model, strippedPrefix } = await loadModel('hrnet_w48_seg', bytes, { key: 'model' });
+    const { model, strippedPrefix, unexpected, missing } = await loadModel('hrnet_w48_seg', bytes);
+    // The loader strips nothing (not every key has the prefix); the network takes model.* as tools/test.py's k[6:].
     expect(strippedPrefix).toBe('');
+    expect(unexpected).toEqual(['loss.criterion.weight']);
+    expect(missing).toEqual([]);
     const bias = (model as SegHighResolutionNet).last_layer.stateDict().get('3.bias')!;
-    expect(bias.dataSync()[18]).toBe(18.5);
+    expect(Array.from(bias.dataSync())).toEqual(Array.from({ length: 19 }, (_, i) => i + 0.5));
     model.dispose();
+    // { key: 'model' } (the keys under model.) still works too.
+    const viaKey = await loadModel('hrnet_w48_seg', bytes, { key: 'model' });
+    expect(viaKey.unexpected).toEqual([]);
+    viaKey.model.dispose();
+  }, 60_000);
+
+  it('only loss.* beside model.* is dropped: another stray key still fails a strict load', async () => {
+    const seg = await loadModel('hrnet_w48_seg');
+    const sd = new Map([...seg.model.stateDict()].map(([k, t]) => [`model.${k}`, t]));
+    sd.set('loss.criterion.weight', sd.get('model.last_layer.3.bias')!);
+    sd.set('optimizer.step', sd.get('model.last_layer.3.bias')!);
+    expect(() => seg.model.loadStateDict(sd)).toThrow(StateDictError);
+    seg.model.dispose();
   }, 60_000);
 });
