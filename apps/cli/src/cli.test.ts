@@ -718,6 +718,16 @@ describe('bad input', () => {
       ],
       [['bench', '--runs', 'many'], 2, /argument 'many' is invalid\. expected an integer ≥ 1/],
       [
+        ['run', 'hrnet_w48_seg', file('coffee.png'), '--size', '64'],
+        2,
+        /--size sets the sliding window; hrnet_w48_seg runs the whole image here \(use --base-size, or --mode sliding\)/,
+      ],
+      [
+        ['run', 'skresnet18', file('coffee.png'), '--no-flip'],
+        2,
+        /--flip and --no-flip apply to segmentation and pose models/,
+      ],
+      [
         ['run', 'skresnet18', file('coffee.png'), '--box', '1,2,3,4'],
         2,
         /--box and --threshold apply to pose models only/,

@@ -302,9 +302,17 @@ export async function runCommand(id: string, images: string[], opts: RunOptions,
     throw new UsageError(
       `--size ${opts.size.join(',')}: classification crops are square (give one number, e.g. 64)`,
     );
-  if (opts.mode === 'whole' && opts.size)
+  if (
+    entry.task === 'segmentation' &&
+    (opts.mode ?? segmentationDefaults(entry).mode) === 'whole' &&
+    opts.size
+  )
     throw new UsageError(
-      '--size sets the sliding window; --mode whole runs the whole image (use --base-size)',
+      `--size sets the sliding window; ${id} runs the whole image here (use --base-size, or --mode sliding)`,
+    );
+  if (opts.flip !== undefined && entry.task === 'classification')
+    throw new UsageError(
+      `--flip and --no-flip apply to segmentation and pose models; ${id} is a classification model`,
     );
   const backend = await useBackend(await discoverBackends(), opts.backend, opts.threads);
   const progress = createProgress(io, !opts.json);
