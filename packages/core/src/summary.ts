@@ -136,6 +136,6 @@ function formatSummary(rows: readonly SummaryRow[], params: number, macs: number
     ...body.map(line),
     rule,
     `total parameters: ${params.toLocaleString('en-US')}`,
-    `total multiply-adds: ${macs.toLocaleString('en-US')} (${(macs / 1e9).toFixed(3)} G)`,
+    `total multiply-adds: ${macs.toLocaleString('en-US')} (${(macs / 1e9).toFixed(3)} G = ÷ 10⁹; ${(macs / 2 ** 30).toFixed(2)} G = ÷ 2³⁰, the convention of HRNet's published GFLOPs)`,
   ].join('\n');
 }

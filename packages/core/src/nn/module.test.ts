@@ -12,6 +12,7 @@ import { BatchNorm2d } from './batchnorm.js';
 import { captureFeatures } from './capture.js';
 import { Sequential } from './containers.js';
 import { Conv2d } from './conv.js';
+import { withoutInit } from './init.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
 
@@ -175,6 +176,16 @@ describe('captureFeatures', () => {
 
 describe('summary', () => {
   const live = () => (ENGINE as unknown as { live: Set<Tensor> }).live.size;
+
+  it('states both GFLOPs conventions: 2³⁰ multiply-adds read 1.074 G by ÷ 10⁹ and 1.00 G by ÷ 2³⁰ (HRNet’s)', () => {
+    const conv = withoutInit(() => new Conv2d(1024, 1024, 1, { bias: false }));
+    const s = summary(conv, [1, 1024, 32, 32]);
+    expect(s.totalMultiplyAdds).toBe(2 ** 30);
+    expect(s.toString()).toContain(
+      "total multiply-adds: 1,073,741,824 (1.074 G = ÷ 10⁹; 1.00 G = ÷ 2³⁰, the convention of HRNet's published GFLOPs)",
+    );
+    conv.dispose();
+  });
 
   it('checks the input shape before using it', () => {
     for (const bad of [[], [1, 0, 2], [2.5], 'x', null])
