@@ -4,7 +4,7 @@
  * are kept small (64×64 crops, 32×32 windows) so the whole file runs in about a minute.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -208,6 +208,29 @@ describe('progress', () => {
       expect(piped.code).toBe(0);
       expect(piped.stderr).toBe('');
       expect(piped.stdout).not.toContain('seed on wasm [');
+    },
+    60_000,
+  );
+
+  it.skipIf(!SCRIPT)(
+    'loading a checkpoint on a terminal: a bar over the file in MiB as it is read, then over its tensors as they are decoded',
+    async () => {
+      const weights = file('sk18.safetensors');
+      const args = ['run', 'skresnet18', file('coffee.png'), '--size', '64', '--weights', weights];
+      const command = [process.execPath, MAIN, ...args].map((a) => `'${a}'`).join(' ');
+      const tty = await new Promise<Result>((resolve) =>
+        execFile(SCRIPT as string, ['-qec', command, '/dev/null'], (error, stdout, stderr) =>
+          resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+        ),
+      );
+      expect(tty.code, tty.stdout).toBe(0);
+      const mib = Math.floor(statSync(weights).size / 2 ** 20);
+      expect(mib).toBeGreaterThan(16); // more than one 16 MiB read
+      expect(tty.stdout).toContain(`reading ${weights} (MiB) [`);
+      expect(tty.stdout).toMatch(new RegExp(`\\] ${mib}/${mib}`)); // the read bar, filled
+      const tensors = readSafetensors(new Uint8Array(readFileSync(weights))).tensors.size;
+      expect(tty.stdout).toContain(`decoding ${weights} (safetensors, tensors) [`);
+      expect(tty.stdout).toMatch(new RegExp(`\\] ${tensors}/${tensors}`)); // the decode bar, filled
     },
     60_000,
   );

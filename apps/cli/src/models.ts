@@ -171,22 +171,31 @@ export async function buildNetwork(
       `cannot read weights '${weightsFile}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message} (expected a .safetensors, .pth or .pt file)`,
     );
   }
-  progress.start(3, `reading ${weightsFile} (${(size / 2 ** 20).toFixed(1)} MiB)`);
+  // The bar follows the file in MiB as it is read, then the tensors as they are decoded.
+  const mib = (bytes: number) => Math.floor(bytes / 2 ** 20);
+  progress.start(Math.max(mib(size), 1), `reading ${weightsFile} (MiB)`);
   let format: string;
   let raw: Awaited<ReturnType<typeof readWeights>>;
   let strippedPrefix = '';
   try {
-    const bytes = await readFileBytes(weightsFile);
+    const bytes = await readFileBytes(weightsFile, (p) => progress.update(mib(p.done)));
     format = detectFormat(bytes);
-    progress.update(1, `decoding ${weightsFile} (${format})`);
-    raw = await readWeights(bytes, { onPrefixStripped: (p) => (strippedPrefix = p) });
+    let decoding = false;
+    raw = await readWeights(bytes, {
+      onPrefixStripped: (p) => (strippedPrefix = p),
+      onProgress: (p) => {
+        if (!decoding) progress.start(p.total, `decoding ${weightsFile} (${format}, tensors)`);
+        decoding = true;
+        progress.update(p.done);
+      },
+    });
   } catch (e) {
     progress.stop();
     if (e instanceof WeightsError)
       throw new CliError(e.message.startsWith(weightsFile) ? e.message : `${weightsFile}: ${e.message}`);
     throw e;
   }
-  progress.update(2, `loading into ${entry.id}`);
+  progress.start(1, `loading into ${entry.id}`);
   const model = nn.withoutInit(() => entry.build());
   try {
     let result: nn.LoadStateDictResult;
