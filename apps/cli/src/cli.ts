@@ -209,10 +209,10 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       "wasm thread counts, a row each (default: the backend's default)",
       intListOption,
     )
-    .option('--runs <n>', 'timed runs per row (default 5)', intOption(1), 5)
-    .option('--warmup <n>', 'untimed runs first (default 1)', intOption(0), 1)
+    .option('--runs <n>', 'timed runs per row', intOption(1), 5)
+    .option('--warmup <n>', 'untimed runs first', intOption(0), 1)
     .option('--size <S|H,W>', "input size instead of each model's default", sizeOption)
-    .option('--batch <n>', 'images per forward (default 1)', intOption(1), 1)
+    .option('--batch <n>', 'images per forward', intOption(1), 1)
     .option('--profile', 'add the per-kernel breakdown of one traced forward per row')
     .option('--json', 'print a JSON array, one object per row')
     .addHelpText(
