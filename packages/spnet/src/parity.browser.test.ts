@@ -8,10 +8,11 @@ import { PARITY_CASES } from './test-support/parity/networks.ts';
 
 // The parity fixtures of parity.test.ts on backend-gpujs in Chromium (WebGL2; SwiftShader in CI,
 // ~100× slower than wasm): SPBlock and StripPooling at the fixtures' sizes on every run; SPNet-50
-// at its reduced 1×3×33×41 case only when asked (VITE_SPNET_GPUJS_NETWORK=1): on this 2-core
-// machine it took 109–135 s there (the 97×129 case 231 s) — a forward alone is 20–30 s in
-// SwiftShader — more than the default run can spend. Measured with it on: output 9.7e-4
-// (bound 3.2e-2), layer4.2's SPM gate 2.4e-4 (bound 8.0e-3).
+// at its reduced 1×3×33×41 case only when asked (VITE_SPNET_GPUJS_NETWORK=1): it took 31 s
+// there on an otherwise idle 2-core machine and 109–135 s with the cores shared (the 97×129 case
+// 231 s; a forward alone is 20–30 s in SwiftShader under load) — more than the default run's
+// budget. Measured with it on: output 9.7e-4 (bound 3.2e-2), layer4.2's SPM gate 2.4e-4 (bound
+// 8.0e-3).
 //
 // The bound, as sknet's: js's and wasm's `max(1e-4, 3 × float32 PyTorch's distance)`, scaled by
 // how much looser gpujs's stated per-operation precision is than js's —
