@@ -7,12 +7,10 @@ import { cpuBound, measureParity } from './test-support/parity/check.ts';
 import { PARITY_CASES } from './test-support/parity/networks.ts';
 
 // The parity fixtures of parity.test.ts on backend-gpujs in Chromium (WebGL2; SwiftShader in CI,
-// ~100× slower than wasm): SPBlock and StripPooling at the fixtures' sizes on every run; SPNet-50
-// at its reduced 1×3×33×41 case only when asked (VITE_SPNET_GPUJS_NETWORK=1): it took 31 s
-// there on an otherwise idle 2-core machine and 109–135 s with the cores shared (the 97×129 case
-// 231 s; a forward alone is 20–30 s in SwiftShader under load) — more than the default run's
-// budget. Measured with it on: output 9.7e-4 (bound 3.2e-2), layer4.2's SPM gate 2.4e-4 (bound
-// 8.0e-3).
+// ~100× slower than wasm): SPBlock and StripPooling at the fixtures' sizes, and SPNet-50 at its
+// reduced 1×3×33×41 case (31 s on an otherwise idle 2-core machine, 109–135 s with the cores
+// shared; the 97×129 case takes 231 s and runs on js and wasm only). Measured: output 9.7e-4
+// (bound 3.2e-2), layer4.2's SPM gate 2.4e-4 (bound 8.0e-3).
 //
 // The bound, as sknet's: js's and wasm's `max(1e-4, 3 × float32 PyTorch's distance)`, scaled by
 // how much looser gpujs's stated per-operation precision is than js's —
@@ -20,11 +18,6 @@ import { PARITY_CASES } from './test-support/parity/networks.ts';
 // 2e-4 / 1e-5 = 20 (WebGL's shaders round differently; its exp, used by the sigmoid gate, is
 // an approximation).
 const GPUJS_FACTOR = precisionFor('gpujs').elementwise.rtol / precisionFor('js').elementwise.rtol;
-
-/** Whether to run the whole network (minutes in SwiftShader): `VITE_SPNET_GPUJS_NETWORK=1`. */
-const NETWORK =
-  (import.meta as unknown as { env?: Record<string, string | undefined> }).env?.VITE_SPNET_GPUJS_NETWORK ===
-  '1';
 
 const fixture = async (name: string) =>
   new Uint8Array(
@@ -40,32 +33,22 @@ beforeAll(async () => {
 
 describe("parity with SPNet's PyTorch reference on gpujs (WebGL2, Chromium)", () => {
   for (const p of PARITY_CASES.filter((c) => c.name !== 'spnet50'))
-    it.skipIf(p.name === 'spnet50_small' && !NETWORK)(
-      `${p.name} at ${p.input.join('×')}: output and captured maps within ${GPUJS_FACTOR} × the CPU bound`,
-      async () => {
-        expect(getBackend().name).toBe('gpujs');
-        expect(GPUJS_FACTOR).toBe(20);
-        const before = memory().numTensors;
-        const m = await measureParity(
-          p,
-          { SPBlock, StripPooling, spnet50 },
-          await fixture('input'),
-          await fixture(p.name),
-          false,
-        );
-        // The opt-in run prints the distances (the README's table).
-        if (NETWORK)
-          // biome-ignore lint/suspicious/noConsole: an opt-in report of the measured distances
-          console.info(
-            `gpujs ${p.name}: output ${m.output.toExponential(2)}, captured ${m.captured.toExponential(2)}`,
-          );
-        // The seeded weights are the fixtures' (checked by the Node runs' checksum).
-        expect(m.unexpected).toEqual([]);
-        expect(m.shape.ours).toEqual(m.shape.reference);
-        expect(m.output).toBeLessThanOrEqual(GPUJS_FACTOR * cpuBound(m.torch32));
-        expect(m.captured).toBeLessThanOrEqual(GPUJS_FACTOR * cpuBound(m.captured32));
-        expect(memory().numTensors).toBe(before);
-      },
-      300_000,
-    );
+    it(`${p.name} at ${p.input.join('×')}: output and captured maps within ${GPUJS_FACTOR} × the CPU bound`, async () => {
+      expect(getBackend().name).toBe('gpujs');
+      expect(GPUJS_FACTOR).toBe(20);
+      const before = memory().numTensors;
+      const m = await measureParity(
+        p,
+        { SPBlock, StripPooling, spnet50 },
+        await fixture('input'),
+        await fixture(p.name),
+        false,
+      );
+      // The seeded weights are the fixtures' (checked by the Node runs' checksum).
+      expect(m.unexpected).toEqual([]);
+      expect(m.shape.ours).toEqual(m.shape.reference);
+      expect(m.output).toBeLessThanOrEqual(GPUJS_FACTOR * cpuBound(m.torch32));
+      expect(m.captured).toBeLessThanOrEqual(GPUJS_FACTOR * cpuBound(m.captured32));
+      expect(memory().numTensors).toBe(before);
+    }, 300_000);
 });
