@@ -70,6 +70,7 @@ export {
   PRECISIONS,
   type Precision,
   precisionFor,
+  referenceParityBound,
   type Tolerance,
   type TolerancePreset,
   toleranceFor,

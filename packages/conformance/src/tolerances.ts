@@ -103,3 +103,18 @@ export function precisionFor(name: string, stated?: Precision): Precision {
 export function toleranceFor(name: string, preset: TolerancePreset, stated?: Precision): Tolerance {
   return precisionFor(name, stated)[preset];
 }
+
+/**
+ * The bound of a network's parity with its PyTorch reference on `backend`, relative to the
+ * output's largest |value|: `max(1e-4, 3 × torch32)`, where `torch32` is float32 PyTorch's own
+ * distance from the float64 truth (a deep network's head amplifies rounding, so the bound
+ * follows that floor), scaled on a backend whose elementwise precision is looser than js's by
+ * the ratio of the two (gpujs: 2e-4 / 1e-5 = 20). The SKNet, SPNet and HRNet parity tests all
+ * hold their outputs to it.
+ * @param torch32 - float32 PyTorch's relative distance from float64 on the same input.
+ * @param backend - the backend whose outputs are held to it. Default `'js'`.
+ */
+export function referenceParityBound(torch32: number, backend = 'js'): number {
+  const scale = precisionFor(backend).elementwise.rtol / PRECISIONS.js.elementwise.rtol;
+  return Math.max(scale, 1) * Math.max(1e-4, 3 * torch32);
+}

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { registerJsBackend } from '@kernelzoo/backend-js';
 import { registerWasmBackend } from '@kernelzoo/backend-wasm';
+import { referenceParityBound } from '@kernelzoo/conformance';
 import { memory, setBackend } from '@kernelzoo/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HighResolutionModule, hrnet_w18_cls, hrnet_w32_pose, hrnet_w48_seg } from './index.js';
-import { cpuBound, type DecodingMeasurement, measureParity } from './test-support/parity/check.ts';
+import { type DecodingMeasurement, measureParity } from './test-support/parity/check.ts';
 import { PARITY_CASES } from './test-support/parity/networks.ts';
 
 // Parity with the HRNet authors' own PyTorch code (Debian's PyTorch 1.13): pose_hrnet.py's
@@ -78,7 +79,7 @@ for (const backend of ['js', 'wasm'])
         expect(m.shapes).toEqual(SHAPES[c.name]);
         expect(m.torch32).toBeGreaterThan(0);
         report(
-          `${backend} ${c.name}: ${m.distance.toExponential(2)} (float32 PyTorch ${m.torch32.toExponential(2)}, bound ${cpuBound(m.torch32).toExponential(2)})`,
+          `${backend} ${c.name}: ${m.distance.toExponential(2)} (float32 PyTorch ${m.torch32.toExponential(2)}, bound ${referenceParityBound(m.torch32).toExponential(2)})`,
         );
         if (m.flipAverage !== undefined && m.decoding !== undefined) {
           const { heatmaps: h, flipAverage: f } = m.decoding;
@@ -87,9 +88,9 @@ for (const backend of ['js', 'wasm'])
           );
         }
         // Relative to the largest |output| (over the module's three outputs, the worst).
-        expect(m.distance).toBeLessThanOrEqual(cpuBound(m.torch32));
+        expect(m.distance).toBeLessThanOrEqual(referenceParityBound(m.torch32));
         if (c.name === 'pose_hrnet_w32') {
-          expect(m.flipAverage).toBeLessThanOrEqual(cpuBound(m.torch32));
+          expect(m.flipAverage).toBeLessThanOrEqual(referenceParityBound(m.torch32));
           expect(m.decoding).toBeDefined();
           if (m.decoding) {
             expectDecoding(m.decoding.heatmaps, 'get_final_preds on the heatmaps');

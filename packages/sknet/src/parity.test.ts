@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { registerJsBackend } from '@kernelzoo/backend-js';
 import { registerWasmBackend } from '@kernelzoo/backend-wasm';
+import { referenceParityBound } from '@kernelzoo/conformance';
 import { memory, setBackend } from '@kernelzoo/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sknet50, skresnet18, skresnet50 } from './index.js';
-import { cpuBound, measureParity } from './test-support/parity/check.ts';
+import { measureParity } from './test-support/parity/check.ts';
 import { PARITY_NETWORKS } from './test-support/parity/networks.ts';
 
 // Parity with timm's own code (timm/models/sknet.py at aa4b5850, Debian's PyTorch 1.13): our
@@ -53,8 +54,8 @@ for (const backend of ['js', 'wasm'])
             `${backend} ${p.timm}: logits ${m.logits.toExponential(2)} (float32 PyTorch ${m.torch32.toExponential(2)}), attention ${m.attention.toExponential(2)} (${m.attention32.toExponential(2)})`,
           );
         // Logits relative to the largest |logit|; attention (in [0, 1]) absolute.
-        expect(m.logits).toBeLessThanOrEqual(cpuBound(m.torch32));
-        expect(m.attention).toBeLessThanOrEqual(cpuBound(m.attention32));
+        expect(m.logits).toBeLessThanOrEqual(referenceParityBound(m.torch32));
+        expect(m.attention).toBeLessThanOrEqual(referenceParityBound(m.attention32));
         expect(memory().numTensors).toBe(before);
       }, 120_000);
   });

@@ -1,10 +1,9 @@
 import { registerGpujsBackend } from '@kernelzoo/backend-gpujs';
 import { registerJsBackend } from '@kernelzoo/backend-js';
-import { precisionFor } from '@kernelzoo/conformance';
+import { referenceParityBound } from '@kernelzoo/conformance';
 import { getBackend, memory, nn, setBackend, tensor } from '@kernelzoo/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SKNET_MODELS } from './index.js';
-import { cpuBound } from './test-support/parity/check.ts';
 
 // The four networks parity.browser.test.ts does not run (sknet50, sknet101, skresnet34,
 // skresnet50) on backend-gpujs (WebGL2; SwiftShader here) at 1×3×32×32, batch 1, eval mode, with
@@ -14,8 +13,7 @@ import { cpuBound } from './test-support/parity/check.ts';
 // relative to the largest |js logit| — of js's. Measured here (SwiftShader, 2 cores): gpujs
 // 18.2 / 15.5 / 26.5 / 9.0 s, 82 s for the four tests with their js runs (98 s in `pnpm run test`); distances 8.6e-7,
 // 6.8e-7, 5.7e-7, 9.9e-7. skresnet18 is gpujs's parity run (parity.browser.test.ts).
-const GPUJS_FACTOR = precisionFor('gpujs').elementwise.rtol / precisionFor('js').elementwise.rtol;
-const BOUND = GPUJS_FACTOR * cpuBound(0);
+const BOUND = referenceParityBound(0, 'gpujs');
 const SHAPE = [1, 3, 32, 32];
 const IDS = ['sknet50', 'sknet101', 'skresnet34', 'skresnet50'];
 
@@ -51,7 +49,7 @@ beforeAll(() => {
 describe('every other SK network on gpujs (WebGL2, Chromium) at 1×3×32×32 against js', () => {
   for (const id of IDS)
     it(`${id}: logits [1, 1000], finite, within ${BOUND} of js (relative)`, async () => {
-      expect(GPUJS_FACTOR).toBe(20);
+      expect(referenceParityBound(0, 'gpujs') / referenceParityBound(0)).toBeCloseTo(20, 9);
       const ref = await logitsOn('js', id);
       const t0 = performance.now();
       const got = await logitsOn('gpujs', id);

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { registerJsBackend } from '@kernelzoo/backend-js';
 import { registerWasmBackend } from '@kernelzoo/backend-wasm';
+import { referenceParityBound } from '@kernelzoo/conformance';
 import { memory, setBackend } from '@kernelzoo/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SPBlock, StripPooling, spnet50 } from './index.js';
-import { cpuBound, measureParity } from './test-support/parity/check.ts';
+import { measureParity } from './test-support/parity/check.ts';
 import { PARITY_CASES } from './test-support/parity/networks.ts';
 
 // Parity with SPNet's own PyTorch code (Andrew-Qibin/SPNet at 5e97da3: models/resnet.py SPBlock,
@@ -49,8 +50,8 @@ for (const backend of ['js', 'wasm'])
             `${backend} ${p.name}: output ${m.output.toExponential(2)} (float32 PyTorch ${m.torch32.toExponential(2)}), captured ${m.captured.toExponential(2)} (${m.captured32.toExponential(2)})`,
           );
         // The output relative to its largest |value|; the captured maps (gate in [0, 1]) absolute.
-        expect(m.output).toBeLessThanOrEqual(cpuBound(m.torch32));
-        expect(m.captured).toBeLessThanOrEqual(cpuBound(m.captured32));
+        expect(m.output).toBeLessThanOrEqual(referenceParityBound(m.torch32));
+        expect(m.captured).toBeLessThanOrEqual(referenceParityBound(m.captured32));
         expect(memory().numTensors).toBe(before);
       }, 120_000);
   });

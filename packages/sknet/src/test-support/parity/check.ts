@@ -100,8 +100,3 @@ export async function measureParity(
     net.dispose();
   }
 }
-
-/** The js/wasm bound: `max(1e-4, 3 × float32 PyTorch's distance)`. */
-export function cpuBound(torch32: number): number {
-  return Math.max(1e-4, 3 * torch32);
-}

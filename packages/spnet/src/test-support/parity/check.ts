@@ -113,8 +113,3 @@ export async function measureParity(
     module.dispose();
   }
 }
-
-/** The js/wasm bound: `max(1e-4, 3 × float32 PyTorch's distance)`, as sknet's parity. */
-export function cpuBound(torch32: number): number {
-  return Math.max(1e-4, 3 * torch32);
-}
