@@ -48,16 +48,16 @@ commits above and regenerate byte for byte.
 import copy
 import importlib.util
 import json
-import struct
 import sys
+from pathlib import Path
 import types
 
 import numpy as np
 import torch
 import yaml
 
-DTYPES = {'F32': np.float32, 'F64': np.float64, 'I32': np.int32, 'I64': np.int64}
-CODES = {np.dtype(np.float32): 'F32', np.dtype(np.float64): 'F64'}
+sys.path.insert(0, str(Path(__file__).resolve().parents[5] / 'scripts' / 'parity'))
+from safetensors_io import read_safetensors, write_safetensors  # noqa: E402  (the repository's shared helper)
 
 COMMITS = {
     'pose': '6f69e4676ad8d43d0d61b64b1b9726f0c369e7b1',
@@ -80,36 +80,6 @@ POSE_CENTER = [100.0, 110.0]
 POSE_SCALE = [1.0, 1.0]
 COCO_FLIP_PAIRS = [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10], [11, 12], [13, 14], [15, 16]]
 
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        data = f.read()
-    (n,) = struct.unpack('<Q', data[:8])
-    header = json.loads(data[8:8 + n])
-    meta = header.pop('__metadata__', {})
-    base = 8 + n
-    out = {}
-    for key, info in header.items():
-        begin, end = info['data_offsets']
-        arr = np.frombuffer(data[base + begin:base + end], dtype=DTYPES[info['dtype']])
-        out[key] = arr.reshape(info['shape']).copy()
-    return out, meta
-
-
-def write_safetensors(path, tensors, metadata):
-    header = {'__metadata__': metadata}
-    offset = 0
-    blobs = []
-    for key, arr in tensors.items():
-        arr = np.ascontiguousarray(arr)
-        b = arr.tobytes()
-        header[key] = {'dtype': CODES[arr.dtype], 'shape': list(arr.shape), 'data_offsets': [offset, offset + len(b)]}
-        offset += len(b)
-        blobs.append(b)
-    h = json.dumps(header, separators=(',', ':')).encode()
-    h += b' ' * (-len(h) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
 
 
 class Cfg(dict):

@@ -23,8 +23,8 @@ PyTorch's distances from float64 and our weights' checksum.
 """
 import copy
 import json
-import struct
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -35,6 +35,9 @@ from models.customize import StripPooling
 from models.resnet import SPBlock
 from models.spnet import SPNet
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[5] / 'scripts' / 'parity'))
+from safetensors_io import read_safetensors, write_safetensors  # noqa: E402  (the repository's shared helper)
+
 NCLASS = 8
 CAPTURED = {
     'spblock': ['pool1', 'pool2'],
@@ -43,39 +46,7 @@ CAPTURED = {
     'spnet50_small': ['pretrained.layer4.2.spm'],
 }
 
-DTYPES = {'F32': np.float32, 'F64': np.float64, 'I32': np.int32, 'I64': np.int64}
-CODES = {np.dtype(np.float32): 'F32', np.dtype(np.float64): 'F64'}
 
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        data = f.read()
-    (n,) = struct.unpack('<Q', data[:8])
-    header = json.loads(data[8:8 + n])
-    meta = header.pop('__metadata__', {})
-    base = 8 + n
-    out = {}
-    for key, info in header.items():
-        begin, end = info['data_offsets']
-        arr = np.frombuffer(data[base + begin:base + end], dtype=DTYPES[info['dtype']])
-        out[key] = arr.reshape(info['shape']).copy()
-    return out, meta
-
-
-def write_safetensors(path, tensors, metadata):
-    header = {'__metadata__': metadata}
-    offset = 0
-    blobs = []
-    for key, arr in tensors.items():
-        arr = np.ascontiguousarray(arr)
-        b = arr.tobytes()
-        header[key] = {'dtype': CODES[arr.dtype], 'shape': list(arr.shape), 'data_offsets': [offset, offset + len(b)]}
-        offset += len(b)
-        blobs.append(b)
-    h = json.dumps(header, separators=(',', ':')).encode()
-    h += b' ' * (-len(h) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
 
 
 def build(name):
