@@ -1,9 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
+import { bundleAndRun } from '@kernelzoo/test-support';
 import { expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -12,21 +8,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // lists dist/register.js and dist/index.js: a program importing one unrelated function still
 // finds every id in the registry.
 it('registration survives bundling: a named import of hrnetConfig registers the eight ids', async () => {
-  const outDir = await mkdtemp(join(tmpdir(), 'kz-hrnet-bundle-'));
-  await build({
-    root: ROOT,
-    logLevel: 'silent',
-    configFile: false,
-    ssr: { noExternal: true },
-    build: {
-      ssr: join(ROOT, 'src/test-support/bundle/named-import.ts'),
-      outDir,
-      emptyOutDir: true,
-      minify: false,
-      rollupOptions: { output: { entryFileNames: 'main.mjs' } },
-    },
-  });
-  const got = JSON.parse(execFileSync(process.execPath, [join(outDir, 'main.mjs')], { encoding: 'utf8' }));
+  const got = await bundleAndRun(ROOT, 'named-import');
   expect(got).toEqual({
     ids: [
       'hrnet_w32_pose',

@@ -1,31 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
+import { bundleAndRun as bundle } from '@kernelzoo/test-support';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Bundles one entry with Vite (every dependency inlined, tree-shaken) and runs the bundle. */
-async function bundleAndRun(entry: string): Promise<unknown> {
-  const outDir = await mkdtemp(join(tmpdir(), 'kz-bundle-'));
-  await build({
-    root: ROOT,
-    logLevel: 'silent',
-    configFile: false,
-    ssr: { noExternal: true },
-    build: {
-      ssr: join(ROOT, 'src/test-support/bundle', `${entry}.ts`),
-      outDir,
-      emptyOutDir: true,
-      minify: false,
-      rollupOptions: { output: { entryFileNames: 'main.mjs' } },
-    },
-  });
-  return JSON.parse(execFileSync(process.execPath, [join(outDir, 'main.mjs')], { encoding: 'utf8' }));
-}
+/** Bundles one entry of src/test-support/bundle with Vite (every dependency inlined, tree-shaken) and runs it. */
+const bundleAndRun = (entry: string): Promise<unknown> => bundle(ROOT, entry);
 
 describe('registration survives bundling (sideEffects lists dist/register.js)', () => {
   it('a bare import of the package registers its ids', async () => {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { registerJsBackend } from '@kernelzoo/backend-js';
 import {
   getModel,
@@ -14,6 +13,7 @@ import {
   traceKernels,
 } from '@kernelzoo/core';
 import type { ResNet } from '@kernelzoo/resnet';
+import { referenceKeys as sharedReferenceKeys } from '@kernelzoo/test-support';
 import { fromTensors, loadModel, writeSafetensors } from '@kernelzoo/weights';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -35,14 +35,7 @@ beforeAll(async () => {
 
 /** The reference's `key<TAB>[shape]` lines (timm's state dict, in registration order). */
 function referenceKeys(name: string): [string, number[]][] {
-  const text = readFileSync(new URL(`./test-support/keys/timm_${name}.txt`, import.meta.url), 'utf8');
-  return text
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const [key, shape] = line.split('\t');
-      return [key, JSON.parse(shape) as number[]];
-    });
+  return sharedReferenceKeys(`timm_${name}`);
 }
 
 /** Seeded non-trivial BatchNorm statistics and affine parameters, so folding is exercised. */

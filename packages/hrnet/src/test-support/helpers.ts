@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { registerJsBackend } from '@kernelzoo/backend-js';
 import { randomizeBatchNorms as randomize } from '@kernelzoo/conformance';
 import { type nn, setBackend } from '@kernelzoo/core';
+import { referenceKeys as sharedReferenceKeys } from '@kernelzoo/test-support';
 
 /** Registers backend-js and selects it (call in `beforeAll`). */
 export async function useJs(): Promise<void> {
@@ -20,30 +19,9 @@ export function randomizeBatchNorms(module: nn.AnyModule, seed: number, gain = 1
   randomize(module as nn.Module, seed, gain);
 }
 
-/**
- * A reference key list (`shared/reference/keys/<name>.txt` beside the repository clone) as
- * `[key, shape]`. Missing, it fails loudly.
- */
+/** A reference key list (`shared/reference/keys/<name>.txt`) as `[key, shape]`. */
 export function referenceKeys(name: string): [string, number[]][] {
-  const path = fileURLToPath(new URL(`../../../../../shared/reference/keys/${name}.txt`, import.meta.url));
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new Error(
-      `HRNet reference keys not found at ${path}: the tests need shared/ beside the repository`,
-      {
-        cause: e,
-      },
-    );
-  }
-  const out: [string, number[]][] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    const [key, shape] = line.split('\t');
-    out.push([key, JSON.parse(shape) as number[]]);
-  }
-  return out;
+  return sharedReferenceKeys(name);
 }
 
 /** Parameters (BatchNorm statistics and counters excluded) of a key list. */

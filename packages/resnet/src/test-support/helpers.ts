@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { registerJsBackend } from '@kernelzoo/backend-js';
 import { adaptiveAvgPool2d, add, nn, relu, setBackend, type Tensor } from '@kernelzoo/core';
+import { referenceKeys as sharedReferenceKeys } from '@kernelzoo/test-support';
 
 /** Registers backend-js and selects it (call in `beforeAll`). */
 export async function useJs(): Promise<void> {
@@ -53,31 +52,9 @@ export function spnetPlacement(planes: number, index: number, blocks: number): b
 }
 
 /**
- * The reference key list of SPNet-50 (ADE20K): `shared/reference/keys/spnet50_ade20k.txt`
- * beside the repository clone, as `[key, shape]` with the `prefix` removed, for keys under it.
- * Missing, it fails loudly.
+ * The reference key list of SPNet-50 (ADE20K), `spnet50_ade20k.txt` in `shared/reference/keys/`,
+ * as `[key, shape]` for the keys under `prefix`, with the prefix removed.
  */
 export function referenceKeys(prefix: string): [string, number[]][] {
-  const path = fileURLToPath(
-    new URL('../../../../../shared/reference/keys/spnet50_ade20k.txt', import.meta.url),
-  );
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new Error(
-      `SPNet reference keys not found at ${path}: the tests need shared/ beside the repository`,
-      {
-        cause: e,
-      },
-    );
-  }
-  const out: [string, number[]][] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    const [key, shape] = line.split('\t');
-    if (!key.startsWith(prefix)) continue;
-    out.push([key.slice(prefix.length), JSON.parse(shape) as number[]]);
-  }
-  return out;
+  return sharedReferenceKeys('spnet50_ade20k', { under: prefix });
 }

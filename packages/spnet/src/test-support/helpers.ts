@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { registerJsBackend } from '@kernelzoo/backend-js';
 import { setBackend } from '@kernelzoo/core';
+import { referenceKeys as sharedReferenceKeys } from '@kernelzoo/test-support';
 
 /** Registers backend-js and selects it (call in `beforeAll`). */
 export async function useJs(): Promise<void> {
@@ -12,29 +11,11 @@ export async function useJs(): Promise<void> {
 export { maxDifference as compare, randomizeBatchNorms } from '@kernelzoo/conformance';
 
 /**
- * A reference key list (`shared/reference/keys/<name>.txt` beside the repository clone) as
- * `[key, shape]` with `module.` removed. Missing, it fails loudly.
+ * A reference key list (`shared/reference/keys/<name>.txt`) as `[key, shape]` with the
+ * multi-GPU checkpoints' `module.` removed.
  */
 export function referenceKeys(name: string): [string, number[]][] {
-  const path = fileURLToPath(new URL(`../../../../../shared/reference/keys/${name}.txt`, import.meta.url));
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new Error(
-      `SPNet reference keys not found at ${path}: the tests need shared/ beside the repository`,
-      {
-        cause: e,
-      },
-    );
-  }
-  const out: [string, number[]][] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    const [key, shape] = line.split('\t');
-    out.push([key.replace(/^module\./, ''), JSON.parse(shape) as number[]]);
-  }
-  return out;
+  return sharedReferenceKeys(name, { stripPrefix: 'module.' });
 }
 
 /** Parameters (BatchNorm statistics and counters excluded) of a key list. */
