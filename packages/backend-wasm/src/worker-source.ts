@@ -3,8 +3,9 @@
  * `worker_threads`, a Blob URL in browsers), so no worker file has to be located at runtime.
  *
  * A worker instantiates the kernels module on the shared memory, reports `ready`, then loops:
- * wait for the job counter to change, run its share of the job (`fn(...args, tid, nt)`), and
- * decrement the pending count, waking the main thread when it reaches zero.
+ * wait for the job counter to change (spinning `spin` loads first, then sleeping in
+ * `Atomics.wait`), run its share of the job (`fn(...args, tid, nt)`), and decrement the pending
+ * count, waking the main thread when it reaches zero.
  *
  * Control block (Int32 words at `ctrl`): 0 job counter, 1 quit flag, 2 function index,
  * 3 thread count, 4 argument count, 5 workers still running, 6 error flag; float64 arguments
@@ -22,7 +23,7 @@ let port;
 if (isNode) port = require('node:worker_threads').parentPort;
 function post(m) { if (isNode) port.postMessage(m); else self.postMessage(m); }
 function onMessage(msg) {
-  const { module, memory, ctrl, tid, names } = msg;
+  const { module, memory, ctrl, tid, names, spin: SPIN } = msg;
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const fns = names.map((n) => instance.exports[n]);
   const c = new Int32Array(memory.buffer, ctrl, 16);
@@ -31,6 +32,9 @@ function onMessage(msg) {
   let seen = Atomics.load(c, 0);
   post('ready');
   for (;;) {
+    // Kernel calls come in bursts (a network's layers): spin a little before sleeping, so the
+    // next call finds this worker awake instead of paying a futex wake-up.
+    for (let i = 0; i < SPIN && Atomics.load(c, 0) === seen; i++);
     Atomics.wait(c, 0, seen);
     seen = Atomics.load(c, 0);
     if (Atomics.load(c, 1) !== 0) break;
