@@ -43,11 +43,21 @@ import * as transform from './kernels/transform.js';
 import { compileAsync, compiled, compileSync, defaultThreads } from './modules.js';
 import { ThreadPool } from './pool.js';
 
+/** The default `maxMemoryMB`: 4096 in Node, 2048 in browsers. */
+const DEFAULT_MAX_MB =
+  typeof process !== 'undefined' && process.versions?.node !== undefined && typeof window === 'undefined'
+    ? 4096
+    : 2048;
+
 /** Options of {@link WasmBackend.create}. */
 export interface WasmBackendOptions {
   /** Threads to run kernels on (1 = main thread only). Default: the logical processors, at most 8. */
   readonly threads?: number;
-  /** The most memory the backend may use, in MiB (default 2048, at most 4096). */
+  /**
+   * The most memory the backend may use, in MiB, at most 4096 (wasm32's whole address space).
+   * Default: 4096 in Node (HRNet-W48 seg at its 1024×2048 input needs more than 2 GiB), 2048 in
+   * browsers (where reserving 4 GiB fails on some devices).
+   */
   readonly maxMemoryMB?: number;
   /** Use a private (unshared) memory and no workers even where threads are possible. */
   readonly singleThreaded?: boolean;
@@ -90,7 +100,7 @@ export class WasmBackend implements Backend {
    */
   constructor(options: WasmBackendOptions = {}) {
     assertWasmSupport();
-    const maxMB = Math.min(4096, Math.max(4, options.maxMemoryMB ?? 2048));
+    const maxMB = Math.min(4096, Math.max(4, options.maxMemoryMB ?? DEFAULT_MAX_MB));
     const maxPages = Math.floor((maxMB * 1024 * 1024) / PAGE);
     const f = wasmFeatures();
     const shared = f.threads && options.singleThreaded !== true;
@@ -155,10 +165,10 @@ export class WasmBackend implements Backend {
     if (size > 0) {
       if (dtype === 'int32') {
         const v = values instanceof Int32Array ? values : Int32Array.from(values);
-        ctx.i32().set(v, ptr >> 2);
+        ctx.i32().set(v, ptr >>> 2);
       } else {
         const v = values instanceof Float32Array ? values : Float32Array.from(values);
-        ctx.f32().set(v, ptr >> 2);
+        ctx.f32().set(v, ptr >>> 2);
       }
     }
     const id = new WasmDataId(ptr, size, dtype);
@@ -179,7 +189,7 @@ export class WasmBackend implements Backend {
 
   private copyOut(dataId: DataId, op: string): TypedArray {
     const r = this.ctx.record(dataId, op);
-    const start = r.ptr >> 2;
+    const start = r.ptr >>> 2;
     if (r.dtype === 'int32') return this.ctx.i32().slice(start, start + r.size);
     return this.ctx.f32().slice(start, start + r.size);
   }

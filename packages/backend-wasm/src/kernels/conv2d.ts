@@ -65,7 +65,7 @@ export function conv2d(
     return out.info;
   }
   if (k === 0) {
-    ctx.f32().fill(0, out.ptr >> 2, (out.ptr >> 2) + out.size);
+    ctx.f32().fill(0, out.ptr >>> 2, (out.ptr >>> 2) + out.size);
     ctx.exports.bias_act_rows(out.ptr, batch, outChannels, hw, bp, act);
     return out.info;
   }

@@ -27,16 +27,16 @@ export function matmul(
   const act = ACT[activation];
   if (k === 0) {
     const v = ctx.f32();
-    v.fill(0, out.ptr >> 2, (out.ptr >> 2) + out.size);
+    v.fill(0, out.ptr >>> 2, (out.ptr >>> 2) + out.size);
     if (biasp !== 0 || act !== 0) {
       // Every row is bias (or 0) through the activation.
-      const bv = biasp === 0 ? null : v.slice(biasp >> 2, (biasp >> 2) + n);
+      const bv = biasp === 0 ? null : v.slice(biasp >>> 2, (biasp >>> 2) + n);
       for (let r = 0; r < batch * m; r++)
         for (let j = 0; j < n; j++) {
           let s = bv === null ? 0 : bv[j];
           if (act === 1) s = s > 0 || Number.isNaN(s) ? s : 0;
           else if (act === 2) s = 1 / (1 + Math.exp(-s));
-          v[(out.ptr >> 2) + r * n + j] = s;
+          v[(out.ptr >>> 2) + r * n + j] = s;
         }
     }
     return out.info;

@@ -27,7 +27,7 @@ function resize(
   const fv = ctx.f32();
   const axis = (inSize: number, outSize: number, at: number) => {
     for (let i = 0; i < outSize; i++) {
-      const w = (at >> 2) + i * 3;
+      const w = (at >>> 2) + i * 3;
       if (mode === 1) {
         iv[w] = Math.min(Math.floor((i * inSize) / outSize), inSize - 1);
         continue;
