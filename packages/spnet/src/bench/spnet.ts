@@ -41,8 +41,8 @@ interface Result {
 
 async function run(backend: string, size: number, runs: number): Promise<Result> {
   await setBackend(backend);
-  const be = getBackend() as unknown as { variant?: string; threads?: number };
-  const config = be.variant === undefined ? '' : ` (${be.variant}, ${be.threads ?? 1} thread(s))`;
+  const be = getBackend() as unknown as { variant?: string; getThreads?: () => number };
+  const config = be.variant === undefined ? '' : ` (${be.variant}, ${be.getThreads?.() ?? 1} thread(s))`;
   const before = memory().numTensors;
   nn.manualSeed(1);
   const net = spnet50(150);
