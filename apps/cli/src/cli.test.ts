@@ -683,6 +683,7 @@ describe('bench, conformance, seed', () => {
       peak_rss_mib: number;
       wasm_heap_mib: number;
       profile: { kernel: string; calls: number }[];
+      profile_memory: { held_mib: number; peak_mib: number };
     }[];
     expect(row).toMatchObject({ model: 'skresnet18', backend: 'wasm', threads: 1, input: [1, 3, 32, 32] });
     expect(row.times_ms).toHaveLength(2);
@@ -693,6 +694,15 @@ describe('bench, conformance, seed', () => {
     expect(row.wasm_heap_mib).toBeGreaterThan((11_958_056 * 4) / 2 ** 20); // holds the weights
     // skresnet18: 20 convolutions in its blocks' SK paths and convs, plus stem and downsamples
     expect(row.profile.find((k) => k.kernel === 'conv2d')?.calls).toBeGreaterThan(20);
+    // The traced forward's memory: the folded weights once (BatchNorms folded into their convs'
+    // weights and biases: within 5 % of the 11,958,056 parameters' bytes) and the input before
+    // it; activations on top at its peak.
+    const mem = row.profile_memory;
+    const weightsMiB = (11_958_056 * 4) / 2 ** 20;
+    expect(mem.held_mib).toBeGreaterThan(0.95 * weightsMiB);
+    expect(mem.held_mib).toBeLessThan(1.05 * weightsMiB);
+    expect(mem.peak_mib).toBeGreaterThan(mem.held_mib);
+    expect(mem.peak_mib).toBeLessThanOrEqual(row.wasm_heap_mib);
   }, 60_000);
 
   it('runs the conformance runner and the seed example with --json', async () => {

@@ -73,6 +73,8 @@ export interface KernelCall {
   readonly ms: number;
   /** The modules whose `call()` was open when the kernel ran, outermost first. */
   readonly modules: readonly object[];
+  /** Bytes the backend held just after the call, its output included (its `memory().bytes`). */
+  readonly backendBytes: number;
 }
 
 /** Hears every kernel call while registered (see `traceKernels`). */
@@ -428,6 +430,7 @@ class Engine implements TensorOwner {
         outputShape: out.shape,
         ms,
         modules: [...this.moduleStack],
+        backendBytes: b.memory().bytes,
       };
       for (const l of this.kernelListeners) l(call);
     }

@@ -48,6 +48,14 @@ export class KernelTrace {
     return this.recorded.reduce((n, c) => n + (c.kernel === kernel ? 1 : 0), 0);
   }
 
+  /**
+   * The most bytes any backend held just after a recorded call (outputs included): with the
+   * bytes held before the traced work, the peak of what it allocated at once.
+   */
+  get peakBackendBytes(): number {
+    return this.recorded.reduce((m, c) => Math.max(m, c.backendBytes), 0);
+  }
+
   /** Total recorded kernel time in milliseconds. */
   get totalMs(): number {
     return this.recorded.reduce((s, c) => s + c.ms, 0);

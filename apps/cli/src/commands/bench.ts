@@ -62,6 +62,11 @@ export interface BenchRow {
   wasm_heap_mib: number | null;
   backend_detail: string;
   profile?: { kernel: string; calls: number; ms: number }[];
+  /**
+   * With `--profile`, the traced forward's memory: the backend's bytes before it (weights and
+   * input) and the most it held just after any kernel call, MiB.
+   */
+  profile_memory?: { held_mib: number; peak_mib: number };
 }
 
 const MIB = 2 ** 20;
@@ -94,11 +99,14 @@ export async function benchWorker(
     io.err(`@progress ${i + 1}\n`);
   }
   let profile: BenchRow['profile'];
+  let profileMemory: BenchRow['profile_memory'];
   if (opts.profile) {
+    const held = memory().backends[backend.name]?.bytes ?? memory().numBytes;
     const trace = startKernelTrace();
     await forward();
     trace.stop();
     profile = trace.byKernel().map((s) => ({ kernel: s.kernel, calls: s.calls, ms: s.ms }));
+    profileMemory = { held_mib: held / MIB, peak_mib: trace.peakBackendBytes / MIB };
     io.err(`@progress ${opts.warmup + opts.runs + 1}\n`);
   }
   const heap = (getBackend() as unknown as { heapStats?: () => { memoryBytes: number } }).heapStats?.();
@@ -126,6 +134,7 @@ export async function benchWorker(
     wasm_heap_mib: heap ? heap.memoryBytes / MIB : null,
     backend_detail: backend.detail,
     ...(profile ? { profile } : {}),
+    ...(profileMemory ? { profile_memory: profileMemory } : {}),
   };
   io.out(JSON.stringify(row));
   return 0;
@@ -283,8 +292,13 @@ export async function benchCommand(
     for (const r of ok) {
       const prof = r.profile ?? [];
       const total = prof.reduce((s, k) => s + k.ms, 0);
+      const mem = r.profile_memory;
       io.out(
-        `\nprofile: ${r.model} on ${r.backend} (${r.threads} thread${r.threads === 1 ? '' : 's'}), one traced forward, ${f(total)} ms in kernels\n`,
+        `\nprofile: ${r.model} on ${r.backend} (${r.threads} thread${r.threads === 1 ? '' : 's'}), one traced forward, ${f(total)} ms in kernels${
+          mem
+            ? `; the backend held ${f(mem.held_mib, 0)} MiB before it (weights, input) and at most ${f(mem.peak_mib, 0)} MiB after any kernel (activations up to ${f(mem.peak_mib - mem.held_mib, 0)} MiB)`
+            : ''
+        }\n`,
       );
       io.out(
         `${formatTable(

@@ -69,7 +69,12 @@ describe('Module.call', () => {
   it('a trace names the module each kernel ran in, relative to the outermost call', () => {
     const x = tensor([1, 2]);
     const pair = new Pair();
+    const held = memory().backends.mem.bytes;
     const [y, trace] = traceKernels(() => pair.call(x));
+    // Bytes the backend held after each call, beyond what it held before: each Twice adds an
+    // 8-byte intermediate and its 8-byte output, and frees the intermediate when its call ends.
+    expect(trace.calls.map((c) => c.backendBytes - held)).toEqual([8, 16, 16, 24]);
+    expect(trace.peakBackendBytes - held).toBe(24);
     expect(trace.calls.map((c) => c.kernel)).toEqual(['add', 'add', 'add', 'add']);
     expect(trace.calls.map((c) => trace.moduleName(c))).toEqual(['a', 'a', 'b', 'b']);
     expect(trace.calls[0]).toMatchObject({ backend: 'mem', inputShapes: [[2], [2]], outputShape: [2] });
