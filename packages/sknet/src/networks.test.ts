@@ -1,14 +1,13 @@
 import { registerJsBackend } from '@kernelzoo/backend-js';
+import { randomizeBatchNorms } from '@kernelzoo/conformance';
 import {
   getModel,
   memory,
   nn,
   randomNormal,
-  SeededRandom,
   setBackend,
   summary,
   type Tensor,
-  tensor,
   tidy,
   traceKernels,
 } from '@kernelzoo/core';
@@ -36,28 +35,6 @@ beforeAll(async () => {
 /** The reference's `key<TAB>[shape]` lines (timm's state dict, in registration order). */
 function referenceKeys(name: string): [string, number[]][] {
   return sharedReferenceKeys(`timm_${name}`);
-}
-
-/** Seeded non-trivial BatchNorm statistics and affine parameters, so folding is exercised. */
-function randomizeBatchNorms(module: nn.Module, seed: number): void {
-  const rng = new SeededRandom(seed);
-  const u = (n: number, lo: number, hi: number) => {
-    const a = new Float32Array(n);
-    for (let i = 0; i < n; i++) a[i] = rng.uniform(lo, hi);
-    return a;
-  };
-  tidy(() => {
-    const dict = new Map<string, Tensor>();
-    for (const [name, m] of module.namedModules()) {
-      if (!(m instanceof nn.BatchNorm2d)) continue;
-      const c = m.numFeatures;
-      dict.set(`${name}.weight`, tensor(u(c, 0.5, 1.5), [c]));
-      dict.set(`${name}.bias`, tensor(u(c, -0.2, 0.2), [c]));
-      dict.set(`${name}.running_mean`, tensor(u(c, -0.2, 0.2), [c]));
-      dict.set(`${name}.running_var`, tensor(u(c, 0.5, 2), [c]));
-    }
-    module.loadStateDict(dict, { strict: false });
-  });
 }
 
 const NETWORKS: [string, () => ResNet, number][] = [
