@@ -53,6 +53,8 @@ export {
 } from './ops/validate.js';
 export {
   getModel,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
   listModels,
   type ModelEntry,
   type Preprocessing,

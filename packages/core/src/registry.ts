@@ -11,6 +11,20 @@
 import { ArgumentError, KernelzooError } from './errors.js';
 import type { AnyModule } from './nn/module.js';
 
+/** ImageNet's per-channel RGB mean on the 0–1 scale: the normalisation every network here was trained with. */
+export const IMAGENET_MEAN: readonly [number, number, number] = Object.freeze([0.485, 0.456, 0.406]) as [
+  number,
+  number,
+  number,
+];
+
+/** ImageNet's per-channel RGB standard deviation on the 0–1 scale (see {@link IMAGENET_MEAN}). */
+export const IMAGENET_STD: readonly [number, number, number] = Object.freeze([0.229, 0.224, 0.225]) as [
+  number,
+  number,
+  number,
+];
+
 /** What a network does. */
 export type Task = 'classification' | 'segmentation' | 'pose';
 

@@ -4,13 +4,16 @@
  *
  * @module
  */
-import { type ModelEntry, type Preprocessing, registerModel } from '@kernelzoo/core';
+import {
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  type ModelEntry,
+  type Preprocessing,
+  registerModel,
+} from '@kernelzoo/core';
 import { type ClsHighResolutionNet, hrnet_w18_cls, hrnet_w32_cls, hrnet_w48_cls } from './cls.js';
 import { hrnet_w32_pose, hrnet_w48_pose, type PoseHighResolutionNet } from './pose.js';
 import { hrnet_w48_seg, type SegHighResolutionNet } from './seg.js';
-
-const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
-const IMAGENET_STD: readonly [number, number, number] = [0.229, 0.224, 0.225];
 
 /**
  * HRNet pose's test-time input (`lib/dataset/JointsDataset.py`, `tools/test.py`): the person

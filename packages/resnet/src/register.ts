@@ -5,13 +5,19 @@
  *
  * @module
  */
-import { type ModelEntry, type Preprocessing, registerModel } from '@kernelzoo/core';
+import {
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  type ModelEntry,
+  type Preprocessing,
+  registerModel,
+} from '@kernelzoo/core';
 import { resnet50, resnet101, resnet152, resnext50_32x4d } from './models.js';
 
 /** torchvision's ImageNet eval transform: resize the shorter side to 256, centre crop 224. */
 const IMAGENET: Preprocessing = {
-  mean: [0.485, 0.456, 0.406],
-  std: [0.229, 0.224, 0.225],
+  mean: IMAGENET_MEAN,
+  std: IMAGENET_STD,
   scale: 1,
   resize: 'shorter-side',
   interpolation: 'bilinear',

@@ -4,14 +4,20 @@
  *
  * @module
  */
-import { type ModelEntry, type Preprocessing, registerModel } from '@kernelzoo/core';
+import {
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  type ModelEntry,
+  type Preprocessing,
+  registerModel,
+} from '@kernelzoo/core';
 import type { ResNet } from '@kernelzoo/resnet';
 import { sknet50, sknet101, skresnet18, skresnet34, skresnet50 } from './models.js';
 
 /** timm's eval transform for these models: shorter side to 224 / 0.875 = 256, bicubic, centre crop 224. */
 const TIMM_IMAGENET: Preprocessing = {
-  mean: [0.485, 0.456, 0.406],
-  std: [0.229, 0.224, 0.225],
+  mean: IMAGENET_MEAN,
+  std: IMAGENET_STD,
   scale: 1,
   resize: 'shorter-side',
   interpolation: 'bicubic',

@@ -4,7 +4,13 @@
  *
  * @module
  */
-import { type ModelEntry, type Preprocessing, registerModel } from '@kernelzoo/core';
+import {
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  type ModelEntry,
+  type Preprocessing,
+  registerModel,
+} from '@kernelzoo/core';
 import { type SPNet, spnet50, spnet101 } from './spnet.js';
 
 /**
@@ -14,8 +20,8 @@ import { type SPNet, spnet50, spnet101 } from './spnet.js';
  * `inputSize`).
  */
 const PREPROCESSING: Preprocessing = {
-  mean: [0.485 * 255, 0.456 * 255, 0.406 * 255],
-  std: [0.229 * 255, 0.224 * 255, 0.225 * 255],
+  mean: [IMAGENET_MEAN[0] * 255, IMAGENET_MEAN[1] * 255, IMAGENET_MEAN[2] * 255],
+  std: [IMAGENET_STD[0] * 255, IMAGENET_STD[1] * 255, IMAGENET_STD[2] * 255],
   scale: 255,
   resize: 'long-side',
   interpolation: 'bilinear',

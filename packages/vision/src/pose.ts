@@ -1,4 +1,4 @@
-import { ArgumentError, type Tensor, tensor } from '@kernelzoo/core';
+import { ArgumentError, IMAGENET_MEAN, IMAGENET_STD, type Tensor, tensor } from '@kernelzoo/core';
 import { checkImage, type RgbImage } from './image.js';
 
 /**
@@ -287,9 +287,9 @@ export function poseCrop(img: RgbImage, box: PoseBox, inputSize: readonly [numbe
 }
 
 /** The ImageNet mean and std HRNet's pose models normalise with. */
-export const POSE_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
+export const POSE_MEAN: readonly [number, number, number] = IMAGENET_MEAN;
 /** See {@link POSE_MEAN}. */
-export const POSE_STD: readonly [number, number, number] = [0.229, 0.224, 0.225];
+export const POSE_STD: readonly [number, number, number] = IMAGENET_STD;
 
 /** The pose network's input for several people of one image, on the host. */
 export interface PoseInputArray {

@@ -1,4 +1,12 @@
-import { ArgumentError, resizeBilinear, softmax, type Tensor, tensor } from '@kernelzoo/core';
+import {
+  ArgumentError,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  resizeBilinear,
+  softmax,
+  type Tensor,
+  tensor,
+} from '@kernelzoo/core';
 import { checkImage, type RgbImage } from './image.js';
 
 /**
@@ -163,9 +171,17 @@ export interface SegmentationResult {
 }
 
 /** ImageNet's mean on the 0–255 scale (SPNet's and HRNet-seg's default). */
-export const SPNET_MEAN: readonly [number, number, number] = [0.485 * 255, 0.456 * 255, 0.406 * 255];
+export const SPNET_MEAN: readonly [number, number, number] = [
+  IMAGENET_MEAN[0] * 255,
+  IMAGENET_MEAN[1] * 255,
+  IMAGENET_MEAN[2] * 255,
+];
 /** ImageNet's std on the 0–255 scale (SPNet's and HRNet-seg's default). */
-export const SPNET_STD: readonly [number, number, number] = [0.229 * 255, 0.224 * 255, 0.225 * 255];
+export const SPNET_STD: readonly [number, number, number] = [
+  IMAGENET_STD[0] * 255,
+  IMAGENET_STD[1] * 255,
+  IMAGENET_STD[2] * 255,
+];
 
 /**
  * SPNet's test-time inference (`tool/test.py`): for each scale, the long side to
