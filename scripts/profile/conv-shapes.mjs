@@ -1,0 +1,51 @@
+// Per-shape convolution time of a network's forward on backend-wasm, from the runtime trace
+// (sum over 3 traced forwards ÷ 3): the HRNet shape table of docs/benchmarks.md.
+//   node scripts/profile/conv-shapes.mjs <hrnet|sknet> <threads>
+// Run after `pnpm build`.
+
+import { registerWasmBackend } from '../../packages/backend-wasm/dist/index.js';
+import { nn, setBackend, startKernelTrace, tensor } from '../../packages/core/dist/index.js';
+import { hrnetPose } from '../../packages/hrnet/dist/index.js';
+import { sknet50 } from '../../packages/sknet/dist/index.js';
+
+const [which = 'hrnet', threads = '1'] = process.argv.slice(2);
+registerWasmBackend({ threads: Number(threads) });
+await setBackend('wasm');
+nn.manualSeed(0);
+const net = (which === 'hrnet' ? hrnetPose({ width: 32 }) : sknet50()).eval();
+const shape = which === 'hrnet' ? [1, 3, 256, 192] : [1, 3, 224, 224];
+const x = tensor(new Float32Array(shape.reduce((a, b) => a * b)).fill(0.1), shape);
+const once = async () => {
+  const y = net.call(x);
+  await y.data();
+  y.dispose();
+};
+await once();
+await once();
+const REPS = 3;
+const byShape = new Map();
+let total = 0;
+for (let r = 0; r < REPS; r++) {
+  const trace = startKernelTrace();
+  await once();
+  trace.stop();
+  for (const c of trace.calls) {
+    total += c.ms;
+    if (c.kernel !== 'conv2d') continue;
+    const [xs, ws] = c.inputShapes;
+    const key = `x [${xs.slice(1)}] w [${ws}]`;
+    const macs = ws[0] * ws[1] * ws[2] * ws[3] * c.outputShape[2] * c.outputShape[3];
+    const s = byShape.get(key) ?? { calls: 0, ms: 0, macs };
+    s.calls++;
+    s.ms += c.ms;
+    byShape.set(key, s);
+  }
+}
+process.stdout.write(
+  `${which} on wasm, ${threads} thread(s): ${(total / REPS).toFixed(1)} ms in kernels per forward\n`,
+);
+for (const [key, s] of [...byShape].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12))
+  process.stdout.write(
+    `${(s.ms / REPS).toFixed(1).padStart(7)} ms  ×${s.calls / REPS}  ${((2 * s.macs * s.calls) / s.ms / 1e6).toFixed(1)} GFLOP/s  ${key}\n`,
+  );
+process.exit(0);
