@@ -1,7 +1,8 @@
 /**
  * The allocator of the wasm backend: hands out 64-byte-aligned blocks of the WebAssembly
- * memory, reuses freed blocks through exact-size free lists, coalesces free blocks when the
- * memory would otherwise have to grow, and grows the memory page by page up to its maximum.
+ * memory, reuses freed blocks through exact-size free lists, and, before the memory would have
+ * to grow, merges adjacent free blocks and splits the smallest that fits; only then grows the
+ * memory, page by page up to its maximum.
  *
  * @module
  */
@@ -10,6 +11,8 @@ import { KernelzooError } from '@kernelzoo/core';
 /** Bytes per WebAssembly page. */
 export const PAGE = 65536;
 const ALIGN = 64;
+/** The least the memory grows by, in pages (1 MiB). */
+const GROW_PAGES = 16;
 
 /** Thrown when the WebAssembly memory cannot hold a requested buffer. */
 export class WasmOutOfMemoryError extends KernelzooError {}
@@ -64,14 +67,17 @@ export class Allocator {
   /** A block of at least `bytes` bytes; throws {@link WasmOutOfMemoryError} when none fits. */
   alloc(bytes: number, what: string): number {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    // An exact-size free block, else room above the top without growing; only when the memory
+    // would have to grow, the free blocks are merged and the smallest that fits is split.
     let ptr = this.take(size);
-    if (ptr < 0) ptr = this.bump(size);
-    if (ptr < 0) {
+    if (ptr < 0) ptr = this.bump(size, false);
+    if (ptr < 0 && this.freeBytes >= size) {
       this.coalesce();
       ptr = this.take(size);
       if (ptr < 0) ptr = this.firstFit(size);
-      if (ptr < 0) ptr = this.bump(size);
+      if (ptr < 0) ptr = this.bump(size, false);
     }
+    if (ptr < 0) ptr = this.bump(size, true);
     if (ptr < 0)
       throw new WasmOutOfMemoryError(
         `wasm backend: out of memory allocating ${what}: asked for ${formatBytes(bytes)} (${bytes} bytes), ` +
@@ -119,16 +125,19 @@ export class Allocator {
     return list.pop()!;
   }
 
-  private bump(size: number): number {
+  /** A block at the top; `grow`: growing the memory if it must. */
+  private bump(size: number, grow: boolean): number {
     const end = this.top + size;
     if (end + ALIGN > this.maxBytes) return -1;
     const have = this.memory.buffer.byteLength;
     // Keep 64 bytes past the last block addressable: vector kernels may read (never use) a
     // few bytes beyond a buffer's end.
     if (end + ALIGN > have) {
-      // Grow by at least an eighth of the current size, to keep growth calls rare.
+      if (!grow) return -1;
+      // Grow by what is needed, at least GROW_PAGES (1 MiB) to keep growth calls rare: a larger
+      // step (an eighth of the memory, as before) left up to 20 MiB never used by a network.
       const need = Math.ceil((end + ALIGN - have) / PAGE);
-      const extra = Math.max(need, Math.min(Math.ceil(have / PAGE / 8), (this.maxBytes - have) / PAGE));
+      const extra = Math.max(need, Math.min(GROW_PAGES, (this.maxBytes - have) / PAGE));
       try {
         this.memory.grow(extra);
       } catch {

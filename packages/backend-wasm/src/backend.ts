@@ -36,6 +36,7 @@ import { assertWasmSupport, wasmFeatures } from './features.js';
 import { conv2d } from './kernels/conv2d.js';
 import * as elementwise from './kernels/elementwise.js';
 import { matmul } from './kernels/matmul.js';
+import { unpackWeights } from './kernels/packed-weights.js';
 import * as pooling from './kernels/pooling.js';
 import * as reduction from './kernels/reduce.js';
 import * as resize from './kernels/resize.js';
@@ -189,6 +190,12 @@ export class WasmBackend implements Backend {
 
   private copyOut(dataId: DataId, op: string): TypedArray {
     const r = this.ctx.record(dataId, op);
+    if (r.ptr === 0 && r.packed !== null) {
+      // Weights held only packed: unpacked straight into the copy, the heap left as it is.
+      const out = new Float32Array(r.size);
+      unpackWeights(this.ctx.f32(), r.packed, r.size, out, 0);
+      return out;
+    }
     const start = r.ptr >>> 2;
     if (r.dtype === 'int32') return this.ctx.i32().slice(start, start + r.size);
     return this.ctx.f32().slice(start, start + r.size);
@@ -199,13 +206,8 @@ export class WasmBackend implements Backend {
     const ctx = this.ctx;
     if (!(dataId instanceof WasmDataId) || !ctx.ids.has(dataId)) return;
     ctx.ids.delete(dataId);
-    const packed = ctx.packCache.get(dataId);
-    if (packed !== undefined) {
-      ctx.free(packed.ptr);
-      ctx.packCache.delete(dataId);
-    }
     ctx.bytes -= dataId.size * 4;
-    ctx.free(dataId.ptr);
+    ctx.release(dataId);
   }
 
   /** Live buffers and the bytes they hold. */
@@ -221,8 +223,8 @@ export class WasmBackend implements Backend {
 
   /**
    * Bytes of the heap in use by this backend's own allocations: every block the allocator
-   * has handed out and not taken back — tensor buffers, packed convolution weights cached for
-   * live weight buffers, and any scratch a kernel allocated and did not free, each rounded up
+   * has handed out and not taken back — tensor buffers (convolution weights in their packed
+   * form once a convolution has used them, see `kernels/packed-weights.ts`), and any scratch a kernel allocated and did not free, each rounded up
    * to 64 bytes — except one: the GEMM's per-thread scratch arena (a packed-B block per thread,
    * 480.25 KiB each), allocated on first use and kept, on purpose, for the backend's lifetime,
    * growing only when the thread count grows. So the value returns to the same number after
@@ -254,7 +256,6 @@ export class WasmBackend implements Backend {
     ctx.ids.clear();
     ctx.bytes = 0;
     ctx.allocator.reset();
-    ctx.packCache.clear();
     ctx.scratch = 0;
     ctx.scratchThreads = 0;
     if (ctx.pool !== null) {

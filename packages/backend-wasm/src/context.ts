@@ -14,6 +14,7 @@ import {
   type TensorInfo,
 } from '@kernelzoo/core';
 import type { Allocator } from './allocator.js';
+import { unpackWeights } from './kernels/packed-weights.js';
 import { JOBS_OFFSET, type ThreadPool } from './pool.js';
 
 // Fixed regions below the heap: the kernels' static data lives under 64 KiB.
@@ -64,9 +65,18 @@ export function setParallelThreshold(work: number): void {
 
 /** The handle the wasm backend gives out for one buffer. */
 export class WasmDataId {
+  /**
+   * The buffer in the GEMM's packed layout, once a convolution has used it as weights (see
+   * `kernels/packed-weights.ts`); null otherwise.
+   */
+  packed: PackedWeights | null = null;
+
   constructor(
-    /** Byte address in the memory (0 for an empty buffer). */
-    readonly ptr: number,
+    /**
+     * Byte address of the buffer in its own layout: 0 for an empty buffer, and 0 while only
+     * the {@link WasmDataId.packed} form is held ({@link KernelContext.ptr} restores it).
+     */
+    public ptr: number,
     /** Elements. */
     readonly size: number,
     /** Element type. */
@@ -74,9 +84,9 @@ export class WasmDataId {
   ) {}
 }
 
-/** Convolution weights packed for the GEMM, cached per weight buffer (see `kernels/conv2d.ts`). */
+/** Convolution weights in the GEMM's packed layout (see `kernels/packed-weights.ts`). */
 export interface PackedWeights {
-  /** Byte address of the packed copy. */
+  /** Byte address of the packed form. */
   readonly ptr: number;
   /** The K block it was packed for. */
   readonly kc: number;
@@ -113,8 +123,6 @@ export class KernelContext {
   scratch = 0;
   /** The threads the scratch was sized for. */
   scratchThreads = 0;
-  /** Packed convolution weights per weight buffer, freed with the buffer. */
-  readonly packCache = new Map<WasmDataId, PackedWeights>();
   private viewBuffer: ArrayBufferLike | null = null;
   private f32View = new Float32Array(0);
   private i32View = new Int32Array(0);
@@ -183,9 +191,33 @@ export class KernelContext {
     return id;
   }
 
-  /** Byte address of a tensor's buffer. */
+  /** Byte address of a tensor's buffer, in its own layout. */
   ptr(t: TensorInfo, op: string): number {
-    return this.record(t.dataId, op).ptr;
+    return this.original(this.record(t.dataId, op), op);
+  }
+
+  /**
+   * Byte address of a buffer in its own layout: where only the packed form of convolution
+   * weights is held, the original is unpacked into a new block and the packed form freed.
+   */
+  original(id: WasmDataId, op: string): number {
+    const packed = id.packed;
+    if (id.ptr !== 0 || packed === null) return id.ptr;
+    const ptr = this.alloc(id.size * 4, `the weights [${id.size} elements] unpacked for ${op}`);
+    const f32 = this.f32();
+    unpackWeights(f32, packed, id.size, f32, ptr >>> 2);
+    this.free(packed.ptr);
+    id.packed = null;
+    id.ptr = ptr;
+    return ptr;
+  }
+
+  /** Frees a buffer's blocks: its own layout and its packed form. */
+  release(id: WasmDataId): void {
+    if (id.packed !== null) this.free(id.packed.ptr);
+    id.packed = null;
+    this.free(id.ptr);
+    id.ptr = 0;
   }
 
   /** Allocates and registers the output buffer of `op`. */

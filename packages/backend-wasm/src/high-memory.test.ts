@@ -41,10 +41,15 @@ async function run(): Promise<{ out: Record<string, Float32Array>; ptrs: number[
   };
   const out: Record<string, Float32Array> = {};
   for (const [k, v] of Object.entries(made)) out[k] = await values(v);
-  // Every non-empty buffer's address (an empty one has none).
+  // Every non-empty buffer's address (an empty one has none); the convolution's weights are
+  // held only in their packed form (see kernels/packed-weights.ts), at that form's address.
+  type Id = { ptr: number; packed: { ptr: number } | null };
   const ptrs = [...Object.values(t), ...Object.values(made)]
     .filter((x) => x.size > 0)
-    .map((x) => (x as unknown as { record: { dataId: { ptr: number } } }).record.dataId.ptr >>> 0);
+    .map((x) => {
+      const id = (x as unknown as { record: { dataId: Id } }).record.dataId;
+      return (id.ptr || (id.packed?.ptr ?? 0)) >>> 0;
+    });
   for (const x of [...Object.values(t), ...Object.values(made)]) x.dispose();
   return { out, ptrs };
 }

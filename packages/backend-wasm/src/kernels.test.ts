@@ -126,6 +126,83 @@ describe('wasm conv2d packed-weight cache', () => {
       }
     });
   }
+
+  it('holds the weights once, packed: read back, used by another kernel, and shared with the input', async () => {
+    const b = await WasmBackend.create({ threads: 1 });
+    try {
+      const start = b.heapBytesInUse();
+      const r = rng(9);
+      const x = floats(r, [1, 8, 9, 11]);
+      const wh = floats(r, [12, 8, 3, 3]);
+      const put = (h: ReturnType<typeof floats>): TensorInfo => ({
+        dataId: b.write(h.values.slice(), h.shape, 'float32'),
+        shape: h.shape,
+        dtype: 'float32',
+      });
+      const xi = put(x);
+      const w = put(wh);
+      const conv = (weights: TensorInfo, input = xi, at = info) => {
+        const y = b.conv2d(input, weights, null, at, 'linear');
+        const v = b.readSync(y.dataId);
+        b.disposeData(y.dataId);
+        return v;
+      };
+      const before = b.heapBytesInUse();
+      const first = conv(w);
+      // The packed form replaced the original: 12 rows padded to 15 (MR = 5) of K = 72 is
+      // 3 × 72 × 4 = 864 bytes more, not a second 3456-byte copy.
+      const grown = b.heapBytesInUse() - before;
+      expect(grown).toBeGreaterThanOrEqual(864 - 64);
+      expect(grown).toBeLessThanOrEqual(864 + 64);
+      // Read back exactly (the packing only moves values), leaving the heap as it was.
+      expect(b.readSync(w.dataId)).toEqual(wh.values);
+      expect(b.heapBytesInUse() - before).toBe(grown);
+      // Another kernel gets the original layout back; the next convolution packs it again.
+      const neg = b.unary('neg', w);
+      expect(b.readSync(neg.dataId)).toEqual(wh.values.map((v) => -v));
+      b.disposeData(neg.dataId);
+      expect(b.heapBytesInUse() - before).toBe(0);
+      expect(conv(w)).toEqual(first);
+      // A buffer that is both the input and the weights of one convolution (1×1, 4 → 4
+      // channels over a 2×2 map: both are 16 floats) keeps its original for the input.
+      const sq = floats(r, [4, 4, 1, 1]);
+      const s = put(sq);
+      const asInput: TensorInfo = { ...s, shape: [1, 4, 2, 2] };
+      const pointwise: Conv2dInfo = {
+        ...info,
+        inChannels: 4,
+        outChannels: 4,
+        inHeight: 2,
+        inWidth: 2,
+        outHeight: 2,
+        outWidth: 2,
+        kernelHeight: 1,
+        kernelWidth: 1,
+        padTop: 0,
+        padBottom: 0,
+        padLeft: 0,
+        padRight: 0,
+      };
+      const expected = oracle.accumulate.convolve({ ...sq, shape: [1, 4, 2, 2] }, sq, {
+        stride: [1, 1],
+        padding: [0, 0],
+        dilation: [1, 1],
+        groups: 1,
+        bias: null,
+      });
+      for (let round = 0; round < 2; round++) {
+        const got = conv(s, asInput, pointwise);
+        // K = 4 products of values in [-1, 1]: float32 rounding stays far below 5e-6.
+        for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(expected.values[i]!, 5);
+      }
+      expect(b.readSync(s.dataId)).toEqual(sq.values);
+      for (const t of [xi, w, s]) b.disposeData(t.dataId);
+      expect(b.memory().buffers).toBe(0);
+      expect(b.heapBytesInUse()).toBe(start);
+    } finally {
+      b.dispose();
+    }
+  });
 });
 
 /**

@@ -8,9 +8,13 @@ import {
   keep,
   maxPool2d,
   memory,
+  nn,
+  randomNormal,
   randomUniform,
+  registerBackend,
   resizeBilinear,
   setBackend,
+  startKernelTrace,
   sum,
   tidy,
 } from '@kernelzoo/core';
@@ -67,6 +71,54 @@ describe('wasm backend memory', () => {
     for (const t of [x, w1, w2, mean, variance]) t.dispose();
     expect(backend.memory()).toEqual({ buffers: 0, bytes: 0 });
   }, 120_000); // ~2 s alone; generous for a loaded CI machine
+
+  it('holds an eval forward within the folded weights plus twice its live activations, flat over 20', async () => {
+    // Conv + BatchNorm + ReLU stages like a network's: eight 128 → 128 3×3 stages after a
+    // stride-2 stem, 4.7 MiB of weights and ~2.3 MiB of live activations at 96².
+    registerBackend('wasm-forward-memory', () => WasmBackend.create({ threads: 1 }), 0);
+    await setBackend('wasm-forward-memory');
+    const backend = (await import('@kernelzoo/core')).getBackend() as WasmBackend;
+    const start = backend.heapStats().memoryBytes;
+    nn.manualSeed(3);
+    const stage = (cin: number, cout: number, stride: number) => [
+      new nn.Conv2d(cin, cout, 3, { stride, padding: 1, bias: false }),
+      new nn.BatchNorm2d(cout),
+      new nn.ReLU(),
+    ];
+    const net = new nn.Sequential(
+      ...stage(3, 128, 2),
+      ...Array.from({ length: 8 }, () => stage(128, 128, 1)).flat(),
+    ).eval();
+    const x = randomNormal([1, 3, 96, 96], 0, 1, { seed: 4 });
+    const forward = async () => {
+      const y = net.call(x);
+      await y.data();
+      y.dispose();
+    };
+    await forward(); // folds the weights: the originals move to host memory
+    const held = backend.memory().bytes; // folded weights + input
+    const trace = startKernelTrace();
+    await forward();
+    trace.stop();
+    const activations = trace.peakBackendBytes - held;
+    const afterTwo = backend.heapStats().memoryBytes;
+    for (let i = 0; i < 18; i++) await forward();
+    expect(backend.heapStats().memoryBytes).toBe(afterTwo);
+    // The memory grew by: the weights once (in the GEMM's packed layout: 128 output channels
+    // padded to 130, +1.6 %), at most twice the activations, the GEMM's per-thread scratch
+    // arena, one stage's weights more while the first forward folds it (folded and packed
+    // forms side by side), and up to one growth step (1 MiB) past the last block.
+    const arena = backend.heapStats().usedBytes - backend.heapBytesInUse();
+    const stageWeights = 128 * 128 * 9 * 4;
+    const bound = held * 1.02 + 2 * activations + arena + stageWeights + (1 << 20);
+    expect(activations).toBeGreaterThan(1 << 20);
+    expect(afterTwo - start).toBeLessThanOrEqual(bound);
+    // Here: 8.4 MB against a bound of 11.8. With the BatchNorms' tensors left on the backend
+    // (pinning the freed originals between them) and growth by an eighth, 13.4 MB.
+    x.dispose();
+    net.dispose();
+    backend.dispose();
+  });
 
   it('reuses freed blocks', () => {
     const b = new WasmBackend({ singleThreaded: true });

@@ -6,8 +6,9 @@
  * @module
  */
 import type { Activation, Conv2dInfo, TensorInfo } from '@kernelzoo/core';
-import type { KernelContext, WasmDataId } from '../context.js';
+import type { KernelContext } from '../context.js';
 import { ACT, gemmScratch, kBlock, MR, NC, SCRATCH_BYTES } from './gemm.js';
+import { packedWeights } from './packed-weights.js';
 
 /** Below this many elements the unpacked convolution pads its input on one thread. */
 const PAD_PARALLEL = 1 << 20;
@@ -27,7 +28,6 @@ export function conv2d(
   const out = ctx.make([batch, outChannels, outHeight, outWidth], 'float32', op);
   if (out.size === 0) return out.info;
   const xp = ctx.ptr(x, op);
-  const wp = ctx.ptr(weight, op);
   const bp = bias === null ? 0 : ctx.ptr(bias, op);
   const act = ACT[activation];
   const hw = outHeight * outWidth;
@@ -37,7 +37,7 @@ export function conv2d(
   if (groups > 1 && cg === 1) {
     const p = ctx.params([
       xp,
-      wp,
+      ctx.ptr(weight, op),
       out.ptr,
       bp,
       act,
@@ -61,7 +61,7 @@ export function conv2d(
     return out.info;
   }
   if (k > 0 && useDirect(info)) {
-    directConv(ctx, xp, wp, bp, act, info, out.ptr, out.size * k);
+    directConv(ctx, xp, ctx.ptr(weight, op), bp, act, info, out.ptr, out.size * k);
     return out.info;
   }
   if (k === 0) {
@@ -71,7 +71,9 @@ export function conv2d(
   }
   const mp = Math.ceil(m / MR) * MR;
   const kc = kBlock(k);
-  const packA = packedWeights(ctx, weight.dataId as WasmDataId, wp, groups, m, k, kc);
+  const wid = ctx.record(weight.dataId, op);
+  const shared = wid === x.dataId || wid === bias?.dataId;
+  const packA = packedWeights(ctx, wid, groups, m, k, kc, shared);
   const pointwise =
     kh === 1 &&
     kw === 1 &&
@@ -138,34 +140,6 @@ export function conv2d(
     ctx.free(pad);
   }
   return out.info;
-}
-
-/**
- * The weights of a convolution packed for the GEMM (`pack_a`), cached per weight buffer:
- * tensors are immutable, so the packed copy stays valid until `disposeData` frees the
- * weights (and it). Costs one more copy of each convolution's weights in memory.
- */
-function packedWeights(
-  ctx: KernelContext,
-  id: WasmDataId,
-  wp: number,
-  groups: number,
-  m: number,
-  k: number,
-  kc: number,
-): number {
-  const hit = ctx.packCache.get(id);
-  if (hit !== undefined && hit.kc === kc && hit.m === m && hit.groups === groups) return hit.ptr;
-  if (hit !== undefined) {
-    ctx.free(hit.ptr);
-    ctx.packCache.delete(id);
-  }
-  const mp = Math.ceil(m / MR) * MR;
-  const ptr = ctx.alloc(groups * mp * k * 4, 'packed conv2d weights');
-  for (let g = 0; g < groups; g++)
-    ctx.exports.pack_a(wp + g * m * k * 4, k, 1, m, k, kc, ptr + g * mp * k * 4);
-  ctx.packCache.set(id, { ptr, kc, m, groups });
-  return ptr;
 }
 
 /**

@@ -267,9 +267,18 @@ export function moduleCases(): Case[] {
             parked.every((n) => n === 'host'),
             `original conv weights live on [${parked}], expected host`,
           );
+          // So are the BatchNorms' parameters and statistics (γ, β, mean, variance of 4, 4 and 8
+          // channels, and three int32 num_batches_tracked): the fused step needs none of them.
           const hostBytes = memory().backends.host?.bytes ?? 0;
-          const weightBytes = 4 * (8 * 4 + 4 * 4 * 9 + 4 * 8);
+          const weightBytes = 4 * (8 * 4 + 4 * 4 * 9 + 4 * 8) + 4 * 4 * (4 + 4 + 8) + 3 * 4;
           assert(hostBytes === weightBytes, `host holds ${hostBytes} bytes, expected ${weightBytes}`);
+          const bnOnBackend = [block.bn1, block.bn2, block.bn3]
+            .flatMap((b) => [...b.namedParameters(), ...b.namedBuffers()])
+            .filter(([, t]) => t.backendName !== 'host');
+          assert(
+            bnOnBackend.length === 0,
+            `BatchNorm tensors left on the backend: ${bnOnBackend.map(([n]) => n)}`,
+          );
           for (const [k, t] of block.stateDict())
             expectClose(t.dataSync(), original.get(k)!, { rtol: 0, atol: 0 }, `stateDict ${k} after fusion`);
           ctx.check(block.call(xt), expected, 'fused, second call');

@@ -86,15 +86,17 @@ export class Conv2d extends Module {
   }
 
   /**
-   * Folds the chain; with a BatchNorm, the original weight and bias then move to host memory
-   * (the backend keeps only the folded copy).
+   * Folds the chain; with a BatchNorm, the original weight and bias, and the BatchNorm's
+   * parameters and statistics, then move to host memory (the backend keeps only the folded copy).
    */
   protected override foldChain(rest: readonly AnyModule[]): FusedStep {
     const tail = readChainTail(rest, this.outChannels) as Exclude<ReturnType<typeof readChainTail>, string>;
     const fused = new FusedConv2d(this, tail.bn, tail.activation);
     if (tail.bn) {
-      ENGINE.park(this.weight);
-      if (this.bias) ENGINE.park(this.bias);
+      // The fused step runs from the folded copy alone: the convolution's and the BatchNorm's
+      // tensors move off the backend together, so their blocks there free up side by side.
+      const own = [...this.namedParameters(), ...tail.bn.namedParameters(), ...tail.bn.namedBuffers()];
+      for (const [, t] of own) ENGINE.park(t);
     }
     return fused;
   }

@@ -1,0 +1,75 @@
+/**
+ * Convolution weights held in the GEMM's packed layout instead of their own.
+ *
+ * The GEMM reads a convolution's weights as MR-row panels (`pack_a`). Packing on every call
+ * would cost time; keeping a packed copy beside the weights would cost a second copy of every
+ * convolution's weights. So the first convolution over a weight buffer packs it and frees the
+ * original: the buffer's record then holds only the packed form (MR-row panels, rows padded
+ * with zeros to a multiple of MR: at most MR − 1 rows more per group). Anything else that asks
+ * for the buffer's address ({@link KernelContext.ptr}, a read) gets the original layout back,
+ * unpacked exactly (the packing only moves values), and the packed form is dropped until the
+ * next convolution packs it again.
+ *
+ * @module
+ */
+import type { KernelContext, PackedWeights, WasmDataId } from '../context.js';
+import { MR } from './gemm.js';
+
+/**
+ * Byte address of the packed weights of a convolution (`groups` blocks of `m × k`, K blocks of
+ * `kc`), packing the buffer `id` on the first call. `keepOriginal`: keep the original layout
+ * too (when the same buffer is also another input of the call).
+ */
+export function packedWeights(
+  ctx: KernelContext,
+  id: WasmDataId,
+  groups: number,
+  m: number,
+  k: number,
+  kc: number,
+  keepOriginal: boolean,
+): number {
+  const held = id.packed;
+  if (held !== null && held.kc === kc && held.m === m && held.groups === groups) return held.ptr;
+  const wp = ctx.original(id, 'conv2d');
+  const mp = Math.ceil(m / MR) * MR;
+  const ptr = ctx.alloc(groups * mp * k * 4, 'packed conv2d weights');
+  for (let g = 0; g < groups; g++)
+    ctx.exports.pack_a(wp + g * m * k * 4, k, 1, m, k, kc, ptr + g * mp * k * 4);
+  id.packed = { ptr, kc, m, groups };
+  if (!keepOriginal) {
+    ctx.free(wp);
+    id.ptr = 0;
+  }
+  return ptr;
+}
+
+/**
+ * Writes the original layout of packed weights (`size` floats) into `dst` from element `at`:
+ * the inverse of `pack_a` over each group, dropping the padding rows. `memory` is the wasm
+ * memory as float32 (`dst` may be it or any other array).
+ */
+export function unpackWeights(
+  memory: Float32Array,
+  packed: PackedWeights,
+  size: number,
+  dst: Float32Array,
+  at: number,
+): void {
+  const { ptr, kc: kcBlock, m, groups } = packed;
+  const k = size / (groups * m);
+  const mp = Math.ceil(m / MR) * MR;
+  for (let g = 0; g < groups; g++) {
+    const src = (ptr >>> 2) + g * mp * k;
+    const out = at + g * m * k;
+    for (let pc = 0; pc < k; pc += kcBlock) {
+      const kc = Math.min(kcBlock, k - pc);
+      for (let i = 0; i < m; i++) {
+        const r = i % MR;
+        const from = src + pc * mp + (i - r) * kc + r;
+        const to = out + i * k + pc;
+        for (let q = 0; q < kc; q++) dst[to + q] = memory[from + q * MR];
+      }
+    }
+  }
+}
