@@ -1,0 +1,9 @@
+/**
+ * Whole networks side by side (a private package): kernelzoo's networks recorded kernel by
+ * kernel ({@link recordNetwork}) and replayed in TensorFlow.js and ONNX Runtime Web, so the
+ * peers run exactly the computation kernelzoo runs, on the same machine.
+ *
+ * @packageDocumentation
+ */
+export * from './graph.js';
+export { type RecordedNetwork, RecordingBackend, recordNetwork } from './record.js';
