@@ -207,6 +207,100 @@ function pack_b_conv(x: usize, p: usize, k0: i32, kc: i32, n0: i32, nc: i32, dst
   }
 }
 
+/**
+ * Packs a `kc × nc` block of a convolution's im2col matrix from the zero-padded,
+ * stride-phase-split input (`direct_pad_run`'s layout; `xb` its first plane of this batch and
+ * group): no bounds checks. An 8-column panel within one output row is 8 consecutive floats;
+ * one that crosses rows (output widths not a multiple of 8) is gathered through 8 lane offsets
+ * computed once per panel.
+ */
+function pack_b_conv_pad(xb: usize, p: usize, k0: i32, kc: i32, n0: i32, nc: i32, dst: usize): void {
+  const ow = pi(p, P_OW);
+  const kh = pi(p, P_KH);
+  const kw = pi(p, P_KW);
+  const sh = pi(p, P_SH);
+  const sw = pi(p, P_SW);
+  const dh = pi(p, P_DH);
+  const dw = pi(p, P_DW);
+  const wq = pi(p, P_PAD_WQ);
+  const rowLen = sw * wq;
+  const planeLen = pi(p, P_PAD_HP) * rowLen;
+  const khw = kh * kw;
+  let d = dst;
+  for (let jp = 0; jp < nc; jp += NR) {
+    const cols = min(NR, nc - jp);
+    const j = n0 + jp;
+    const oy0 = j / ow;
+    const ox0 = j - oy0 * ow;
+    const oneRow = cols === NR && ox0 + NR <= ow;
+    // Byte offsets of the panel's 8 pixels from its first; lanes past `cols` repeat lane 0
+    // (a valid address; those columns are never stored).
+    let o1: usize = 0;
+    let o2: usize = 0;
+    let o3: usize = 0;
+    let o4: usize = 0;
+    let o5: usize = 0;
+    let o6: usize = 0;
+    let o7: usize = 0;
+    if (!oneRow) {
+      const first = oy0 * sh * rowLen + ox0;
+      let oy = oy0;
+      let ox = ox0;
+      for (let t = 1; t < NR; t++) {
+        let off = 0;
+        if (t < cols) {
+          ox++;
+          if (ox === ow) {
+            ox = 0;
+            oy++;
+          }
+          off = oy * sh * rowLen + ox - first;
+        }
+        const b = (<usize>off) << 2;
+        if (t === 1) o1 = b;
+        else if (t === 2) o2 = b;
+        else if (t === 3) o3 = b;
+        else if (t === 4) o4 = b;
+        else if (t === 5) o5 = b;
+        else if (t === 6) o6 = b;
+        else o7 = b;
+      }
+    }
+    const pixel = xb + ((<usize>(oy0 * sh * rowLen + ox0)) << 2);
+    let c = k0 / khw;
+    const rem = k0 - c * khw;
+    let ky = rem / kw;
+    let kx = rem - ky * kw;
+    for (let q = 0; q < kc; q++) {
+      const t = kx * dw;
+      const s = pixel + ((<usize>(c * planeLen + ky * dh * rowLen + (t % sw) * wq + t / sw)) << 2);
+      if (oneRow) {
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
+      } else {
+        store<f32>(d, load<f32>(s));
+        store<f32>(d, load<f32>(s + o1), 4);
+        store<f32>(d, load<f32>(s + o2), 8);
+        store<f32>(d, load<f32>(s + o3), 12);
+        store<f32>(d, load<f32>(s + o4), 16);
+        store<f32>(d, load<f32>(s + o5), 20);
+        store<f32>(d, load<f32>(s + o6), 24);
+        store<f32>(d, load<f32>(s + o7), 28);
+      }
+      d += 32;
+      kx++;
+      if (kx === kw) {
+        kx = 0;
+        ky++;
+        if (ky === kh) {
+          ky = 0;
+          c++;
+        }
+      }
+    }
+  }
+}
+
 function sigmoidf(v: f32): f32 {
   return <f32>(1.0 / (1.0 + Math.exp(-(<f64>v))));
 }
@@ -600,6 +694,9 @@ export function gemm_run(p: usize, tid: i32, nt: i32): i32 {
   const brs = pi(p, P_BRS);
   const bcs = pi(p, P_BCS);
   const aBatched = pi(p, P_A_BATCHED);
+  // A convolution's input, zero-padded and stride-phase-split (0: pack from the input itself).
+  const padBuf = kind === 1 ? <usize>pi(p, P_PAD_BUF) : 0;
+  const padGroup = pi(p, P_CG) * pi(p, P_PAD_HP) * pi(p, P_SW) * pi(p, P_PAD_WQ);
   const mp = ((m + MR - 1) / MR) * MR;
   const bg = batch * groups;
   // Column chunks: at most NC wide; with several threads, enough of them (a multiple of the
@@ -628,12 +725,14 @@ export function gemm_run(p: usize, tid: i32, nt: i32): i32 {
     const nc = min(ncBlock, n - n0);
     const aBase = <usize>pi(p, P_A) + ((<usize>((aBatched !== 0 ? bgIdx : g) * pi(p, P_A_GROUP))) << 2);
     const bBase = <usize>pi(p, P_B) + ((<usize>(bi * pi(p, P_B_BATCH) + g * pi(p, P_B_GROUP))) << 2);
+    const padBase = padBuf + ((<usize>((bi * groups + g) * padGroup)) << 2);
     const cBase = <usize>pi(p, P_C) + ((<usize>(bi * pi(p, P_C_BATCH) + g * pi(p, P_C_GROUP))) << 2);
     let biasBase = <usize>pi(p, P_BIAS);
     if (biasMode === 1) biasBase += (<usize>(g * m)) << 2;
     for (let pc = 0; pc < k; pc += kcBlock) {
       const kc = min(kcBlock, k - pc);
       if (kind === 0) pack_b_mat(bBase, brs, bcs, pc, kc, n0, nc, packB);
+      else if (padBuf !== 0) pack_b_conv_pad(padBase, p, pc, kc, n0, nc, packB);
       else pack_b_conv(bBase, p, pc, kc, n0, nc, packB);
       const mode = (pc > 0 ? 1 : 0) | (pc + kc >= k ? 2 : 0);
       for (let ip = 0; ip < mp; ip += MR) {

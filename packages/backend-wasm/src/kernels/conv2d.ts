@@ -10,7 +10,7 @@ import type { KernelContext } from '../context.js';
 import { ACT, gemmScratch, kBlock, MR, NC, SCRATCH_BYTES } from './gemm.js';
 import { packedWeights } from './packed-weights.js';
 
-/** Below this many elements the unpacked convolution pads its input on one thread. */
+/** Below this many elements a convolution pads its input on one thread. */
 const PAD_PARALLEL = 1 << 20;
 
 /** 2-D convolution: packed SIMD GEMM over the implicit im2col matrix, direct depthwise path. */
@@ -88,7 +88,9 @@ export function conv2d(
   let pad = 0;
   let hp = 0;
   let wq = 0;
-  if (unpacked) {
+  // Both GEMM paths read a non-pointwise convolution's input from a zero-padded copy: the
+  // unpacked one in place, the packed one packing without bounds checks (gemm_run).
+  if (!pointwise) {
     ({ buf: pad, hp, wq } = padInput(ctx, xp, info));
   }
   const p = ctx.params([
