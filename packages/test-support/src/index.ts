@@ -6,4 +6,5 @@
  * @packageDocumentation
  */
 export { bundleAndRun } from './bundle.js';
+export * from './onnx.js';
 export { REFERENCE_KEYS_DIR, type ReferenceKeyOptions, referenceKeys } from './reference-keys.js';
