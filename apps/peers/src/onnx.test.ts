@@ -1,0 +1,279 @@
+import { JsBackend } from '@kernelzoo/backend-js';
+import { WasmBackend } from '@kernelzoo/backend-wasm';
+import {
+  adaptiveAvgPool2d,
+  add,
+  argmax,
+  avgPool2d,
+  type Backend,
+  cast,
+  concat,
+  conv2d,
+  div,
+  flip,
+  linear,
+  matmul,
+  max,
+  maximum,
+  maxPool2d,
+  mean,
+  minimum,
+  mul,
+  nn,
+  pad,
+  pow,
+  randomNormal,
+  registerBackend,
+  reshape,
+  resizeBilinear,
+  resizeNearest,
+  type Shape,
+  setBackend,
+  slice,
+  softmax,
+  sub,
+  sum,
+  type Tensor,
+  transpose,
+  type UnaryOp,
+  unary,
+} from '@kernelzoo/core';
+import { hrnetPose } from '@kernelzoo/hrnet';
+import { sknet50 } from '@kernelzoo/sknet';
+import { spnet50 } from '@kernelzoo/spnet';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { KernelGraph } from './graph.js';
+import { graphToOnnx, ortRunner } from './onnx.js';
+import { RecordingBackend, recordNetwork } from './record.js';
+
+// Tolerances: ONNX Runtime and kernelzoo are both float32 implementations that sum in
+// different orders (and ORT may fuse), so outputs agree to a few float32 ulps of the sums:
+// max |ORT − ours| ≤ 1e-4 × max(1, max |ours|) for the small graphs, ≤ 5e-4 × max(1, max |ours|)
+// for whole networks (dozens of layers of accumulated rounding).
+const SMALL = 1e-4;
+const NETWORK = 5e-4;
+
+let recorders = 0;
+
+/** Records `f` applied to a seeded normal input of `shape` on `inner`; constants made inside `f`. */
+async function recordOps(
+  shape: Shape,
+  f: (x: Tensor) => Tensor,
+  inner: Backend = new JsBackend(),
+): Promise<{ graph: KernelGraph; input: Float32Array; output: Float32Array }> {
+  const rec = new RecordingBackend(inner, `onnx-test-${++recorders}`);
+  registerBackend(rec.name, () => rec, 0);
+  await setBackend(rec.name);
+  nn.manualSeed(7);
+  const x = randomNormal(shape, 0, 1, { seed: 1 });
+  rec.start(x.record!.dataId);
+  const y = f(x);
+  const graph = rec.stop(y.record!.dataId);
+  const output = Float32Array.from(await y.data());
+  const input = (await x.data()) as Float32Array;
+  return { graph, input, output };
+}
+
+/** ORT's output for the recorded graph on the recorded input. */
+async function onOrt(graph: KernelGraph, input: Float32Array): Promise<Float32Array> {
+  const runner = await ortRunner(graph, 1);
+  try {
+    return await runner.run(input);
+  } finally {
+    await runner.dispose();
+  }
+}
+
+/**
+ * max |ORT − ours| and the bound it must meet; the output must be well above the bound, or the
+ * comparison would test nothing.
+ */
+async function compare(
+  recorded: { graph: KernelGraph; input: Float32Array; output: Float32Array },
+  rel: number,
+): Promise<{ diff: number; bound: number }> {
+  const got = await onOrt(recorded.graph, recorded.input);
+  expect(got.length).toBe(recorded.output.length);
+  let diff = 0;
+  let largest = 0;
+  for (let i = 0; i < got.length; i++) {
+    const d = Math.abs(got[i]! - recorded.output[i]!);
+    diff = Number.isNaN(d) ? Number.POSITIVE_INFINITY : Math.max(diff, d);
+    largest = Math.max(largest, Math.abs(recorded.output[i]!));
+  }
+  const bound = rel * Math.max(1, largest);
+  expect(largest).toBeGreaterThan(10 * bound);
+  return { diff, bound };
+}
+
+/** Records `f` over backend-js and expects ORT to agree within the small graphs' tolerance. */
+async function agrees(shape: Shape, f: (x: Tensor) => Tensor): Promise<void> {
+  const { diff, bound } = await compare(await recordOps(shape, f), SMALL);
+  expect(diff).toBeLessThanOrEqual(bound);
+}
+
+const w = (shape: Shape, seed: number) => randomNormal(shape, 0, 0.5, { seed });
+
+describe('graphToOnnx on small graphs (ORT against backend-js)', () => {
+  it('grouped convolution with dilation, stride and asymmetric padding, relu and sigmoid epilogues', async () => {
+    await agrees([1, 4, 9, 11], (x) => {
+      const y = conv2d(x, w([6, 2, 3, 3], 2), {
+        groups: 2,
+        dilation: [2, 1],
+        stride: [1, 2],
+        padding: [1, 2, 0, 1],
+        bias: w([6], 3),
+        activation: 'relu',
+      });
+      return conv2d(y, w([3, 6, 2, 3], 4), { padding: [0, 1, 2, 0], activation: 'sigmoid' });
+    });
+  });
+
+  it('adaptive average pooling to bins larger than the input (8×8 → 20×20)', async () => {
+    await agrees([1, 3, 8, 8], (x) => adaptiveAvgPool2d(x, [20, 20]));
+  });
+
+  it('adaptive average pooling to bins smaller than the input, and to strips H×1 and 1×W', async () => {
+    await agrees([1, 3, 13, 11], (x) => adaptiveAvgPool2d(x, [5, 3]));
+    await agrees([1, 3, 13, 11], (x) => adaptiveAvgPool2d(x, [13, 1]));
+    await agrees([1, 3, 13, 11], (x) => adaptiveAvgPool2d(x, [1, 11]));
+    await agrees([1, 3, 6, 5], (x) => adaptiveAvgPool2d(x, [1, 1]));
+  });
+
+  it('bilinear resize with align_corners true and false at non-integer ratios', async () => {
+    for (const align of [true, false]) {
+      await agrees([1, 2, 7, 5], (x) => resizeBilinear(x, [12, 9], align));
+      await agrees([1, 2, 13, 11], (x) => resizeBilinear(x, [5, 4], align));
+      await agrees([1, 2, 7, 5], (x) => resizeBilinear(x, [1, 9], align));
+    }
+  });
+
+  it('nearest resize at non-integer ratios (up and down) and ×2 / ×3', async () => {
+    await agrees([1, 2, 5, 7], (x) => resizeNearest(x, [8, 11]));
+    await agrees([1, 2, 6, 9], (x) => resizeNearest(x, [4, 6]));
+    // Ratios where ONNX Runtime's Resize (dst / float32 scale) floors to the row below PyTorch's.
+    await agrees([1, 2, 14, 20], (x) => resizeNearest(x, [4, 12]));
+    await agrees([1, 2, 5, 7], (x) => resizeNearest(x, [10, 21])); // ×2, ×3
+  });
+
+  it('a mean over [2, 3], reshaped and broadcast back (squeeze-excitation style)', async () => {
+    await agrees([1, 6, 5, 7], (x) => mul(x, reshape(mean(x, [2, 3]), [1, 6, 1, 1])));
+  });
+
+  it('sum and max reductions, concatenated', async () => {
+    await agrees([2, 3, 4, 5], (x) => concat([sum(x, [1, 3]), max(x, [1, 3]), mean(x, [1, 3])], 1));
+  });
+
+  it('softmax over axis 1, then argmax over it', async () => {
+    await agrees([2, 5, 3, 4], (x) => softmax(x, 1));
+    await agrees([2, 5, 3, 4], (x) => argmax(x, 1));
+  });
+
+  it('slice, concat, transpose, flip, pad and cast', async () => {
+    await agrees([1, 4, 6, 7], (x) => {
+      const a = slice(x, [0, 1, 2, 0], [1, 2, 3, 7]);
+      const b = slice(x, [0, 0, 0, 3], [1, 1, 3, 4]);
+      const joined = concat(
+        [
+          a,
+          pad(
+            b,
+            [
+              [0, 0],
+              [0, 0],
+              [0, 0],
+              [1, 2],
+            ],
+            0.5,
+          ),
+        ],
+        1,
+      );
+      return flip(transpose(cast(cast(mul(joined, 3), 'int32'), 'float32'), [0, 1, 3, 2]), [1, 3]);
+    });
+  });
+
+  it('matmul with bias (Linear), batched matmuls with transposes', async () => {
+    await agrees([3, 10], (x) => linear(x, w([7, 10], 5), w([7], 6), 'relu'));
+    await agrees([2, 4, 6], (x) => matmul(x, w([2, 5, 6], 8), { transposeB: true, bias: w([5], 9) }));
+    await agrees([2, 6, 4], (x) => matmul(x, w([1, 6, 5], 10), { transposeA: true }));
+  });
+
+  it('max and average pooling: padding, ceil mode, count_include_pad', async () => {
+    await agrees([1, 3, 9, 10], (x) => maxPool2d(x, 3, { stride: 2, padding: 1 }));
+    await agrees([1, 3, 9, 10], (x) => maxPool2d(x, 2, { stride: 2, ceilMode: true }));
+    await agrees([1, 3, 9, 10], (x) => avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }));
+    await agrees([1, 3, 9, 10], (x) =>
+      avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }),
+    );
+  });
+
+  it('every unary and binary op, binaries broadcasting', async () => {
+    const ops: UnaryOp[] = [
+      'neg',
+      'abs',
+      'exp',
+      'sqrt',
+      'rsqrt',
+      'square',
+      'reciprocal',
+      'relu',
+      'sigmoid',
+      'tanh',
+    ];
+    await agrees([2, 3, 4], (x) => {
+      const pos = add(unary('abs', x), 0.5);
+      const parts = ops.map((op) => unary(op, op === 'exp' || op === 'neg' || op === 'relu' ? x : pos));
+      parts.push(unary('log', pos));
+      return concat(parts, 0);
+    });
+    await agrees([2, 3, 4], (x) => {
+      const b = w([3, 1], 11);
+      const pos = add(unary('abs', x), 0.5);
+      return concat(
+        [
+          add(x, b),
+          sub(b, x),
+          mul(x, b),
+          div(x, add(unary('abs', b), 1)),
+          maximum(x, b),
+          minimum(x, b),
+          pow(pos, b),
+        ],
+        0,
+      );
+    });
+  });
+
+  it('throws naming the kernel for what ONNX cannot express', () => {
+    const graph: KernelGraph = {
+      values: [
+        { shape: [2], dtype: 'float32', data: null },
+        { shape: [2], dtype: 'float32', data: null },
+      ],
+      nodes: [{ kernel: 'unary', args: ['erf' as UnaryOp, 0], output: 1 }],
+      input: 0,
+      output: 1,
+    };
+    expect(() => graphToOnnx(graph)).toThrow(/kernel unary, op 'erf'/);
+  });
+});
+
+describe('graphToOnnx on whole networks (ORT against backend-wasm, reduced sizes)', () => {
+  let wasm: WasmBackend;
+  beforeAll(async () => {
+    wasm = await WasmBackend.create({ threads: 1 });
+  });
+
+  const network = (name: string, build: () => nn.AnyModule) =>
+    it(`${name} at [1, 3, 64, 64]`, async () => {
+      nn.manualSeed(0);
+      const recorded = await recordNetwork(build, [1, 3, 64, 64], wasm);
+      const { diff, bound } = await compare(recorded, NETWORK);
+      expect(diff).toBeLessThanOrEqual(bound);
+    }, 60_000);
+
+  network('SKNet-50', () => sknet50());
+  network('HRNet-W32 pose', () => hrnetPose({ width: 32 }));
+  network('SPNet-50 (150 classes)', () => spnet50(150));
+});
