@@ -18,7 +18,7 @@ import {
   ONNX_INT32,
   stringAttr,
   type Writer,
-} from '@kernelzoo/test-support';
+} from '@kernelzoo/test-support/onnx';
 import type { GraphNode, KernelGraph } from './graph.js';
 
 /** The ONNX element type (`TensorProto.DataType`) of a kernelzoo dtype. */

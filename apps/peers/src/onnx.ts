@@ -11,7 +11,7 @@ import {
   int32Initializer,
   model,
   valueInfo,
-} from '@kernelzoo/test-support';
+} from '@kernelzoo/test-support/onnx';
 import * as ort from 'onnxruntime-web';
 import type { KernelGraph } from './graph.js';
 import { emitNode, OnnxEmitter, onnxType } from './onnx-nodes.js';

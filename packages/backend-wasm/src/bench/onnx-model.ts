@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { graph, initializer, intAttr, intsAttr, model, node, valueInfo } from '@kernelzoo/test-support';
+import { graph, initializer, intAttr, intsAttr, model, node, valueInfo } from '@kernelzoo/test-support/onnx';
 
 /** A convolution row as an ONNX model: input `x` (NCHW), weights and bias as initializers. */
 export interface OnnxConv {
