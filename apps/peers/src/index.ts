@@ -6,4 +6,7 @@
  * @packageDocumentation
  */
 export * from './graph.js';
+export { graphToOnnx, ortRunner } from './onnx.js';
 export { type RecordedNetwork, RecordingBackend, recordNetwork } from './record.js';
+export type { Runner } from './runner.js';
+export { tfjsRunner } from './tfjs.js';
