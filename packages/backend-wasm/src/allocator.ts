@@ -64,19 +64,32 @@ export class Allocator {
     return this.memory.buffer.byteLength;
   }
 
-  /** A block of at least `bytes` bytes; throws {@link WasmOutOfMemoryError} when none fits. */
-  alloc(bytes: number, what: string): number {
+  /**
+   * A block of at least `bytes` bytes; throws {@link WasmOutOfMemoryError} when none fits.
+   * `longLived`: a block kept for long (packed weights): placed at the lowest free address
+   * that fits, so long-lived blocks gather low in the memory instead of between the short-lived
+   * activations of a forward, whose freed space then stays in large runs.
+   */
+  alloc(bytes: number, what: string, longLived = false): number {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
-    // An exact-size free block, else room above the top without growing; only when the memory
-    // would have to grow, the free blocks are merged and the smallest that fits is split.
-    let ptr = this.take(size);
-    if (ptr < 0) ptr = this.bump(size, false);
-    if (ptr < 0 && this.freeBytes >= size) {
-      this.coalesce();
+    let ptr = -1;
+    if (longLived) {
+      if (this.freeBytes >= size) {
+        this.coalesce();
+        ptr = this.lowestFit(size);
+      }
+    } else {
+      // An exact-size free block, else the smallest free block that fits (after merging
+      // neighbours), else room above the top: freed space is reused before the top moves, so
+      // the top stays free for the largest blocks (a segmentation network's full-size output).
       ptr = this.take(size);
-      if (ptr < 0) ptr = this.firstFit(size);
-      if (ptr < 0) ptr = this.bump(size, false);
+      if (ptr < 0 && this.freeBytes >= size) {
+        this.coalesce();
+        ptr = this.take(size);
+        if (ptr < 0) ptr = this.firstFit(size);
+      }
     }
+    if (ptr < 0) ptr = this.bump(size, false);
     if (ptr < 0) ptr = this.bump(size, true);
     if (ptr < 0)
       throw new WasmOutOfMemoryError(
@@ -182,6 +195,20 @@ export class Allocator {
     }
     list.push(ptr);
     this.freeBytes += size;
+  }
+
+  /** The free block at the lowest address of at least `size` bytes, split. */
+  private lowestFit(size: number): number {
+    let ptr = -1;
+    let have = 0;
+    for (const [s, list] of this.free)
+      if (s >= size) for (const p of list) if (ptr < 0 || p < ptr) [ptr, have] = [p, s];
+    if (ptr < 0) return -1;
+    const list = this.free.get(have)!;
+    list.splice(list.indexOf(ptr), 1);
+    this.freeBytes -= have;
+    if (have > size) this.push(ptr + size, have - size);
+    return ptr;
   }
 
   /** The smallest free block of at least `size` bytes, split. */

@@ -171,10 +171,13 @@ export class KernelContext {
 
   // ---- allocation ----
 
-  /** Allocates `bytes` (0 for none); `what` names the block in an out-of-memory error. */
-  alloc(bytes: number, what: string): number {
+  /**
+   * Allocates `bytes` (0 for none); `what` names the block in an out-of-memory error;
+   * `longLived` places it low in the memory (see {@link Allocator.alloc}).
+   */
+  alloc(bytes: number, what: string, longLived = false): number {
     if (bytes === 0) return 0;
-    return this.allocator.alloc(bytes, what);
+    return this.allocator.alloc(bytes, what, longLived);
   }
 
   /** Frees a block from {@link KernelContext.alloc} (0 is ignored). */

@@ -19,7 +19,7 @@ import {
   tidy,
 } from '@kernelzoo/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WasmOutOfMemoryError } from './allocator.js';
+import { Allocator, PAGE, WasmOutOfMemoryError } from './allocator.js';
 import { WasmBackend } from './backend.js';
 import { resetWasmFeatures, WasmFeatureError } from './features.js';
 import { getThreads, registerWasmBackend, setThreads } from './index.js';
@@ -118,6 +118,28 @@ describe('wasm backend memory', () => {
     x.dispose();
     net.dispose();
     backend.dispose();
+  });
+
+  it('reuses freed space before moving the top, and places long-lived blocks lowest', () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 256 });
+    const a = new Allocator(memory, 64, 256);
+    const MiB = 1 << 20;
+    const x = a.alloc(MiB, 'x');
+    a.alloc(64, 'y');
+    const z = a.alloc(MiB, 'z');
+    a.alloc(64, 'pin');
+    const grown = a.memoryBytes;
+    a.release(x);
+    // Half of x's space, not new space above the top (which stays free for larger blocks).
+    const small = a.alloc(MiB / 2, 'small');
+    expect(small).toBe(x);
+    a.release(z);
+    // Long-lived: the lowest free address that fits (the rest of x), not z's block.
+    const long = a.alloc(MiB / 4, 'long', true);
+    expect(long).toBe(x + MiB / 2);
+    expect(a.alloc(MiB, 'z again')).toBe(z);
+    expect(a.memoryBytes).toBe(grown);
+    expect(grown % PAGE).toBe(0);
   });
 
   it('reuses freed blocks', () => {

@@ -33,7 +33,7 @@ export function packedWeights(
   if (held !== null && held.kc === kc && held.m === m && held.groups === groups) return held.ptr;
   const wp = ctx.original(id, 'conv2d');
   const mp = Math.ceil(m / MR) * MR;
-  const ptr = ctx.alloc(groups * mp * k * 4, 'packed conv2d weights');
+  const ptr = ctx.alloc(groups * mp * k * 4, 'packed conv2d weights', true);
   for (let g = 0; g < groups; g++)
     ctx.exports.pack_a(wp + g * m * k * 4, k, 1, m, k, kc, ptr + g * mp * k * 4);
   id.packed = { ptr, kc, m, groups };
