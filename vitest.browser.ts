@@ -14,27 +14,7 @@
 import { existsSync } from 'node:fs';
 import { playwright } from '@vitest/browser-playwright';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
-
-/** Where CI and developers' machines have Debian's Chromium (override with CHROMIUM_PATH). */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-/** Flags for a headless, offline, root-run Chromium with WebGL through SwiftShader. */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--enable-unsafe-swiftshader',
-  '--use-angle=swiftshader',
-];
-
-const ISOLATION_HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-};
+import { CHROMIUM_ARGS, CHROMIUM_PATH, ISOLATION_HEADERS } from './packages/test-support/src/chromium.ts';
 
 /** The node project and the Chromium project for a package's tests. */
 export function browserProjects(options: { browserTimeout?: number } = {}): TestProjectInlineConfiguration[] {

@@ -30,6 +30,7 @@ import { getModel } from '@kernelzoo/core';
 import '@kernelzoo/hrnet';
 import '@kernelzoo/sknet';
 import '@kernelzoo/spnet';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, ISOLATION_HEADERS } from '@kernelzoo/test-support/chromium';
 import { type Browser, chromium } from 'playwright-core';
 import { build } from 'vite';
 import type { PageParams, PageResult } from './browser/page.js';
@@ -43,24 +44,8 @@ const DEFAULT_MODELS = ['hrnet_w32_pose', 'sknet50', 'spnet50_ade20k'];
 const SIZES: Record<string, [number, number]> = { spnet50_ade20k: [512, 512] };
 const DEFAULT_GPUJS_SIZE: [number, number] = [64, 64];
 
-/** Flags for a headless, offline, root-run Chromium with WebGL2 through SwiftShader (as vitest.browser.ts). */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--enable-unsafe-swiftshader',
-  '--use-angle=swiftshader',
-];
-
-const ISOLATION_HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-};
+/** The repository's isolation headers, and the resource policy for what this server sends. */
+const HEADERS = { ...ISOLATION_HEADERS, 'Cross-Origin-Resource-Policy': 'same-origin' };
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -150,13 +135,13 @@ async function serve(root: string): Promise<{ server: Server; url: string }> {
     try {
       const body = await readFile(file);
       res.writeHead(200, {
-        ...ISOLATION_HEADERS,
+        ...HEADERS,
         'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
         'Cache-Control': 'no-store',
       });
       res.end(body);
     } catch {
-      res.writeHead(404, ISOLATION_HEADERS).end('not found');
+      res.writeHead(404, HEADERS).end('not found');
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -231,7 +216,7 @@ async function main(): Promise<number> {
       });
     }
 
-  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  const executablePath = CHROMIUM_PATH;
   if (!existsSync(executablePath))
     throw new UsageError(
       `Chromium is missing at ${executablePath}: install Debian's (apt-get install -y chromium) or set CHROMIUM_PATH to a Chromium binary`,

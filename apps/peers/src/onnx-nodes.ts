@@ -20,6 +20,7 @@ import {
   type Writer,
 } from '@kernelzoo/test-support/onnx';
 import type { GraphNode, KernelGraph } from './graph.js';
+import { adaptiveAverageMatrix, nearestIndices } from './pytorch-rules.js';
 
 /** The ONNX element type (`TensorProto.DataType`) of a kernelzoo dtype. */
 export function onnxType(dtype: DType): number {
@@ -123,25 +124,6 @@ function swapLast(rank: number): number[] {
   const p = Array.from({ length: rank }, (_, i) => i);
   [p[rank - 2], p[rank - 1]] = [p[rank - 1]!, p[rank - 2]!];
   return p;
-}
-
-/**
- * PyTorch's adaptive-average-pool bins as an `[outSize, inSize]` averaging matrix: row `i`
- * holds `1 / count` over input `floor(i·in/out)` … `ceil((i+1)·in/out) − 1`.
- */
-export function adaptiveAverageMatrix(inSize: number, outSize: number): Float32Array {
-  const m = new Float32Array(outSize * inSize);
-  for (let i = 0; i < outSize; i++) {
-    const start = Math.floor((i * inSize) / outSize);
-    const end = Math.ceil(((i + 1) * inSize) / outSize);
-    for (let j = start; j < end; j++) m[i * inSize + j] = 1 / (end - start);
-  }
-  return m;
-}
-
-/** PyTorch's nearest-resize source indices: `min(floor(dst·in/out), in − 1)`. */
-export function nearestIndices(inSize: number, outSize: number): number[] {
-  return Array.from({ length: outSize }, (_, i) => Math.min(Math.floor((i * inSize) / outSize), inSize - 1));
 }
 
 /**

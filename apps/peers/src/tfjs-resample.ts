@@ -21,6 +21,7 @@
  */
 import type { Pool2dInfo, ResizeInfo } from '@kernelzoo/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { adaptiveAverageMatrix, nearestIndices } from './pytorch-rules.js';
 import type { Prepare, Step } from './tfjs-context.js';
 import { padding4 } from './tfjs-conv.js';
 
@@ -91,23 +92,12 @@ export function pool2dStep(p: Prepare, x: number, type: 'max' | 'avg', i: Pool2d
   };
 }
 
-/** PyTorch's adaptive-average-pool bins as a row-stochastic `[out, in]` matrix. */
-export function averagingMatrix(inSize: number, out: number): Float32Array {
-  const m = new Float32Array(out * inSize);
-  for (let o = 0; o < out; o++) {
-    const from = Math.floor((o * inSize) / out);
-    const to = Math.ceil(((o + 1) * inSize) / out);
-    for (let j = from; j < to; j++) m[o * inSize + j] = 1 / (to - from);
-  }
-  return m;
-}
-
 /** Translates `adaptiveAvgPool2d(x, info)`; the input and output are NHWC. */
 export function adaptiveAvgPool2dStep(p: Prepare, x: number, i: ResizeInfo): Step {
   const getX = p.use(x, 'nhwc');
   const { batch: n, channels: c, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = i;
-  const rows = oh === h ? null : p.keep(tf.tensor2d(averagingMatrix(h, oh), [oh, h]));
-  const cols = ow === w ? null : p.keep(tf.tensor2d(averagingMatrix(w, ow), [ow, w]));
+  const rows = oh === h ? null : p.keep(tf.tensor2d(adaptiveAverageMatrix(h, oh), [oh, h]));
+  const cols = ow === w ? null : p.keep(tf.tensor2d(adaptiveAverageMatrix(w, ow), [ow, w]));
   return (values) => {
     let t = getX(values);
     // Rows: [oh, h] · [n, h, w·c] (the matrix broadcast over the batch).
@@ -128,12 +118,6 @@ export function resizeBilinearStep(p: Prepare, x: number, i: ResizeInfo, alignCo
   ];
 }
 
-/** PyTorch's nearest source rows for `out` rows from `inSize`, or null when it is the identity. */
-function nearestIndices(inSize: number, out: number): Int32Array | null {
-  if (inSize === out) return null;
-  return Int32Array.from({ length: out }, (_, d) => Math.min(Math.floor((d * inSize) / out), inSize - 1));
-}
-
 /** Translates `resizeNearest(x, info)`; the input and output are NHWC. */
 export function resizeNearestStep(p: Prepare, x: number, i: ResizeInfo): Step {
   const getX = p.use(x, 'nhwc');
@@ -144,8 +128,8 @@ export function resizeNearestStep(p: Prepare, x: number, i: ResizeInfo): Step {
       'nhwc',
     ];
   }
-  const rowIdx = nearestIndices(i.inHeight, i.outHeight);
-  const colIdx = nearestIndices(i.inWidth, i.outWidth);
+  const rowIdx = i.inHeight === i.outHeight ? null : Int32Array.from(nearestIndices(i.inHeight, i.outHeight));
+  const colIdx = i.inWidth === i.outWidth ? null : Int32Array.from(nearestIndices(i.inWidth, i.outWidth));
   const rows = rowIdx ? p.keep(tf.tensor1d(rowIdx, 'int32')) : null;
   const cols = colIdx ? p.keep(tf.tensor1d(colIdx, 'int32')) : null;
   return (values) => {

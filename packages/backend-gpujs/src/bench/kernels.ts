@@ -19,6 +19,7 @@ import {
   type KernelBenchRow,
 } from '@kernelzoo/conformance';
 import { getBackend, setBackend } from '@kernelzoo/core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@kernelzoo/test-support/chromium';
 import type { GpujsBackend } from '../backend.js';
 import { registerGpujsBackend } from '../index.js';
 import { type BenchJob, type BenchResult, runJobs } from './shapes.js';
@@ -57,18 +58,7 @@ function progress(env: string): (r: BenchResult) => void {
   return (r) => process.stderr.write(`${env}: ${r.name} ${r.ms.toFixed(1)} ms\n`);
 }
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--enable-unsafe-swiftshader',
-  '--use-angle=swiftshader',
-];
+const CHROMIUM = CHROMIUM_PATH;
 
 async function node(): Promise<{ mode: string; rows: BenchResult[] }> {
   registerGpujsBackend();
