@@ -137,7 +137,7 @@ function runWorker(model: string, column: Column, runs: number): Promise<Row> {
     });
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`networks bench: ${model} on ${column} exited with ${code}`));
+      if (code !== 0) reject(new Error(`${model} on ${column} exited with ${code}`));
       else resolve(JSON.parse(out.trim().split('\n').pop()!) as Row);
     });
   });
@@ -197,8 +197,7 @@ async function main(): Promise<void> {
   const models = arg('models')?.split(',') ?? DEFAULT_MODELS;
   const columns = (arg('columns')?.split(',') as Column[] | undefined) ?? [...COLUMNS];
   for (const c of columns)
-    if (!COLUMNS.includes(c))
-      throw new Error(`networks bench: unknown column '${c}' (${COLUMNS.join(', ')})`);
+    if (!COLUMNS.includes(c)) throw new Error(`unknown column '${c}' (${COLUMNS.join(', ')})`);
   for (const m of models) getModel(m); // unknown ids fail before any work
   const load = loadavg()[0]!;
   const rows: Row[] = [];
@@ -216,4 +215,9 @@ async function main(): Promise<void> {
   process.stdout.write(`${table(rows, models, columns)}\n`);
 }
 
-await main();
+try {
+  await main();
+} catch (e) {
+  process.stderr.write(`networks bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+}
