@@ -54,7 +54,7 @@ for (const [path, grouped, dense, convPath] of [
   }
 }
 
-describe('wasm conv2d packed-weight cache', () => {
+describe('wasm conv2d packed weights', () => {
   const info: Conv2dInfo = {
     batch: 1,
     inChannels: 8,
@@ -114,7 +114,7 @@ describe('wasm conv2d packed-weight cache', () => {
             `round ${round}`,
           );
           b.disposeData(w.dataId);
-          // Disposing the weights frees their packed copy: the heap does not grow.
+          // Disposing the weights frees their packed form: the heap does not grow.
           if (round === 0) used = b.heapStats().usedBytes;
           else expect(b.heapStats().usedBytes).toBe(used);
         }
