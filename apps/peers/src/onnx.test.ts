@@ -35,6 +35,7 @@ import {
   sum,
   type Tensor,
   transpose,
+  UNARY_OPS,
   type UnaryOp,
   unary,
 } from '@kernelzoo/core';
@@ -42,16 +43,14 @@ import { hrnetPose } from '@kernelzoo/hrnet';
 import { sknet50 } from '@kernelzoo/sknet';
 import { spnet50 } from '@kernelzoo/spnet';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { REPLAY_TOLERANCE, relativeDifference } from './difference.js';
 import type { KernelGraph } from './graph.js';
 import { graphToOnnx, ortRunner } from './onnx.js';
 import { RecordingBackend, recordNetwork } from './record.js';
 
-// Tolerances: ONNX Runtime and kernelzoo are both float32 implementations that sum in
-// different orders (and ORT may fuse), so outputs agree to a few float32 ulps of the sums:
-// max |ORT − ours| ≤ 1e-4 × max |ours| for the small graphs, ≤ 5e-4 × max |ours| for whole
-// networks (dozens of layers of accumulated rounding).
-const SMALL = 1e-4;
-const NETWORK = 5e-4;
+// ORT may also fuse; the bounds are the same for both replays (see difference.ts).
+const SMALL = REPLAY_TOLERANCE.graph;
+const NETWORK = REPLAY_TOLERANCE.network;
 
 let recorders = 0;
 
@@ -84,32 +83,18 @@ async function onOrt(graph: KernelGraph, input: Float32Array): Promise<Float32Ar
   }
 }
 
-/**
- * max |ORT − ours| and the bound it must meet; the output must be well above the bound, or the
- * comparison would test nothing.
- */
-async function compare(
-  recorded: { graph: KernelGraph; input: Float32Array; output: Float32Array },
-  rel: number,
-): Promise<{ diff: number; bound: number }> {
-  const got = await onOrt(recorded.graph, recorded.input);
-  expect(got.length).toBe(recorded.output.length);
-  let diff = 0;
-  let largest = 0;
-  for (let i = 0; i < got.length; i++) {
-    const d = Math.abs(got[i]! - recorded.output[i]!);
-    diff = Number.isNaN(d) ? Number.POSITIVE_INFINITY : Math.max(diff, d);
-    largest = Math.max(largest, Math.abs(recorded.output[i]!));
-  }
-  expect(largest).toBeGreaterThan(0);
-  const bound = rel * largest;
-  return { diff, bound };
+/** max |ORT − ours| / max |ours| for a recording. */
+async function compare(recorded: {
+  graph: KernelGraph;
+  input: Float32Array;
+  output: Float32Array;
+}): Promise<number> {
+  return relativeDifference(recorded.output, await onOrt(recorded.graph, recorded.input));
 }
 
 /** Records `f` over backend-js and expects ORT to agree within the small graphs' tolerance. */
 async function agrees(shape: Shape, f: (x: Tensor) => Tensor): Promise<void> {
-  const { diff, bound } = await compare(await recordOps(shape, f), SMALL);
-  expect(diff).toBeLessThanOrEqual(bound);
+  expect(await compare(await recordOps(shape, f))).toBeLessThanOrEqual(SMALL);
 }
 
 const w = (shape: Shape, seed: number) => randomNormal(shape, 0, 0.5, { seed });
@@ -209,22 +194,10 @@ describe('graphToOnnx on small graphs (ORT against backend-js)', () => {
   });
 
   it('every unary and binary op, binaries broadcasting', async () => {
-    const ops: UnaryOp[] = [
-      'neg',
-      'abs',
-      'exp',
-      'sqrt',
-      'rsqrt',
-      'square',
-      'reciprocal',
-      'relu',
-      'sigmoid',
-      'tanh',
-    ];
     await agrees([2, 3, 4], (x) => {
+      // Every op; those with a restricted domain on positive values.
       const pos = add(unary('abs', x), 0.5);
-      const parts = ops.map((op) => unary(op, op === 'exp' || op === 'neg' || op === 'relu' ? x : pos));
-      parts.push(unary('log', pos));
+      const parts = UNARY_OPS.map((op) => unary(op, op === 'exp' || op === 'neg' || op === 'relu' ? x : pos));
       return concat(parts, 0);
     });
     await agrees([2, 3, 4], (x) => {
@@ -269,8 +242,7 @@ describe('graphToOnnx on whole networks (ORT against backend-wasm, reduced sizes
     it(`${name} at [1, 3, 64, 64]`, async () => {
       nn.manualSeed(0);
       const recorded = await recordNetwork(build, [1, 3, 64, 64], wasm);
-      const { diff, bound } = await compare(recorded, NETWORK);
-      expect(diff).toBeLessThanOrEqual(bound);
+      expect(await compare(recorded)).toBeLessThanOrEqual(NETWORK);
     }, 60_000);
 
   network('SKNet-50', () => sknet50());

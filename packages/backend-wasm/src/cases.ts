@@ -8,15 +8,17 @@
  * @module
  */
 import { type HostTensor, oracle, type TolerancePreset } from '@kernelzoo/conformance';
-import type {
-  Activation,
-  BinaryOp,
-  Conv2dInfo,
-  MatMulInfo,
-  Pool2dInfo,
-  ResizeInfo,
-  TensorInfo,
-  UnaryOp,
+import {
+  type Activation,
+  BINARY_OPS,
+  type BinaryOp,
+  type Conv2dInfo,
+  type MatMulInfo,
+  type Pool2dInfo,
+  type ResizeInfo,
+  type TensorInfo,
+  UNARY_OPS,
+  type UnaryOp,
 } from '@kernelzoo/core';
 import type { WasmBackend } from './backend.js';
 import {
@@ -359,19 +361,7 @@ function intHost(values: ArrayLike<number>, shape: number[]): Host {
 }
 
 function unaryCases(): KernelCase[] {
-  const ops = [
-    'neg',
-    'abs',
-    'exp',
-    'log',
-    'sqrt',
-    'rsqrt',
-    'square',
-    'reciprocal',
-    'relu',
-    'sigmoid',
-    'tanh',
-  ] as const;
+  const ops = UNARY_OPS;
   const out: KernelCase[] = [];
   ops.forEach((op, i) => {
     out.push({
@@ -407,7 +397,7 @@ function unaryCases(): KernelCase[] {
 }
 
 function binaryCases(): KernelCase[] {
-  const ops = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow'] as const;
+  const ops = BINARY_OPS;
   const shapes: [number[], number[], number[]][] = [
     [
       [2, 3, 17],

@@ -13,22 +13,29 @@ import type { DataId, DType, Shape, TensorInfo, TypedArray } from './types.js';
 /** An activation a kernel may apply in its epilogue. */
 export type Activation = 'linear' | 'relu' | 'sigmoid';
 
+/** Every elementwise function of one argument, the one list of their names. */
+export const UNARY_OPS = [
+  'neg',
+  'abs',
+  'exp',
+  'log',
+  'sqrt',
+  'rsqrt',
+  'square',
+  'reciprocal',
+  'relu',
+  'sigmoid',
+  'tanh',
+] as const;
+
 /** Elementwise functions of one argument. */
-export type UnaryOp =
-  | 'neg'
-  | 'abs'
-  | 'exp'
-  | 'log'
-  | 'sqrt'
-  | 'rsqrt'
-  | 'square'
-  | 'reciprocal'
-  | 'relu'
-  | 'sigmoid'
-  | 'tanh';
+export type UnaryOp = (typeof UNARY_OPS)[number];
+
+/** Every elementwise function of two arguments, the one list of their names. */
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow'] as const;
 
 /** Elementwise functions of two arguments (NumPy/PyTorch broadcasting). */
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'pow';
+export type BinaryOp = (typeof BINARY_OPS)[number];
 
 /** Reductions over axes. */
 export type ReduceOp = 'sum' | 'mean' | 'max';

@@ -15,6 +15,7 @@ export type {
   ResizeInfo,
   UnaryOp,
 } from './backend.js';
+export { BINARY_OPS, UNARY_OPS } from './backend.js';
 export {
   type BackendFactory,
   type BackendMemoryInfo,

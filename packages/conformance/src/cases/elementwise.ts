@@ -3,24 +3,20 @@
  *
  * @module
  */
-import { type BinaryOp, batchNorm, binary, type UnaryOp, unary } from '@kernelzoo/core';
+import {
+  BINARY_OPS,
+  type BinaryOp,
+  batchNorm,
+  binary,
+  UNARY_OPS,
+  type UnaryOp,
+  unary,
+} from '@kernelzoo/core';
 import { CaseRandom, type HostTensor, host, hostInt } from '../host.js';
 import { naive, tfjs } from '../oracle/index.js';
 import type { Case } from '../runner.js';
 
-const UNARY: readonly UnaryOp[] = [
-  'neg',
-  'abs',
-  'exp',
-  'log',
-  'sqrt',
-  'rsqrt',
-  'square',
-  'reciprocal',
-  'relu',
-  'sigmoid',
-  'tanh',
-];
+const UNARY: readonly UnaryOp[] = UNARY_OPS;
 
 /** The input range each unary function is tested on (its domain, kept away from poles). */
 function domain(op: UnaryOp): [number, number] {
@@ -103,7 +99,7 @@ export function unaryCases(): Case[] {
   return cs;
 }
 
-const BINARY: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow'];
+const BINARY: readonly BinaryOp[] = BINARY_OPS;
 
 /** Broadcasting patterns: every kind, including 0-d against 0-d. */
 const PATTERNS: readonly [string, number[], number[]][] = [
