@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+export { REPLAY_TOLERANCE, relativeDifference } from './difference.js';
 export * from './graph.js';
 export { graphToOnnx, ortRunner } from './onnx.js';
 export { type RecordedNetwork, RecordingBackend, recordNetwork } from './record.js';

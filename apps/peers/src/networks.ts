@@ -24,6 +24,7 @@ import { getModel, nn, randomNormal, setBackend, type Tensor } from '@kernelzoo/
 import '@kernelzoo/hrnet';
 import '@kernelzoo/sknet';
 import '@kernelzoo/spnet';
+import { relativeDifference } from './difference.js';
 import { ortRunner } from './onnx.js';
 import { recordNetwork } from './record.js';
 import type { Runner } from './runner.js';
@@ -114,14 +115,7 @@ async function worker(model: string, column: Column, runs: number): Promise<Row>
     out = await runner.run(recorded.input);
   }, runs);
   await runner.dispose();
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < out.length; i++) {
-    scale = Math.max(scale, Math.abs(recorded.output[i]!));
-    worst = Math.max(worst, Math.abs(out[i]! - recorded.output[i]!));
-  }
-  if (out.length !== recorded.output.length) worst = Number.POSITIVE_INFINITY;
-  return { model, column, times, diff: worst / Math.max(scale, 1e-30) };
+  return { model, column, times, diff: relativeDifference(recorded.output, out) };
 }
 
 function runWorker(model: string, column: Column, runs: number): Promise<Row> {

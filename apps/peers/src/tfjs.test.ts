@@ -26,15 +26,14 @@ import { hrnetPose } from '@kernelzoo/hrnet';
 import { sknet50 } from '@kernelzoo/sknet';
 import { spnet50 } from '@kernelzoo/spnet';
 import { describe, expect, it } from 'vitest';
+import { REPLAY_TOLERANCE, relativeDifference } from './difference.js';
 import { type RecordedNetwork, recordNetwork } from './record.js';
 import { tfjsRunner } from './tfjs.js';
 
-// Tolerance: TF.js and kernelzoo are both float32 implementations that sum in different orders
-// (and TF.js's resizes interpolate with another formula), so they agree to rounding:
-// max |TF.js − ours| ≤ 1e-4 · max |ours| on the small graphs below, and ≤ 5e-4 · max |ours|
-// on whole networks (dozens of layers of accumulated rounding).
-const SMALL_TOL = 1e-4;
-const NETWORK_TOL = 5e-4;
+// TF.js's resizes also interpolate with another formula; the bounds are the same for both
+// replays (see difference.ts).
+const SMALL_TOL = REPLAY_TOLERANCE.graph;
+const NETWORK_TOL = REPLAY_TOLERANCE.network;
 
 /** A module whose forward is `f`, holding `weights` as its parameters. */
 class Fn extends nn.Module {
@@ -55,25 +54,12 @@ class Fn extends nn.Module {
 let seed = 100;
 const rand = (shape: Shape) => randomNormal(shape, 0, 0.5, { seed: ++seed });
 
-/** Scaled difference: max |TF.js − ours| / max |ours| (ours must not be all zeros). */
-function scaledDiff(ours: Float32Array, theirs: Float32Array): number {
-  expect(theirs.length).toBe(ours.length);
-  let diff = 0;
-  let top = 0;
-  for (let i = 0; i < ours.length; i++) {
-    diff = Math.max(diff, Math.abs(theirs[i]! - ours[i]!));
-    top = Math.max(top, Math.abs(ours[i]!));
-  }
-  expect(top).toBeGreaterThan(0);
-  return Number.isNaN(diff) ? Number.POSITIVE_INFINITY : diff / top;
-}
-
 /** Runs a recorded network on tfjs `backend` and returns the scaled difference from ours. */
 async function compare(rec: RecordedNetwork, backend: 'wasm' | 'cpu'): Promise<number> {
   const runner = await tfjsRunner(rec.graph, backend);
   try {
     expect(runner.name).toBe(`tfjs-${backend}`);
-    return scaledDiff(rec.output, await runner.run(rec.input));
+    return relativeDifference(rec.output, await runner.run(rec.input));
   } finally {
     await runner.dispose();
   }
