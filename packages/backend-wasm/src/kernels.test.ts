@@ -5,7 +5,7 @@ import { WasmBackend } from './backend.js';
 import { kernelCases } from './cases.js';
 import { setParallelThreshold } from './context.js';
 import { setConvPath, setDirectThresholds } from './kernels/conv2d.js';
-import { checkAccumulated, floats, rng } from './test-util.js';
+import { checkAccumulated, floats, rng, upload } from './test-util.js';
 
 for (const threads of [1, 2]) {
   describe(`wasm kernels vs the conformance oracles, ${threads} thread(s)`, () => {
@@ -82,17 +82,12 @@ describe('wasm conv2d packed weights', () => {
       try {
         const r = rng(5);
         const x = floats(r, [1, 8, 9, 11]);
-        const put = (h: ReturnType<typeof floats>): TensorInfo => ({
-          dataId: b.write(h.values.slice(), h.shape, 'float32'),
-          shape: h.shape,
-          dtype: 'float32',
-        });
-        const xi = put(x);
+        const xi = upload(b, x);
         let used = -1;
         for (let round = 0; round < 4; round++) {
           // A fresh weight buffer each round, most likely at the address of the last one.
           const wh = floats(r, [12, 8, 3, 3]);
-          const w = put(wh);
+          const w = upload(b, wh);
           const y1 = b.conv2d(xi, w, null, info, 'linear');
           const y2 = b.conv2d(xi, w, null, info, 'linear'); // from the cache
           expect(b.readSync(y2.dataId)).toEqual(b.readSync(y1.dataId));
@@ -134,13 +129,8 @@ describe('wasm conv2d packed weights', () => {
       const r = rng(9);
       const x = floats(r, [1, 8, 9, 11]);
       const wh = floats(r, [12, 8, 3, 3]);
-      const put = (h: ReturnType<typeof floats>): TensorInfo => ({
-        dataId: b.write(h.values.slice(), h.shape, 'float32'),
-        shape: h.shape,
-        dtype: 'float32',
-      });
-      const xi = put(x);
-      const w = put(wh);
+      const xi = upload(b, x);
+      const w = upload(b, wh);
       const conv = (weights: TensorInfo, input = xi, at = info) => {
         const y = b.conv2d(input, weights, null, at, 'linear');
         const v = b.readSync(y.dataId);
@@ -166,7 +156,7 @@ describe('wasm conv2d packed weights', () => {
       // A buffer that is both the input and the weights of one convolution (1×1, 4 → 4
       // channels over a 2×2 map: both are 16 floats) keeps its original for the input.
       const sq = floats(r, [4, 4, 1, 1]);
-      const s = put(sq);
+      const s = upload(b, sq);
       const asInput: TensorInfo = { ...s, shape: [1, 4, 2, 2] };
       const pointwise: Conv2dInfo = {
         ...info,

@@ -70,6 +70,11 @@ export interface Output {
   readonly values: TypedArray;
 }
 
+/** A copy of host values written to `b`, as a kernel argument (the caller disposes it). */
+export function upload(b: WasmBackend, h: Host): TensorInfo {
+  return { dataId: b.write(h.values.slice(), h.shape, h.dtype), shape: h.shape as Shape, dtype: h.dtype };
+}
+
 /**
  * Writes `inputs` into `b`, runs `kernel`, reads its output back and frees everything; throws
  * unless the backend's heap is back where it was (`heapBytesInUse`), so a scratch buffer a
@@ -77,11 +82,7 @@ export interface Output {
  */
 export function runKernel(b: WasmBackend, inputs: (Host | null)[], kernel: KernelCall, what: string): Output {
   const heap = b.heapBytesInUse();
-  const xs = inputs.map((h) =>
-    h === null
-      ? null
-      : { dataId: b.write(h.values.slice(), h.shape, h.dtype), shape: h.shape as Shape, dtype: h.dtype },
-  );
+  const xs = inputs.map((h) => (h === null ? null : upload(b, h)));
   let out: Output;
   try {
     const y = kernel(b, xs);
