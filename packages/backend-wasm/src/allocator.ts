@@ -33,6 +33,8 @@ export class Allocator {
   /** Free blocks by (rounded) size. */
   private free = new Map<number, number[]>();
   private freeBytes = 0;
+  /** Whether no block was freed since the free blocks were last merged (merging again finds nothing). */
+  private merged = true;
   /** Live blocks: address → rounded size. */
   private readonly live = new Map<number, number>();
   private liveBytes = 0;
@@ -75,7 +77,7 @@ export class Allocator {
     let ptr = -1;
     if (longLived) {
       if (this.freeBytes >= size) {
-        this.coalesce();
+        if (!this.merged) this.coalesce();
         ptr = this.lowestFit(size);
       }
     } else {
@@ -84,8 +86,10 @@ export class Allocator {
       // the top stays free for the largest blocks (a segmentation network's full-size output).
       ptr = this.take(size);
       if (ptr < 0 && this.freeBytes >= size) {
-        this.coalesce();
-        ptr = this.take(size);
+        if (!this.merged) {
+          this.coalesce();
+          ptr = this.take(size);
+        }
         if (ptr < 0) ptr = this.firstFit(size);
       }
     }
@@ -109,17 +113,9 @@ export class Allocator {
     if (size === undefined) return;
     this.live.delete(ptr);
     this.liveBytes -= size;
-    if (ptr + size === this.top) {
-      this.top = ptr;
-      return;
-    }
-    let list = this.free.get(size);
-    if (list === undefined) {
-      list = [];
-      this.free.set(size, list);
-    }
-    list.push(ptr);
-    this.freeBytes += size;
+    this.merged = false;
+    if (ptr + size === this.top) this.top = ptr;
+    else this.push(ptr, size);
   }
 
   /** Frees everything. */
@@ -129,6 +125,7 @@ export class Allocator {
     this.freeBytes = 0;
     this.liveBytes = 0;
     this.top = this.base;
+    this.merged = true;
   }
 
   private take(size: number): number {
@@ -185,6 +182,7 @@ export class Allocator {
     this.free = new Map();
     this.freeBytes = 0;
     for (const [p, s] of merged) this.push(p, s);
+    this.merged = true;
   }
 
   private push(ptr: number, size: number): void {
