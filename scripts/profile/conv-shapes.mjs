@@ -1,20 +1,17 @@
 // Per-shape convolution time of a network's forward on backend-wasm, from the runtime trace
 // (sum over 3 traced forwards ÷ 3): the HRNet shape table of docs/benchmarks.md.
-//   node scripts/profile/conv-shapes.mjs <hrnet|sknet> <threads>
+//   node scripts/profile/conv-shapes.mjs <hrnet|sknet|spnet> <threads>
 // Run after `pnpm build`.
 
 import { registerWasmBackend } from '../../packages/backend-wasm/dist/index.js';
-import { nn, setBackend, startKernelTrace, tensor } from '../../packages/core/dist/index.js';
-import { hrnetPose } from '../../packages/hrnet/dist/index.js';
-import { sknet50 } from '../../packages/sknet/dist/index.js';
+import { randomNormal, setBackend, startKernelTrace } from '../../packages/core/dist/index.js';
+import { buildNetwork } from './networks.mjs';
 
 const [which = 'hrnet', threads = '1'] = process.argv.slice(2);
 registerWasmBackend({ threads: Number(threads) });
 await setBackend('wasm');
-nn.manualSeed(0);
-const net = (which === 'hrnet' ? hrnetPose({ width: 32 }) : sknet50()).eval();
-const shape = which === 'hrnet' ? [1, 3, 256, 192] : [1, 3, 224, 224];
-const x = tensor(new Float32Array(shape.reduce((a, b) => a * b)).fill(0.1), shape);
+const { net, shape } = buildNetwork(which, 'conv-shapes');
+const x = randomNormal(shape, 0, 1, { seed: 1 });
 const once = async () => {
   const y = net.call(x);
   await y.data();

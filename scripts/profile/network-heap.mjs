@@ -6,19 +6,10 @@
 // 480²; seeded weights, eval mode). Run after `pnpm build`.
 
 import { registerWasmBackend } from '../../packages/backend-wasm/dist/index.js';
-import { getBackend, nn, randomNormal, setBackend } from '../../packages/core/dist/index.js';
-import { hrnetPose } from '../../packages/hrnet/dist/index.js';
-import { sknet50 } from '../../packages/sknet/dist/index.js';
-import { spnet50 } from '../../packages/spnet/dist/index.js';
+import { getBackend, randomNormal, setBackend } from '../../packages/core/dist/index.js';
+import { buildNetwork } from './networks.mjs';
 
 const [which = 'hrnet', forwards = '5', threads = '1'] = process.argv.slice(2);
-const networks = {
-  hrnet: [() => hrnetPose({ width: 32 }), [1, 3, 256, 192]],
-  sknet: [() => sknet50(), [1, 3, 224, 224]],
-  spnet: [() => spnet50(150), [1, 3, 480, 480]],
-};
-if (!(which in networks)) throw new Error(`network-heap: unknown network '${which}' (hrnet, sknet, spnet)`);
-const [build, shape] = networks[which];
 registerWasmBackend({ threads: Number(threads) });
 await setBackend('wasm');
 const backend = getBackend();
@@ -30,8 +21,7 @@ const show = (when) => {
   );
 };
 show('start');
-nn.manualSeed(0);
-const net = build().eval();
+const { net, shape } = buildNetwork(which, 'network-heap');
 show('built');
 const x = randomNormal(shape, 0, 1, { seed: 1 });
 for (let i = 1; i <= Number(forwards); i++) {

@@ -1,23 +1,23 @@
 // Times one network's forward on backend-wasm in this process: median and fastest of N runs after
-// two warm-ups. The A/B figures of docs/benchmarks.md ("pool threads spin") come from it:
-//   node scripts/profile/network-time.mjs <hrnet|sknet> <threads> <spin loads> [runs]
-// (spin 0 = the workers sleep at once, the behaviour before; 32768 = the default). Run after
-// `pnpm build`.
+// two warm-ups. The A/B figures of docs/benchmarks.md ("pool threads spin", the K block) come
+// from it:
+//   node scripts/profile/network-time.mjs <hrnet|sknet|spnet> <threads> <spin loads> [runs] [K block]
+// (spin 0 = the workers sleep at once, the behaviour before; 32768 = the default; K block: the
+// GEMM's largest K block, 256 by default, at most 512). Run after `pnpm build`.
 
 import { registerWasmBackend } from '../../packages/backend-wasm/dist/index.js';
+import { setKBlock } from '../../packages/backend-wasm/dist/kernels/gemm.js';
 import { setSpin } from '../../packages/backend-wasm/dist/pool.js';
-import { nn, setBackend, tensor } from '../../packages/core/dist/index.js';
-import { hrnetPose } from '../../packages/hrnet/dist/index.js';
-import { sknet50 } from '../../packages/sknet/dist/index.js';
+import { randomNormal, setBackend } from '../../packages/core/dist/index.js';
+import { buildNetwork } from './networks.mjs';
 
-const [which = 'hrnet', threads = '1', spin = '32768', runs = '7'] = process.argv.slice(2);
+const [which = 'hrnet', threads = '1', spin = '32768', runs = '7', kblock = '256'] = process.argv.slice(2);
 setSpin(Number(spin));
+setKBlock(Number(kblock));
 registerWasmBackend({ threads: Number(threads) });
 await setBackend('wasm');
-nn.manualSeed(0);
-const net = (which === 'hrnet' ? hrnetPose({ width: 32 }) : sknet50()).eval();
-const shape = which === 'hrnet' ? [1, 3, 256, 192] : [1, 3, 224, 224];
-const x = tensor(new Float32Array(shape.reduce((a, b) => a * b)).fill(0.1), shape);
+const { net, shape } = buildNetwork(which, 'network-time');
+const x = randomNormal(shape, 0, 1, { seed: 1 });
 const once = async () => {
   const y = net.call(x);
   await y.data();
@@ -33,6 +33,6 @@ for (let i = 0; i < Number(runs); i++) {
 }
 t.sort((a, b) => a - b);
 process.stdout.write(
-  `${which} on wasm, ${threads} thread(s), spin ${spin}: median ${t[t.length >> 1].toFixed(1)} ms, fastest ${t[0].toFixed(1)} ms (${runs} runs)\n`,
+  `${which} on wasm, ${threads} thread(s), spin ${spin}, K block ${kblock}: median ${t[t.length >> 1].toFixed(1)} ms, fastest ${t[0].toFixed(1)} ms (${runs} runs)\n`,
 );
 process.exit(0);

@@ -247,9 +247,9 @@ function resizeNearest(e: OnnxEmitter, x: string, r: ResizeInfo, out: string): v
     return;
   }
   // Other ratios: ONNX Runtime divides by a float32 scale, which can land just below an
-  // integer (14 → 2: dst 1 reads row 6 in ONNX Runtime 1.30 where PyTorch reads row 7; 58 of
-  // the 2800 pairs in 1…40 → 1…70 differ somewhere, none with an integer factor), so the rows
-  // and columns are gathered by PyTorch's indices instead.
+  // integer (14 → 2: dst 1 reads row 6 in ONNX Runtime 1.30 where PyTorch reads row 7; no
+  // integer factor was seen to differ), so the rows and columns are gathered by PyTorch's
+  // indices instead.
   let cur = x;
   if (r.outHeight !== r.inHeight) {
     const next = r.outWidth === r.inWidth ? out : e.temp('near_h');

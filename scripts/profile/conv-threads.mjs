@@ -1,0 +1,68 @@
+// One 3×3 "same" convolution on backend-wasm, repeated 200 times on 1 and on 2 threads
+// (alternating twice): median ms, GFLOP/s and the jobs each thread ran. The "alone it gains
+// 1.87× from a second thread" figures of docs/benchmarks.md come from it:
+//   node scripts/profile/conv-threads.mjs <channels> <height> <width> [output channels]
+// e.g. 32 64 48 (HRNet-W32's first branch). Run after `pnpm build`.
+
+import { WasmBackend } from '../../packages/backend-wasm/dist/backend.js';
+
+const [c, h, w, cout = c] = process.argv.slice(2).map(Number);
+if (!(c > 0 && h > 0 && w > 0 && cout > 0)) {
+  process.stderr.write(
+    'conv-threads: usage: conv-threads.mjs <channels> <height> <width> [output channels]\n',
+  );
+  process.exit(2);
+}
+const b = await WasmBackend.create({ threads: 2 });
+let seed = 1;
+const random = () => {
+  seed = (seed * 1103515245 + 12345) % 2147483648;
+  return seed / 2147483648 - 0.5;
+};
+const put = (shape) => ({
+  dataId: b.write(Float32Array.from({ length: shape.reduce((a, x) => a * x) }, random), shape, 'float32'),
+  shape,
+  dtype: 'float32',
+});
+const x = put([1, c, h, w]);
+const weights = put([cout, c, 3, 3]);
+const info = {
+  batch: 1,
+  inChannels: c,
+  inHeight: h,
+  inWidth: w,
+  outChannels: cout,
+  outHeight: h,
+  outWidth: w,
+  kernelHeight: 3,
+  kernelWidth: 3,
+  strideHeight: 1,
+  strideWidth: 1,
+  dilationHeight: 1,
+  dilationWidth: 1,
+  padTop: 1,
+  padBottom: 1,
+  padLeft: 1,
+  padRight: 1,
+  groups: 1,
+};
+const gflop = (2 * cout * c * 9 * h * w) / 1e9;
+for (const threads of [1, 2, 1, 2]) {
+  await b.setThreads(threads);
+  const jobs0 = b.workerJobs();
+  const t = [];
+  for (let r = 0; r < 200; r++) {
+    const t0 = performance.now();
+    const y = b.conv2d(x, weights, null, info, 'relu');
+    t.push(performance.now() - t0);
+    b.disposeData(y.dataId);
+  }
+  t.sort((p, q) => p - q);
+  const ms = t[t.length >> 1];
+  const jobs = b.workerJobs().map((v, i) => v - (jobs0[i] ?? 0));
+  process.stdout.write(
+    `${c}×${h}×${w} → ${cout}, ${threads} thread(s): median ${ms.toFixed(3)} ms, ${(gflop / (ms / 1e3)).toFixed(1)} GFLOP/s, jobs per thread ${jobs.join('/')}\n`,
+  );
+}
+b.dispose();
+process.exit(0);
