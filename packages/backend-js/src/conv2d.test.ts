@@ -12,6 +12,7 @@ import {
 } from '@kernelzoo/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerJsBackend } from './index.js';
+import { useWinograd } from './kernels/winograd.js';
 
 /** Tolerance: |got − expected| ≤ RTOL · Σ|x·w| + ATOL (the scale float rounding grows with). */
 const RTOL = 1e-5;
@@ -226,5 +227,100 @@ describe('conv2d', () => {
     );
     expect([...z.dataSync()]).toEqual([5, 50]);
     z.dispose();
+  });
+});
+
+describe('conv2d by Winograd F(4×4, 3×3)', () => {
+  beforeAll(async () => {
+    registerJsBackend();
+    await setBackend('js');
+  });
+
+  /** A 3×3 stride-1 case with cg input and mg output channels per group. */
+  function wino(
+    x: Case['x'],
+    mg: number,
+    groups: number,
+    padding: Case['padding'],
+    extra: Partial<Case> = {},
+  ): Case {
+    return {
+      x,
+      w: [mg * groups, x[1] / groups, 3, 3],
+      stride: [1, 1],
+      dilation: [1, 1],
+      padding,
+      groups,
+      bias: false,
+      activation: 'linear',
+      ...extra,
+    };
+  }
+
+  function infoOf(c: Case): Conv2dInfo {
+    return conv2dInfo(c.x, c.w, {
+      stride: c.stride,
+      dilation: c.dilation,
+      padding: c.padding,
+      groups: c.groups,
+    });
+  }
+
+  it('is chosen only for 3×3 stride-1 undilated convolutions with enough channels and tiles', () => {
+    const base = wino([1, 16, 8, 8], 16, 1, [1, 1, 1, 1]);
+    expect(useWinograd(infoOf(base))).toBe(true);
+    expect(useWinograd(infoOf(wino([1, 15, 8, 8], 16, 1, [1, 1, 1, 1])))).toBe(false); // 15 inputs
+    expect(useWinograd(infoOf(wino([1, 16, 8, 8], 15, 1, [1, 1, 1, 1])))).toBe(false); // 15 outputs
+    expect(useWinograd(infoOf(wino([1, 32, 8, 8], 16, 2, [1, 1, 1, 1])))).toBe(true); // 16 per group
+    expect(useWinograd(infoOf(wino([1, 32, 8, 8], 8, 4, [1, 1, 1, 1])))).toBe(false); // 8 per group
+    expect(useWinograd(infoOf(wino([1, 16, 4, 4], 16, 1, [1, 1, 1, 1])))).toBe(false); // one tile
+    expect(useWinograd(infoOf(wino([1, 16, 5, 5], 16, 1, [1, 1, 1, 1])))).toBe(true); // 2 × 2 tiles
+    expect(useWinograd(infoOf({ ...base, stride: [2, 1] }))).toBe(false);
+    expect(useWinograd(infoOf({ ...base, dilation: [1, 2] }))).toBe(false);
+    expect(useWinograd(infoOf({ ...base, w: [16, 16, 3, 1] }))).toBe(false);
+    expect(useWinograd(infoOf({ ...base, x: [1, 512, 8, 8], w: [512, 512, 3, 3] }))).toBe(false); // filters > 32 MiB
+  });
+
+  /**
+   * The transforms and products are double precision, so the result is the exact convolution
+   * rounded once to float32: |got − exact| ≤ 2⁻²⁴·|exact| plus 1e-12 of Σ|x·w| for the double
+   * arithmetic. A wrong coefficient in any transform is off by O(Σ|x·w|).
+   */
+  function expectWithinRounding(c: Case, seed: number): void {
+    expect(useWinograd(infoOf(c))).toBe(true);
+    const rng = new SeededRandom(seed);
+    const xv = random(rng, sizeFromShape(c.x));
+    const wv = random(rng, sizeFromShape(c.w));
+    const y = tidy(() =>
+      conv2d(tensor(xv, c.x), tensor(wv, c.w), { padding: c.padding, groups: c.groups }),
+    ).dataSync();
+    const { out, scale } = naiveConv(xv, wv, null, infoOf(c), 'linear');
+    expect(y.length).toBe(out.length);
+    let worst = 0;
+    for (let i = 0; i < out.length; i++) {
+      const err = Math.abs(y[i] - out[i]);
+      const bound = 2 ** -24 * Math.abs(out[i]) + 1e-12 * scale[i];
+      worst = Math.max(worst, err / bound);
+      if (!(err <= bound))
+        throw new Error(`${JSON.stringify(c)}: element ${i} got ${y[i]}, expected ${out[i]}`);
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+  }
+
+  it('equals the float64 convolution rounded to float32: partial tiles, paddings, groups, batches', () => {
+    expectWithinRounding(wino([1, 16, 9, 11], 16, 1, [1, 1, 1, 1]), 1); // 3 × 3 tiles, the last partial
+    expectWithinRounding(wino([2, 20, 13, 10], 17, 1, [0, 0, 0, 0]), 2); // no padding, output 11 × 8
+    expectWithinRounding(wino([1, 16, 7, 10], 18, 1, [2, 0, 1, 2]), 3); // asymmetric padding
+    expectWithinRounding(wino([2, 48, 12, 8], 16, 3, [1, 1, 1, 1]), 4); // 3 groups of 16
+  });
+
+  it('equals it across several blocks of tiles', () => {
+    // 256 channels: a block holds 56 tiles; the 40 × 40 output has 100, so two blocks.
+    expectWithinRounding(wino([1, 256, 40, 40], 16, 1, [1, 1, 1, 1]), 5);
+  });
+
+  it('adds the bias and applies the activation after the transforms', () => {
+    runCase(wino([1, 16, 9, 9], 16, 1, [1, 1, 1, 1], { bias: true, activation: 'relu' }), 6);
+    runCase(wino([2, 32, 6, 7], 16, 2, [1, 1, 1, 1], { bias: true, activation: 'sigmoid' }), 7);
   });
 });

@@ -12,7 +12,8 @@
  *
  * A is read through (row stride, column stride), so a transposed A needs no copy beyond the
  * packing every call does anyway; B comes from a {@link PanelSource}, which may be a strided
- * matrix or a gatherer such as convolution's im2col.
+ * matrix or a gatherer such as convolution's im2col. A, a strided B and C may be float32 (tensor
+ * data) or float64 (the Winograd convolution's transformed operands, kept in double precision).
  *
  * @module
  */
@@ -27,6 +28,9 @@ export const KC = 256;
 export const MC = 128;
 /** Columns of B packed at once (a multiple of {@link NR}). */
 export const NC = 1024;
+
+/** The element arrays the GEMM reads and writes: tensor data, or double-precision scratch. */
+export type FloatArray = Float32Array | Float64Array;
 
 /** Grow-only packing buffers, shared by every call (the backend is single-threaded). */
 let packA = new Float64Array(MC * KC);
@@ -57,7 +61,7 @@ export class StridedMatrix implements PanelSource {
    * @param colStride - distance between columns (1 for row-major; the row length of a transposed matrix).
    */
   constructor(
-    readonly data: Float32Array,
+    readonly data: FloatArray,
     readonly offset: number,
     readonly rowStride: number,
     readonly colStride: number,
@@ -82,12 +86,12 @@ export function gemm(
   m: number,
   n: number,
   k: number,
-  a: Float32Array,
+  a: FloatArray,
   aOff: number,
   aRs: number,
   aCs: number,
   b: PanelSource,
-  c: Float32Array,
+  c: FloatArray,
   cOff: number,
   ldc: number,
 ): void {
@@ -114,7 +118,7 @@ export function gemm(
 
 /** Packs an `mc × kc` block of A into row panels: panel `r`, depth `p`, row `i` at `r·MR·kc + p·MR + i`. */
 function packPanelsA(
-  a: Float32Array,
+  a: FloatArray,
   off: number,
   rs: number,
   cs: number,
@@ -148,7 +152,7 @@ function packPanelsA(
 
 /** Packs a `kc × nc` block of B into column panels: panel `q`, depth `p`, column `j` at `q·NR·kc + p·NR + j`. */
 function packPanelsB(
-  b: Float32Array,
+  b: FloatArray,
   off: number,
   rs: number,
   cs: number,
@@ -187,7 +191,7 @@ function macroKernel(
   kc: number,
   pa: Float64Array,
   pb: Float64Array,
-  c: Float32Array,
+  c: FloatArray,
   cOff: number,
   ldc: number,
 ): void {
@@ -209,7 +213,7 @@ function microKernel(
   ai: number,
   pb: Float64Array,
   bi: number,
-  c: Float32Array,
+  c: FloatArray,
   ci: number,
   ldc: number,
   rows: number,

@@ -1,14 +1,16 @@
 /**
  * 2-D convolution: im2col + the shared GEMM for general convolutions (per group; the column
  * matrix is gathered block by block straight into the GEMM's packed panels), the input
- * used directly as the GEMM's B matrix for 1×1 stride-1 unpadded convolutions, and a direct
- * loop for depthwise convolutions (one input channel per group).
+ * used directly as the GEMM's B matrix for 1×1 stride-1 unpadded convolutions, Winograd's
+ * F(4×4, 3×3) for 3×3 stride-1 convolutions with enough channels (see `winograd.ts`), and a
+ * direct loop for depthwise convolutions (one input channel per group).
  *
  * @module
  */
 import type { Activation, Conv2dInfo } from '@kernelzoo/core';
 import { gemm, NR, type PanelSource, StridedMatrix } from '../gemm.js';
 import { biasActivationPerRow } from './activation.js';
+import { useWinograd, winogradConv2d } from './winograd.js';
 
 let planeScratch = new Float64Array(0);
 
@@ -24,12 +26,14 @@ export function conv2d(
   const out = new Float32Array(batch * outChannels * outHeight * outWidth);
   if (out.length === 0) return out;
   if (groups > 1 && groups === inChannels) depthwise(x, w, out, info);
+  else if (useWinograd(info)) winogradConv2d(x, w, out, info);
   else gemmConv(x, w, out, info);
   biasActivationPerRow(out, batch, outChannels, outHeight * outWidth, bias, activation);
   return out;
 }
 
-function gemmConv(x: Float32Array, w: Float32Array, out: Float32Array, info: Conv2dInfo): void {
+/** im2col + GEMM, for any convolution (exported for scripts/profile/js-winograd.mjs, which compares it with the Winograd path). */
+export function gemmConv(x: Float32Array, w: Float32Array, out: Float32Array, info: Conv2dInfo): void {
   const { batch, inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, groups } = info;
   const cg = inChannels / groups;
   const mg = outChannels / groups;

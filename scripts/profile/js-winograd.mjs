@@ -1,0 +1,60 @@
+// backend-js's 3×3 stride-1 convolutions on the kernels' own arrays: the im2col GEMM against
+// Winograd F(4×4, 3×3), per shape (HRNet-W32's by default), medians of 7 calls, and the largest
+// difference between the two relative to the output's largest magnitude.
+//   node scripts/profile/js-winograd.mjs ['[[C,H,W,O,G], …]']   (after `pnpm build`)
+
+import { gemmConv } from '../../packages/backend-js/dist/kernels/conv2d.js';
+import { useWinograd, winogradConv2d } from '../../packages/backend-js/dist/kernels/winograd.js';
+import { conv2dInfo } from '../../packages/core/dist/index.js';
+
+const HRNET = [
+  [32, 64, 48, 32],
+  [64, 32, 24, 64],
+  [128, 16, 12, 128],
+  [256, 8, 6, 256],
+  [64, 64, 48, 64],
+  [256, 64, 48, 32],
+];
+const shapes = process.argv[2] ? JSON.parse(process.argv[2]) : HRNET;
+let seed = 1;
+const random = () => {
+  seed = (seed * 1103515245 + 12345) % 2147483648;
+  return seed / 2147483648 - 0.5;
+};
+const median = (f) => {
+  const times = [];
+  for (let r = 0; r < 7; r++) {
+    const t0 = performance.now();
+    f();
+    times.push(performance.now() - t0);
+  }
+  return times.sort((p, q) => p - q)[3];
+};
+process.stdout.write(
+  '| x (C×H×W) → O, groups | Winograd chosen | im2col GEMM ms | Winograd ms | ratio | max diff / max |y| |\n|---|---|---:|---:|---:|---:|\n',
+);
+for (const [c, h, w, o, groups = 1] of shapes) {
+  const info = conv2dInfo([1, c, h, w], [o, c / groups, 3, 3], { padding: [1, 1, 1, 1], groups });
+  const x = Float32Array.from({ length: c * h * w }, random);
+  const wt = Float32Array.from({ length: (o * c * 9) / groups }, random);
+  const a = new Float32Array(o * h * w);
+  const b = new Float32Array(o * h * w);
+  // Each call gets a zeroed output, as conv2d's fresh array (the GEMM accumulates into it).
+  const im2col = () => gemmConv(x, wt, a.fill(0), info);
+  const winograd = () => winogradConv2d(x, wt, b.fill(0), info);
+  for (let i = 0; i < 3; i++) {
+    im2col();
+    winograd();
+  }
+  const tg = median(im2col);
+  const tw = median(winograd);
+  let diff = 0;
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    max = Math.max(max, Math.abs(a[i]));
+  }
+  process.stdout.write(
+    `| ${c}×${h}×${w} → ${o}, ${groups} | ${useWinograd(info) ? 'yes' : 'no'} | ${tg.toFixed(2)} | ${tw.toFixed(2)} | ${(tg / tw).toFixed(2)}× | ${(diff / max).toExponential(1)} |\n`,
+  );
+}
