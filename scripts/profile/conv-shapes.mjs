@@ -1,15 +1,18 @@
-// Per-shape convolution time of a network's forward on backend-wasm, from the runtime trace
-// (sum over 3 traced forwards ÷ 3): the HRNet shape table of docs/benchmarks.md.
-//   node scripts/profile/conv-shapes.mjs <hrnet|sknet|spnet> <threads>
+// Per-shape convolution time of a network's forward on backend-wasm (or backend-js), from the
+// runtime trace (sum over 3 traced forwards ÷ 3): the HRNet shape tables of docs/benchmarks.md.
+//   node scripts/profile/conv-shapes.mjs <hrnet|sknet|spnet> <threads|js>
 // Run after `pnpm build`.
 
+import { registerJsBackend } from '../../packages/backend-js/dist/index.js';
 import { registerWasmBackend } from '../../packages/backend-wasm/dist/index.js';
 import { randomNormal, setBackend, startKernelTrace } from '../../packages/core/dist/index.js';
 import { buildNetwork } from './networks.mjs';
 
 const [which = 'hrnet', threads = '1'] = process.argv.slice(2);
-registerWasmBackend({ threads: Number(threads) });
-await setBackend('wasm');
+const backend = threads === 'js' ? 'js' : 'wasm';
+if (backend === 'js') registerJsBackend();
+else registerWasmBackend({ threads: Number(threads) });
+await setBackend(backend);
 const { net, shape } = buildNetwork(which, 'conv-shapes');
 const x = randomNormal(shape, 0, 1, { seed: 1 });
 const once = async () => {
@@ -30,7 +33,8 @@ for (let r = 0; r < REPS; r++) {
     total += c.ms;
     if (c.kernel !== 'conv2d') continue;
     const [xs, ws] = c.inputShapes;
-    const key = `x [${xs.slice(1)}] w [${ws}]`;
+    const stride = xs[2] === c.outputShape[2] ? '' : ` /${xs[2] / c.outputShape[2]}`;
+    const key = `x [${xs.slice(1)}] w [${ws}]${stride}`;
     const macs = ws[0] * ws[1] * ws[2] * ws[3] * c.outputShape[2] * c.outputShape[3];
     const s = byShape.get(key) ?? { calls: 0, ms: 0, macs };
     s.calls++;
@@ -39,7 +43,7 @@ for (let r = 0; r < REPS; r++) {
   }
 }
 process.stdout.write(
-  `${which} on wasm, ${threads} thread(s): ${(total / REPS).toFixed(1)} ms in kernels per forward\n`,
+  `${which} on ${backend === 'js' ? 'js' : `wasm, ${threads} thread(s)`}: ${(total / REPS).toFixed(1)} ms in kernels per forward\n`,
 );
 for (const [key, s] of [...byShape].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12))
   process.stdout.write(

@@ -1,7 +1,8 @@
 // backend-js's 3×3 stride-1 convolutions on the kernels' own arrays: the im2col GEMM against
-// Winograd F(4×4, 3×3), per shape (HRNet-W32's by default), medians of 7 calls, and the largest
-// difference between the two relative to the output's largest magnitude.
-//   node scripts/profile/js-winograd.mjs ['[[C,H,W,O,G], …]']   (after `pnpm build`)
+// Winograd F(4×4, 3×3), per shape (HRNet-W32's by default; `spnet` for SPNet-50's dilated ones),
+// medians of 7 calls, and the largest difference between the two relative to the output's
+// largest magnitude. A shape is [C, H, W, O, groups = 1, dilation = 1], padded to keep H × W.
+//   node scripts/profile/js-winograd.mjs [spnet | '[[C,H,W,O,G,D], …]']   (after `pnpm build`)
 
 import { gemmConv } from '../../packages/backend-js/dist/kernels/conv2d.js';
 import { useWinograd, winogradConv2d } from '../../packages/backend-js/dist/kernels/winograd.js';
@@ -15,7 +16,13 @@ const HRNET = [
   [64, 64, 48, 64],
   [256, 64, 48, 32],
 ];
-const shapes = process.argv[2] ? JSON.parse(process.argv[2]) : HRNET;
+// SPNet-50 at 512²: layer3 (dilation 2) and layer4 (dilation 4) at 64 × 64.
+const SPNET = [
+  [256, 64, 64, 256, 1, 2],
+  [512, 64, 64, 512, 1, 4],
+];
+const which = process.argv[2];
+const shapes = which === 'spnet' ? SPNET : which ? JSON.parse(which) : HRNET;
 let seed = 1;
 const random = () => {
   seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -31,10 +38,14 @@ const median = (f) => {
   return times.sort((p, q) => p - q)[3];
 };
 process.stdout.write(
-  '| x (C×H×W) → O, groups | Winograd chosen | im2col GEMM ms | Winograd ms | ratio | max diff / max |y| |\n|---|---|---:|---:|---:|---:|\n',
+  '| x (C×H×W) → O, groups, dilation | Winograd chosen | im2col GEMM ms | Winograd ms | ratio | max diff / max |y| |\n|---|---|---:|---:|---:|---:|\n',
 );
-for (const [c, h, w, o, groups = 1] of shapes) {
-  const info = conv2dInfo([1, c, h, w], [o, c / groups, 3, 3], { padding: [1, 1, 1, 1], groups });
+for (const [c, h, w, o, groups = 1, d = 1] of shapes) {
+  const info = conv2dInfo([1, c, h, w], [o, c / groups, 3, 3], {
+    padding: [d, d, d, d],
+    groups,
+    dilation: d,
+  });
   const x = Float32Array.from({ length: c * h * w }, random);
   const wt = Float32Array.from({ length: (o * c * 9) / groups }, random);
   const a = new Float32Array(o * h * w);
@@ -55,6 +66,6 @@ for (const [c, h, w, o, groups = 1] of shapes) {
     max = Math.max(max, Math.abs(a[i]));
   }
   process.stdout.write(
-    `| ${c}×${h}×${w} → ${o}, ${groups} | ${useWinograd(info) ? 'yes' : 'no'} | ${tg.toFixed(2)} | ${tw.toFixed(2)} | ${(tg / tw).toFixed(2)}× | ${(diff / max).toExponential(1)} |\n`,
+    `| ${c}×${h}×${w} → ${o}, ${groups}, ${d} | ${useWinograd(info) ? 'yes' : 'no'} | ${tg.toFixed(2)} | ${tw.toFixed(2)} | ${(tg / tw).toFixed(2)}× | ${(diff / max).toExponential(1)} |\n`,
   );
 }

@@ -10,8 +10,8 @@
  * Usage: node dist/networks.js [--models id,…] [--columns col,…] [--runs N] [--size HxW]
  *   models: registry ids (default hrnet_w32_pose,sknet50,spnet50_ade20k at their registered
  *   sizes; SPNet at 512×512, the issue's size). columns: wasm-1T, wasm-2T, js, tfjs-wasm,
- *   tfjs-cpu, ort-1T, ort-2T (default all; js and tfjs-cpu are skipped for segmentation
- *   networks, minutes per forward).
+ *   tfjs-cpu, ort-1T, ort-2T (default all, where js and tfjs-cpu are skipped for segmentation
+ *   networks, minutes per forward; named in --columns they run).
  *
  * @module
  */
@@ -189,7 +189,8 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   const models = arg('models')?.split(',') ?? DEFAULT_MODELS;
-  const columns = (arg('columns')?.split(',') as Column[] | undefined) ?? [...COLUMNS];
+  const named = arg('columns')?.split(',') as Column[] | undefined;
+  const columns = named ?? [...COLUMNS];
   for (const c of columns)
     if (!COLUMNS.includes(c)) throw new Error(`unknown column '${c}' (${COLUMNS.join(', ')})`);
   for (const m of models) getModel(m); // unknown ids fail before any work
@@ -197,7 +198,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const m of models)
     for (const c of columns) {
-      if (SLOW.has(c) && getModel(m).task === 'segmentation') continue;
+      if (!named && SLOW.has(c) && getModel(m).task === 'segmentation') continue;
       const row = await runWorker(m, c, runs);
       rows.push(row);
       process.stderr.write(`${m} ${c}: median ${median(row.times).toFixed(1)} ms\n`);

@@ -266,7 +266,7 @@ describe('conv2d by Winograd F(4×4, 3×3)', () => {
     });
   }
 
-  it('is chosen only for 3×3 stride-1 undilated convolutions with enough channels and tiles', () => {
+  it('is chosen only for 3×3 stride-1 convolutions with enough channels and tiles', () => {
     const base = wino([1, 16, 8, 8], 16, 1, [1, 1, 1, 1]);
     expect(useWinograd(infoOf(base))).toBe(true);
     expect(useWinograd(infoOf(wino([1, 15, 8, 8], 16, 1, [1, 1, 1, 1])))).toBe(false); // 15 inputs
@@ -274,11 +274,13 @@ describe('conv2d by Winograd F(4×4, 3×3)', () => {
     expect(useWinograd(infoOf(wino([1, 32, 8, 8], 16, 2, [1, 1, 1, 1])))).toBe(true); // 16 per group
     expect(useWinograd(infoOf(wino([1, 32, 8, 8], 8, 4, [1, 1, 1, 1])))).toBe(false); // 8 per group
     expect(useWinograd(infoOf(wino([1, 16, 4, 4], 16, 1, [1, 1, 1, 1])))).toBe(false); // one tile
-    expect(useWinograd(infoOf(wino([1, 16, 5, 5], 16, 1, [1, 1, 1, 1])))).toBe(true); // 2 × 2 tiles
+    expect(useWinograd(infoOf(wino([1, 16, 6, 6], 16, 1, [1, 1, 1, 1])))).toBe(true); // 2 × 2 tiles, 56 % filled
+    expect(useWinograd(infoOf(wino([1, 16, 5, 5], 16, 1, [1, 1, 1, 1])))).toBe(false); // 2 × 2 tiles, 39 % filled
     expect(useWinograd(infoOf({ ...base, stride: [2, 1] }))).toBe(false);
-    expect(useWinograd(infoOf({ ...base, dilation: [1, 2] }))).toBe(false);
     expect(useWinograd(infoOf({ ...base, w: [16, 16, 3, 1] }))).toBe(false);
-    expect(useWinograd(infoOf({ ...base, x: [1, 512, 8, 8], w: [512, 512, 3, 3] }))).toBe(false); // filters > 32 MiB
+    // Dilation: the phases (outputs ≡ (p, q) mod d) share the GEMMs; their tiles must be filled.
+    expect(useWinograd(infoOf(wino([1, 16, 8, 8], 16, 1, [2, 2, 2, 2], { dilation: [2, 2] })))).toBe(true); // 4 full tiles
+    expect(useWinograd(infoOf(wino([1, 16, 8, 8], 16, 1, [4, 4, 4, 4], { dilation: [4, 4] })))).toBe(false); // 16 tiles, 25 % filled
   });
 
   /**
@@ -292,7 +294,11 @@ describe('conv2d by Winograd F(4×4, 3×3)', () => {
     const xv = random(rng, sizeFromShape(c.x));
     const wv = random(rng, sizeFromShape(c.w));
     const y = tidy(() =>
-      conv2d(tensor(xv, c.x), tensor(wv, c.w), { padding: c.padding, groups: c.groups }),
+      conv2d(tensor(xv, c.x), tensor(wv, c.w), {
+        padding: c.padding,
+        groups: c.groups,
+        dilation: c.dilation,
+      }),
     ).dataSync();
     const { out, scale } = naiveConv(xv, wv, null, infoOf(c), 'linear');
     expect(y.length).toBe(out.length);
@@ -314,9 +320,20 @@ describe('conv2d by Winograd F(4×4, 3×3)', () => {
     expectWithinRounding(wino([2, 48, 12, 8], 16, 3, [1, 1, 1, 1]), 4); // 3 groups of 16
   });
 
-  it('equals it across several blocks of tiles', () => {
+  it('equals it across several blocks of tiles, and of output channels', () => {
     // 256 channels: a block holds 56 tiles; the 40 × 40 output has 100, so two blocks.
     expectWithinRounding(wino([1, 256, 40, 40], 16, 1, [1, 1, 1, 1]), 5);
+    // 1024 inputs: 113 output channels' transformed filters fill 32 MiB, so 120 run as 113 + 7.
+    expectWithinRounding(wino([1, 1024, 8, 8], 120, 1, [1, 1, 1, 1]), 8);
+  });
+
+  it('equals it on dilated convolutions, phase by phase', () => {
+    // 16 phases of one tile each in one GEMM; 64 phases (3 × 3 or 4 × 4 outputs) over two blocks of tiles.
+    expectWithinRounding(wino([1, 16, 16, 16], 16, 1, [4, 4, 4, 4], { dilation: [4, 4] }), 12);
+    expectWithinRounding(wino([1, 256, 30, 30], 16, 1, [8, 8, 8, 8], { dilation: [8, 8] }), 13);
+    expectWithinRounding(wino([1, 16, 17, 19], 16, 1, [2, 2, 2, 2], { dilation: [2, 2] }), 9); // 4 phases, odd sizes
+    expectWithinRounding(wino([2, 32, 21, 26], 16, 2, [4, 4, 4, 4], { dilation: [4, 4] }), 10); // 16 phases, groups
+    expectWithinRounding(wino([1, 16, 12, 30], 17, 1, [1, 0, 3, 2], { dilation: [1, 3] }), 11); // mixed, asymmetric
   });
 
   it('adds the bias and applies the activation after the transforms', () => {

@@ -8,6 +8,11 @@
  * `M[ξ] = U[ξ] · V[ξ]` (`U[ξ]`: output × input channels, `V[ξ]`: input channels × tiles), run
  * by the backend's one GEMM.
  *
+ * A dilated convolution is a set of undilated ones: with dilation `d`, the outputs whose row and
+ * column leave remainders `(p, q)` modulo `d` read only the inputs with the same remainders, a
+ * 3×3 convolution of that sub-grid (its "phase"). The tiles of all phases are the columns of
+ * the same GEMMs, so a large dilation (many phases of few tiles each) keeps the GEMMs wide.
+ *
  * Every transform and product is in double precision (as the js backend's GEMM accumulates), so
  * the transforms' fractions and their error growth — the reason float32 libraries keep to
  * F(2×2, 3×3) — stay far below the final float32 rounding: the result is the direct
@@ -24,7 +29,10 @@ const TILE = 4;
 const PATCH = 6;
 /** Elements of a transformed patch or filter (6 × 6). */
 const XI = PATCH * PATCH;
-/** Most doubles of transformed filters (32 MiB: a group's 256 × 256 filters fit). */
+/**
+ * Most doubles of transformed filters (32 MiB: a group's 256 × 256 filters fit whole; larger
+ * groups run a block of output channels at a time).
+ */
 const FILTER_LIMIT = 1 << 22;
 /**
  * Most doubles of transformed inputs, and of products (4 MiB each): they are computed a block of
@@ -54,27 +62,84 @@ let plane = new Float64Array(0);
 const tmp = new Float64Array(XI);
 
 /**
- * Whether {@link winogradConv2d} computes this convolution: a 3×3 kernel, stride 1, dilation 1,
- * at least {@link MIN_CHANNELS} input and output channels per group, at least
- * {@link MIN_TILES} output tiles, and transformed filters within {@link FILTER_LIMIT}. The
- * thresholds are measured: below them the im2col GEMM is as fast or faster.
+ * Whether {@link winogradConv2d} computes this convolution: a 3×3 kernel, stride 1, any
+ * dilation, at least {@link MIN_CHANNELS} input and output channels per group, at least
+ * {@link MIN_TILES} output tiles, tiles at least half filled with outputs, and one input
+ * channel's transforms within a block. The thresholds are measured: below them the im2col GEMM
+ * is as fast or faster.
  */
 export function useWinograd(info: Conv2dInfo): boolean {
   const cg = info.inChannels / info.groups;
   const mg = info.outChannels / info.groups;
-  return (
-    info.kernelHeight === 3 &&
-    info.kernelWidth === 3 &&
-    info.strideHeight === 1 &&
-    info.strideWidth === 1 &&
-    info.dilationHeight === 1 &&
-    info.dilationWidth === 1 &&
-    cg >= MIN_CHANNELS &&
-    mg >= MIN_CHANNELS &&
-    Math.ceil(info.outHeight / TILE) * Math.ceil(info.outWidth / TILE) >= MIN_TILES &&
-    XI * (cg * mg + SKEW) <= FILTER_LIMIT &&
-    XI * (Math.max(cg, mg) + SKEW) <= BLOCK_LIMIT
-  );
+  if (
+    info.kernelHeight !== 3 ||
+    info.kernelWidth !== 3 ||
+    info.strideHeight !== 1 ||
+    info.strideWidth !== 1 ||
+    cg < MIN_CHANNELS ||
+    mg < MIN_CHANNELS ||
+    XI * (cg + SKEW) > BLOCK_LIMIT
+  )
+    return false;
+  const tiles = phasesOf(info).tiles;
+  return tiles >= MIN_TILES && info.outHeight * info.outWidth >= (tiles * TILE * TILE) / 2;
+}
+
+/** One phase of a (dilated) convolution: an undilated 3×3 convolution on a sub-grid. */
+interface Phase {
+  /** Output rows and columns of the phase. */
+  readonly rows: number;
+  readonly cols: number;
+  /** Input row and column (may be negative: padding) of the phase grid's (0, 0). */
+  readonly y0: number;
+  readonly x0: number;
+  /** Index in an output plane of the phase's first output. */
+  readonly outOffset: number;
+  /** Tiles across; the phase's tiles are numbered from `firstTile`, row by row. */
+  readonly tilesW: number;
+  readonly firstTile: number;
+  readonly tiles: number;
+  /** Its input grid in {@link plane}: `gh × gw` (padded to whole tiles plus 2) from `gridBase`. */
+  readonly gh: number;
+  readonly gw: number;
+  readonly gridBase: number;
+}
+
+/**
+ * The phases of a convolution: remainders `(p, q)` modulo the dilation, outputs
+ * `(p + dh·u, q + dw·v)`, input grid row `m` = input row `p − padTop + dh·m`.
+ */
+function phasesOf(info: Conv2dInfo): { phases: Phase[]; tiles: number; gridSize: number } {
+  const { outHeight: oh, outWidth: ow, dilationHeight: dh, dilationWidth: dw } = info;
+  const phases: Phase[] = [];
+  let tiles = 0;
+  let gridSize = 0;
+  for (let p = 0; p < Math.min(dh, oh); p++) {
+    for (let q = 0; q < Math.min(dw, ow); q++) {
+      const rows = Math.ceil((oh - p) / dh);
+      const cols = Math.ceil((ow - q) / dw);
+      const tilesH = Math.ceil(rows / TILE);
+      const tilesW = Math.ceil(cols / TILE);
+      const gh = tilesH * TILE + 2;
+      const gw = tilesW * TILE + 2;
+      phases.push({
+        rows,
+        cols,
+        y0: p - info.padTop,
+        x0: q - info.padLeft,
+        outOffset: p * ow + q,
+        tilesW,
+        firstTile: tiles,
+        tiles: tilesH * tilesW,
+        gh,
+        gw,
+        gridBase: gridSize,
+      });
+      tiles += tilesH * tilesW;
+      gridSize += gh * gw;
+    }
+  }
+  return { phases, tiles, gridSize };
 }
 
 /**
@@ -82,50 +147,80 @@ export function useWinograd(info: Conv2dInfo): boolean {
  * convolution {@link useWinograd} accepts.
  */
 export function winogradConv2d(x: Float32Array, w: Float32Array, out: Float32Array, info: Conv2dInfo): void {
-  const {
-    batch,
-    inChannels,
-    inHeight: ih,
-    inWidth: iw,
-    outChannels,
-    outHeight: oh,
-    outWidth: ow,
-    groups,
-  } = info;
+  const { batch, inChannels, inHeight: ih, inWidth: iw, outChannels, outHeight: oh, outWidth: ow } = info;
+  const { groups, dilationHeight: dh, dilationWidth: dw } = info;
   const cg = inChannels / groups;
   const mg = outChannels / groups;
-  const tilesH = Math.ceil(oh / TILE);
-  const tilesW = Math.ceil(ow / TILE);
-  const tiles = tilesH * tilesW;
-  // Tiles per block: the transformed inputs (cg per tile) and products (mg per tile) fit.
-  const block = Math.max(1, Math.min(tiles, Math.floor((BLOCK_LIMIT / XI - SKEW) / Math.max(cg, mg))));
-  const filterStride = mg * cg + SKEW;
+  const { phases, tiles, gridSize } = phasesOf(info);
+  // Output channels per block: their transformed filters fit (all of them, unless the group is
+  // very large: then each block transforms the inputs again).
+  const ob = Math.max(1, Math.min(mg, Math.floor((FILTER_LIMIT / XI - SKEW) / cg)));
+  // Tiles per block: the transformed inputs (cg per tile) and products (ob per tile) fit.
+  const block = Math.max(1, Math.min(tiles, Math.floor((BLOCK_LIMIT / XI - SKEW) / Math.max(cg, ob))));
+  const filterStride = ob * cg + SKEW;
   const inputStride = cg * block + SKEW;
-  const productStride = mg * block + SKEW;
+  const productStride = ob * block + SKEW;
   if (filters.length < XI * filterStride) filters = new Float64Array(XI * filterStride);
   if (inputs.length < XI * inputStride) inputs = new Float64Array(XI * inputStride);
   if (products.length < XI * productStride) products = new Float64Array(XI * productStride);
-  // The input plane with its padding, one row and column per tile step: every patch is inside.
-  const pw = tilesW * TILE + 2;
-  const ph = tilesH * TILE + 2;
-  if (plane.length < ph * pw) plane = new Float64Array(ph * pw);
+  if (plane.length < gridSize) plane = new Float64Array(gridSize);
   for (let g = 0; g < groups; g++) {
-    transformFilters(w, g * mg * cg * 9, mg, cg, filterStride);
-    for (let n = 0; n < batch; n++) {
-      const xBase = (n * inChannels + g * cg) * ih * iw;
-      const outBase = (n * outChannels + g * mg) * oh * ow;
-      for (let t0 = 0; t0 < tiles; t0 += block) {
-        const count = Math.min(block, tiles - t0);
-        for (let c = 0; c < cg; c++) {
-          fillPlane(x, xBase + c * ih * iw, ih, iw, info.padTop, info.padLeft, ph, pw);
-          transformInputs(t0, count, tilesW, pw, c * block, inputStride);
+    for (let o0 = 0; o0 < mg; o0 += ob) {
+      const oCount = Math.min(ob, mg - o0);
+      transformFilters(w, (g * mg + o0) * cg * 9, oCount, cg, filterStride);
+      for (let n = 0; n < batch; n++) {
+        const xBase = (n * inChannels + g * cg) * ih * iw;
+        const outBase = (n * outChannels + g * mg + o0) * oh * ow;
+        for (let t0 = 0; t0 < tiles; t0 += block) {
+          const count = Math.min(block, tiles - t0);
+          for (let c = 0; c < cg; c++) {
+            const src = xBase + c * ih * iw;
+            for (const phase of phases) {
+              const from = Math.max(t0, phase.firstTile);
+              const to = Math.min(t0 + count, phase.firstTile + phase.tiles);
+              if (from >= to) continue;
+              fillGrid(x, src, ih, iw, phase, dh, dw);
+              transformInputs(phase, from, to, from - t0 + c * block, inputStride);
+            }
+          }
+          products.fill(0, 0, XI * productStride);
+          for (let xi = 0; xi < XI; xi++) {
+            const v = new StridedMatrix(inputs, xi * inputStride, block, 1);
+            gemm(
+              oCount,
+              count,
+              cg,
+              filters,
+              xi * filterStride,
+              cg,
+              1,
+              v,
+              products,
+              xi * productStride,
+              block,
+            );
+          }
+          for (const phase of phases) {
+            const from = Math.max(t0, phase.firstTile);
+            const to = Math.min(t0 + count, phase.firstTile + phase.tiles);
+            if (from >= to) continue;
+            transformOutputs(
+              out,
+              outBase,
+              oCount,
+              phase,
+              from,
+              to,
+              from - t0,
+              oh,
+              ow,
+              dh,
+              dw,
+              block,
+              productStride,
+            );
+          }
         }
-        products.fill(0, 0, XI * productStride);
-        for (let xi = 0; xi < XI; xi++) {
-          const v = new StridedMatrix(inputs, xi * inputStride, block, 1);
-          gemm(mg, count, cg, filters, xi * filterStride, cg, 1, v, products, xi * productStride, block);
-        }
-        transformOutputs(out, outBase, mg, t0, count, tilesW, oh, ow, block, productStride);
       }
     }
   }
@@ -184,43 +279,44 @@ function filterRow(dst: Float64Array, d: number, stride: number, x0: number, x1:
   dst[d + 5 * stride] = x2;
 }
 
-/** Copies one channel plane into {@link plane} at offset (padTop, padLeft), zeros around it. */
-function fillPlane(
+/**
+ * Copies a phase's input grid of one channel into its place in {@link plane}: grid `(m, k)` is
+ * input `(y0 + dh·m, x0 + dw·k)`, 0 outside the input.
+ */
+function fillGrid(
   x: Float32Array,
   src: number,
   ih: number,
   iw: number,
-  padTop: number,
-  padLeft: number,
-  ph: number,
-  pw: number,
+  phase: Phase,
+  dh: number,
+  dw: number,
 ): void {
-  plane.fill(0, 0, ph * pw);
-  const rows = Math.min(ih, ph - padTop);
-  const cols = Math.min(iw, pw - padLeft);
-  for (let y = 0; y < rows; y++) {
-    const from = src + y * iw;
-    const to = (y + padTop) * pw + padLeft;
-    for (let i = 0; i < cols; i++) plane[to + i] = x[from + i];
+  const { y0, x0, gh, gw, gridBase } = phase;
+  plane.fill(0, gridBase, gridBase + gh * gw);
+  // Grid rows and columns inside the input: y0 + dh·m ∈ [0, ih).
+  const mLo = Math.max(0, Math.ceil(-y0 / dh));
+  const mHi = Math.min(gh, Math.floor((ih - 1 - y0) / dh) + 1);
+  const kLo = Math.max(0, Math.ceil(-x0 / dw));
+  const kHi = Math.min(gw, Math.floor((iw - 1 - x0) / dw) + 1);
+  for (let m = mLo; m < mHi; m++) {
+    const from = src + (y0 + dh * m) * iw + x0;
+    const to = gridBase + m * gw;
+    for (let k = kLo; k < kHi; k++) plane[to + k] = x[from + dw * k];
   }
 }
 
 /**
- * `V[ξ][c][t] = (Bᵀ d B)[ξ]` for the patches `d` of tiles `t0 .. t0 + count` of the channel in
- * {@link plane}; channel `c`'s slot of the block starts at `dOff`, `ξ` steps by `xiStride`.
+ * `V[ξ][c][t] = (Bᵀ d B)[ξ]` for the patches `d` of a phase's tiles `from .. to` (global tile
+ * numbers) of the channel whose grid is in {@link plane}; tile `from` goes to slot `dOff` of
+ * the block, `ξ` steps by `xiStride`.
  */
-function transformInputs(
-  t0: number,
-  count: number,
-  tilesW: number,
-  pw: number,
-  dOff: number,
-  xiStride: number,
-): void {
-  for (let t = 0; t < count; t++) {
-    const tile = t0 + t;
-    const ty = Math.floor(tile / tilesW);
-    const base = ty * TILE * pw + (tile - ty * tilesW) * TILE;
+function transformInputs(phase: Phase, from: number, to: number, dOff: number, xiStride: number): void {
+  const { tilesW, gw: pw, gridBase, firstTile } = phase;
+  for (let tile = from; tile < to; tile++) {
+    const local = tile - firstTile;
+    const ty = Math.floor(local / tilesW);
+    const base = gridBase + ty * TILE * pw + (local - ty * tilesW) * TILE;
     // Bᵀ d: column by column.
     for (let j = 0; j < PATCH; j++) {
       const s = base + j;
@@ -242,7 +338,7 @@ function transformInputs(
       tmp[30 + j] = 4 * d1 - 5 * d3 + d5;
     }
     // (Bᵀ d) B: each row.
-    let d = dOff + t;
+    let d = dOff + tile - from;
     for (let i = 0; i < PATCH; i++) {
       const s = 6 * i;
       const d0 = tmp[s];
@@ -267,27 +363,33 @@ function transformInputs(
 }
 
 /**
- * `Y = Aᵀ M A` for each output channel of the group and tile of the block (`M[ξ]` from
- * {@link products}, `ξ` stepping by `xiStride`), written where the 4×4 tile lies inside the
- * `oh × ow` output plane.
+ * `Y = Aᵀ M A` for each output channel of the block and a phase's tiles `from .. to` (tile
+ * `from` in slot `mOff` of the block; `M[ξ]` from {@link products}, `ξ` stepping by
+ * `xiStride`), written where the 4×4 tile lies inside the phase: its output `(u, v)` is output
+ * `(p + dh·u, q + dw·v)` of the `oh × ow` plane.
  */
 function transformOutputs(
   out: Float32Array,
   outBase: number,
-  mg: number,
-  t0: number,
-  count: number,
-  tilesW: number,
+  oCount: number,
+  phase: Phase,
+  from: number,
+  to: number,
+  mOff: number,
   oh: number,
   ow: number,
+  dh: number,
+  dw: number,
   block: number,
   xiStride: number,
 ): void {
-  for (let o = 0; o < mg; o++) {
-    const planeBase = outBase + o * oh * ow;
-    for (let t = 0; t < count; t++) {
+  const rowStep = dh * ow;
+  const { tilesW, firstTile } = phase;
+  for (let o = 0; o < oCount; o++) {
+    const planeBase = outBase + o * oh * ow + phase.outOffset;
+    for (let tile = from; tile < to; tile++) {
       // Aᵀ M: column by column, 6 → 4.
-      let s = o * block + t;
+      let s = o * block + mOff + tile - from;
       for (let j = 0; j < PATCH; j++) {
         const m0 = products[s];
         const m1 = products[s + 6 * xiStride];
@@ -305,12 +407,12 @@ function transformOutputs(
         tmp[18 + j] = b + 8 * f + m5;
         s += xiStride;
       }
-      const tile = t0 + t;
-      const ty = Math.floor(tile / tilesW);
-      const oy0 = ty * TILE;
-      const ox0 = (tile - ty * tilesW) * TILE;
-      const rows = Math.min(TILE, oh - oy0);
-      const cols = Math.min(TILE, ow - ox0);
+      const local = tile - firstTile;
+      const ty = Math.floor(local / tilesW);
+      const u0 = ty * TILE;
+      const v0 = (local - ty * tilesW) * TILE;
+      const rows = Math.min(TILE, phase.rows - u0);
+      const cols = Math.min(TILE, phase.cols - v0);
       // (Aᵀ M) A: each row, 6 → 4, the valid part written.
       for (let i = 0; i < rows; i++) {
         const r = 6 * i;
@@ -324,11 +426,11 @@ function transformOutputs(
         const b = m1 - m2;
         const e = m3 + m4;
         const f = m3 - m4;
-        const d = planeBase + (oy0 + i) * ow + ox0;
+        const d = planeBase + (u0 + i) * rowStep + v0 * dw;
         out[d] = m0 + a + e;
-        if (cols > 1) out[d + 1] = b + 2 * f;
-        if (cols > 2) out[d + 2] = a + 4 * e;
-        if (cols > 3) out[d + 3] = b + 8 * f + m5;
+        if (cols > 1) out[d + dw] = b + 2 * f;
+        if (cols > 2) out[d + 2 * dw] = a + 4 * e;
+        if (cols > 3) out[d + 3 * dw] = b + 8 * f + m5;
       }
     }
   }

@@ -3,7 +3,8 @@
  * plus plain GEMMs, on backend-js, backend-wasm (1 and 2 threads), tfjs-backend-wasm,
  * tfjs-backend-cpu and ONNX Runtime Web's wasm backend (one-node ONNX graphs, SIMD and threads as
  * it ships them: its default thread count unless `--ort-threads=N`). Prints a Markdown table:
- * median ms, GFLOP/s and the ratios to tfjs-wasm and ORT.
+ * median ms, GFLOP/s and the ratios (wasm to tfjs-wasm and ORT, 2 threads to 1, backend-js to
+ * tfjs-cpu); skipped columns, and ratios needing them, are left out.
  *
  * Usage: node dist/bench/kernels.js [kernels] [--quick] [--only=substring] [--skip=column,...]
  *   [--ort-threads=N] (ONNX Runtime Web's thread count, fixed for the process)
@@ -291,14 +292,14 @@ async function main(): Promise<void> {
     ortThreads !== undefined ? Number(ortThreads) : Math.min(4, Math.ceil(availableParallelism() / 2));
   const ortColumn = `ort-wasm ${ortThreadCount}T`;
   const columns = ['backend-js', 'wasm 1T', 'wasm 2T', 'tfjs-wasm', 'tfjs-cpu', ortColumn];
+  const active = columns.map((c) => !skip.has(c) && !(c === ortColumn && skip.has('ort-wasm')));
   const results: { row: Row; ms: number[] }[] = [];
   for (const r of rows) {
     // Every implementation runs once per round, so all of them see the same background load;
     // backend-js and tfjs-cpu (10–100× slower) stop after 3 timed runs.
-    const active = columns.map((c) => !skip.has(c) && !(c === ortColumn && skip.has('ort-wasm')));
     const runners: (Runner | null)[] = [];
-    for (const col of columns) {
-      if (skip.has(col) || (col === ortColumn && skip.has('ort-wasm'))) runners.push(null);
+    for (const [i, col] of columns.entries()) {
+      if (!active[i]) runners.push(null);
       else if (col === ortColumn) runners.push(await ortRunner(r));
       else if (col === 'backend-js') runners.push(ours(js, r));
       else if (col === 'wasm 1T' || col === 'wasm 2T') runners.push(ours(wasm, r));
@@ -353,32 +354,41 @@ async function main(): Promise<void> {
       `SIMD128 ceilings, one thread: ${peak.micro.toFixed(1)} GFLOP/s for the GEMM kernel on a cache-resident 40×64×256 product, ${peak.chains.toFixed(1)} GFLOP/s for 12 independent f32x4 mul→add chains without loads.`,
   );
   out.push('');
+  // Skipped columns are left out; a ratio is "how many times faster", the first named over the second.
+  const shown = columns.filter((_, i) => active[i]);
+  const at = (ms: number[], col: string) => ms[columns.indexOf(col)]!;
+  const ratios = [
+    { label: 'wasm 1T / tfjs-wasm', fast: 'wasm 1T', slow: 'tfjs-wasm' },
+    { label: `wasm 1T / ${ortColumn}`, fast: 'wasm 1T', slow: ortColumn },
+    { label: 'wasm 2T / 1T', fast: 'wasm 2T', slow: 'wasm 1T' },
+    { label: 'backend-js / tfjs-cpu', fast: 'backend-js', slow: 'tfjs-cpu' },
+  ].filter((r) => shown.includes(r.fast) && shown.includes(r.slow));
   out.push(
-    `| shape | GFLOP | ${columns.map((c) => `${c} ms`).join(' | ')} | ${columns.map((c) => `${c} GFLOP/s`).join(' | ')} | wasm 1T / tfjs-wasm | wasm 1T / ${ortColumn} | wasm 2T / 1T |`,
+    `| shape | GFLOP | ${shown.map((c) => `${c} ms`).join(' | ')} | ${shown.map((c) => `${c} GFLOP/s`).join(' | ')} | ${ratios.map((r) => r.label).join(' | ')} |`,
   );
-  out.push(`|${' --- |'.repeat(2 + 2 * columns.length + 3)}`);
+  out.push(`|${' --- |'.repeat(2 + 2 * shown.length + ratios.length)}`);
   for (const { row, ms } of results) {
     const f = flops(row);
-    const g = ms.map((m) => f / m / 1e6);
-    const ratio = g[1] / g[3];
-    const vsOrt = g[1] / g[5];
-    const scale = ms[1] / ms[2];
     out.push(
-      `| ${row.name} | ${(f / 1e9).toFixed(3)} | ${ms.map((m) => m.toFixed(2)).join(' | ')} | ${g
-        .map((x) => x.toFixed(1))
-        .join(' | ')} | ${ratio.toFixed(2)}× | ${vsOrt.toFixed(2)}× | ${scale.toFixed(2)}× |`,
+      `| ${row.name} | ${(f / 1e9).toFixed(3)} | ${shown.map((c) => at(ms, c).toFixed(2)).join(' | ')} | ${shown
+        .map((c) => (f / at(ms, c) / 1e6).toFixed(1))
+        .join(
+          ' | ',
+        )} | ${ratios.map((r) => `${(at(ms, r.slow) / at(ms, r.fast)).toFixed(2)}×`).join(' | ')} |`,
     );
   }
-  out.push('');
-  out.push(
-    `GEMM rows against the ceiling: ${results
-      .filter((x) => x.row.kind === 'gemm')
-      .map(
-        (x) =>
-          `${x.row.name} 1T at ${((flops(x.row) / x.ms[1] / 1e6 / peak.micro) * 100).toFixed(0)}% of the cache-resident ceiling`,
-      )
-      .join(', ')}.`,
-  );
+  if (shown.includes('wasm 1T')) {
+    out.push('');
+    out.push(
+      `GEMM rows against the ceiling: ${results
+        .filter((x) => x.row.kind === 'gemm')
+        .map(
+          (x) =>
+            `${x.row.name} 1T at ${((flops(x.row) / at(x.ms, 'wasm 1T') / 1e6 / peak.micro) * 100).toFixed(0)}% of the cache-resident ceiling`,
+        )
+        .join(', ')}.`,
+    );
+  }
   console.log(out.join('\n'));
   wasm.dispose();
   process.exit(0);
