@@ -321,8 +321,8 @@ describe('conv2d by Winograd F(4×4, 3×3)', () => {
   });
 
   it('equals it across several blocks of tiles, and of output channels', () => {
-    // 256 channels: a block holds 56 tiles; the 40 × 40 output has 100, so two blocks.
-    expectWithinRounding(wino([1, 256, 40, 40], 16, 1, [1, 1, 1, 1]), 5);
+    // 512 channels: a block holds 56 tiles; the 40 × 40 output has 100, so two blocks.
+    expectWithinRounding(wino([1, 512, 40, 40], 16, 1, [1, 1, 1, 1]), 5);
     // 1024 inputs: 113 output channels' transformed filters fill 32 MiB, so 120 run as 113 + 7.
     expectWithinRounding(wino([1, 1024, 8, 8], 120, 1, [1, 1, 1, 1]), 8);
   });
@@ -330,7 +330,7 @@ describe('conv2d by Winograd F(4×4, 3×3)', () => {
   it('equals it on dilated convolutions, phase by phase', () => {
     // 16 phases of one tile each in one GEMM; 64 phases (3 × 3 or 4 × 4 outputs) over two blocks of tiles.
     expectWithinRounding(wino([1, 16, 16, 16], 16, 1, [4, 4, 4, 4], { dilation: [4, 4] }), 12);
-    expectWithinRounding(wino([1, 256, 30, 30], 16, 1, [8, 8, 8, 8], { dilation: [8, 8] }), 13);
+    expectWithinRounding(wino([1, 512, 30, 30], 16, 1, [8, 8, 8, 8], { dilation: [8, 8] }), 13);
     expectWithinRounding(wino([1, 16, 17, 19], 16, 1, [2, 2, 2, 2], { dilation: [2, 2] }), 9); // 4 phases, odd sizes
     expectWithinRounding(wino([2, 32, 21, 26], 16, 2, [4, 4, 4, 4], { dilation: [4, 4] }), 10); // 16 phases, groups
     expectWithinRounding(wino([1, 16, 12, 30], 17, 1, [1, 0, 3, 2], { dilation: [1, 3] }), 11); // mixed, asymmetric

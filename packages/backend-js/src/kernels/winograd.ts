@@ -35,10 +35,10 @@ const XI = PATCH * PATCH;
  */
 const FILTER_LIMIT = 1 << 22;
 /**
- * Most doubles of transformed inputs, and of products (4 MiB each): they are computed a block of
+ * Most doubles of transformed inputs, and of products (8 MiB each): they are computed a block of
  * tiles at a time to fit.
  */
-const BLOCK_LIMIT = 1 << 19;
+const BLOCK_LIMIT = 1 << 20;
 /** Fewest output tiles for which the transforms pay for themselves (one 4×4 tile loses ~2×). */
 const MIN_TILES = 4;
 // G's fractions as multipliers (a division per use would dominate the filter transform).
@@ -179,7 +179,10 @@ export function winogradConv2d(x: Float32Array, w: Float32Array, out: Float32Arr
               const from = Math.max(t0, phase.firstTile);
               const to = Math.min(t0 + count, phase.firstTile + phase.tiles);
               if (from >= to) continue;
-              fillGrid(x, src, ih, iw, phase, dh, dw);
+              // The grid rows under these tiles: tile row ty covers grid rows 4·ty .. 4·ty + 5.
+              const mFrom = Math.floor((from - phase.firstTile) / phase.tilesW) * TILE;
+              const mTo = Math.floor((to - 1 - phase.firstTile) / phase.tilesW) * TILE + PATCH;
+              fillGrid(x, src, ih, iw, phase, dh, dw, mFrom, mTo);
               transformInputs(phase, from, to, from - t0 + c * block, inputStride);
             }
           }
@@ -280,8 +283,8 @@ function filterRow(dst: Float64Array, d: number, stride: number, x0: number, x1:
 }
 
 /**
- * Copies a phase's input grid of one channel into its place in {@link plane}: grid `(m, k)` is
- * input `(y0 + dh·m, x0 + dw·k)`, 0 outside the input.
+ * Copies grid rows `mFrom .. mTo` of a phase's input grid of one channel into their place in
+ * {@link plane}: grid `(m, k)` is input `(y0 + dh·m, x0 + dw·k)`, 0 outside the input.
  */
 function fillGrid(
   x: Float32Array,
@@ -291,12 +294,14 @@ function fillGrid(
   phase: Phase,
   dh: number,
   dw: number,
+  mFrom: number,
+  mTo: number,
 ): void {
-  const { y0, x0, gh, gw, gridBase } = phase;
-  plane.fill(0, gridBase, gridBase + gh * gw);
+  const { y0, x0, gw, gridBase } = phase;
+  plane.fill(0, gridBase + mFrom * gw, gridBase + mTo * gw);
   // Grid rows and columns inside the input: y0 + dh·m ∈ [0, ih).
-  const mLo = Math.max(0, Math.ceil(-y0 / dh));
-  const mHi = Math.min(gh, Math.floor((ih - 1 - y0) / dh) + 1);
+  const mLo = Math.max(mFrom, Math.ceil(-y0 / dh));
+  const mHi = Math.min(mTo, Math.floor((ih - 1 - y0) / dh) + 1);
   const kLo = Math.max(0, Math.ceil(-x0 / dw));
   const kHi = Math.min(gw, Math.floor((iw - 1 - x0) / dw) + 1);
   for (let m = mLo; m < mHi; m++) {
