@@ -61,6 +61,7 @@ let inputs = new Float64Array(0);
 let products = new Float64Array(0);
 let plane = new Float64Array(0);
 const tmp = new Float64Array(XI);
+const row = new Float64Array(TILE);
 
 /**
  * Whether {@link winogradConv2d} computes this convolution: a 3×3 kernel, stride 1, any
@@ -240,39 +241,17 @@ function transformFilters(w: Float32Array, wOff: number, mg: number, cg: number,
   for (let o = 0; o < mg; o++) {
     for (let c = 0; c < cg; c++) {
       const s = wOff + (o * cg + c) * 9;
-      // The filter's rows a, b, c; the rows of G g are a/4, −(a+b+c)/6, −(a−b+c)/6,
-      // a/24 ± b/12 + c/6 and c, each multiplied by Gᵀ in `filterRow`.
-      const a0 = w[s];
-      const a1 = w[s + 1];
-      const a2 = w[s + 2];
-      const b0 = w[s + 3];
-      const b1 = w[s + 4];
-      const b2 = w[s + 5];
-      const c0 = w[s + 6];
-      const c1 = w[s + 7];
-      const c2 = w[s + 8];
-      const s0 = a0 + c0;
-      const s1 = a1 + c1;
-      const s2 = a2 + c2;
-      const e0 = a0 * ONE_24TH + c0 * ONE_6TH;
-      const e1 = a1 * ONE_24TH + c1 * ONE_6TH;
-      const e2 = a2 * ONE_24TH + c2 * ONE_6TH;
-      const o0 = b0 * ONE_12TH;
-      const o1 = b1 * ONE_12TH;
-      const o2 = b2 * ONE_12TH;
+      // G g (6 × 3) column by column, then each of its rows times Gᵀ.
+      for (let j = 0; j < 3; j++) filterLine(tmp, j, 3, w[s + j], w[s + 3 + j], w[s + 6 + j]);
       const d = o * cg + c;
-      filterRow(dst, d, stride, a0 * 0.25, a1 * 0.25, a2 * 0.25);
-      filterRow(dst, d + step, stride, -(s0 + b0) * ONE_6TH, -(s1 + b1) * ONE_6TH, -(s2 + b2) * ONE_6TH);
-      filterRow(dst, d + 2 * step, stride, (b0 - s0) * ONE_6TH, (b1 - s1) * ONE_6TH, (b2 - s2) * ONE_6TH);
-      filterRow(dst, d + 3 * step, stride, e0 + o0, e1 + o1, e2 + o2);
-      filterRow(dst, d + 4 * step, stride, e0 - o0, e1 - o1, e2 - o2);
-      filterRow(dst, d + 5 * step, stride, c0, c1, c2);
+      for (let i = 0; i < PATCH; i++)
+        filterLine(dst, d + i * step, stride, tmp[3 * i], tmp[3 * i + 1], tmp[3 * i + 2]);
     }
   }
 }
 
-/** One row of `(G g) Gᵀ`: the row `(x0, x1, x2)` of `G g` times `Gᵀ`, six values `stride` apart. */
-function filterRow(dst: Float64Array, d: number, stride: number, x0: number, x1: number, x2: number): void {
+/** `G (x0, x1, x2)ᵀ`: six values, `stride` apart from `dst[d]`. */
+function filterLine(dst: Float64Array, d: number, stride: number, x0: number, x1: number, x2: number): void {
   const even = x0 * ONE_24TH + x2 * ONE_6TH;
   const odd = x1 * ONE_12TH;
   dst[d] = x0 * 0.25;
@@ -323,49 +302,61 @@ function transformInputs(phase: Phase, from: number, to: number, dOff: number, x
     const local = tile - firstTile;
     const ty = Math.floor(local / tilesW);
     const base = gridBase + ty * TILE * pw + (local - ty * tilesW) * TILE;
-    // Bᵀ d: column by column.
+    // Bᵀ d column by column, then each of its rows times B.
     for (let j = 0; j < PATCH; j++) {
       const s = base + j;
-      const d0 = plane[s];
-      const d1 = plane[s + pw];
-      const d2 = plane[s + 2 * pw];
-      const d3 = plane[s + 3 * pw];
-      const d4 = plane[s + 4 * pw];
-      const d5 = plane[s + 5 * pw];
-      const a = d4 - 4 * d2;
-      const b = d3 - 4 * d1;
-      const e = d4 - d2;
-      const f = 2 * (d3 - d1);
-      tmp[j] = 4 * d0 - 5 * d2 + d4;
-      tmp[6 + j] = a + b;
-      tmp[12 + j] = a - b;
-      tmp[18 + j] = e + f;
-      tmp[24 + j] = e - f;
-      tmp[30 + j] = 4 * d1 - 5 * d3 + d5;
+      inputLine(
+        tmp,
+        j,
+        6,
+        plane[s],
+        plane[s + pw],
+        plane[s + 2 * pw],
+        plane[s + 3 * pw],
+        plane[s + 4 * pw],
+        plane[s + 5 * pw],
+      );
     }
-    // (Bᵀ d) B: each row.
-    let d = dOff + tile - from;
+    const d = dOff + tile - from;
     for (let i = 0; i < PATCH; i++) {
       const s = 6 * i;
-      const d0 = tmp[s];
-      const d1 = tmp[s + 1];
-      const d2 = tmp[s + 2];
-      const d3 = tmp[s + 3];
-      const d4 = tmp[s + 4];
-      const d5 = tmp[s + 5];
-      const a = d4 - 4 * d2;
-      const b = d3 - 4 * d1;
-      const e = d4 - d2;
-      const f = 2 * (d3 - d1);
-      inputs[d] = 4 * d0 - 5 * d2 + d4;
-      inputs[d + xiStride] = a + b;
-      inputs[d + 2 * xiStride] = a - b;
-      inputs[d + 3 * xiStride] = e + f;
-      inputs[d + 4 * xiStride] = e - f;
-      inputs[d + 5 * xiStride] = 4 * d1 - 5 * d3 + d5;
-      d += PATCH * xiStride;
+      inputLine(
+        inputs,
+        d + i * PATCH * xiStride,
+        xiStride,
+        tmp[s],
+        tmp[s + 1],
+        tmp[s + 2],
+        tmp[s + 3],
+        tmp[s + 4],
+        tmp[s + 5],
+      );
     }
   }
+}
+
+/** `Bᵀ (d0 … d5)ᵀ`: six values, `stride` apart from `dst[d]`. */
+function inputLine(
+  dst: Float64Array,
+  d: number,
+  stride: number,
+  d0: number,
+  d1: number,
+  d2: number,
+  d3: number,
+  d4: number,
+  d5: number,
+): void {
+  const a = d4 - 4 * d2;
+  const b = d3 - 4 * d1;
+  const e = d4 - d2;
+  const f = 2 * (d3 - d1);
+  dst[d] = 4 * d0 - 5 * d2 + d4;
+  dst[d + stride] = a + b;
+  dst[d + 2 * stride] = a - b;
+  dst[d + 3 * stride] = e + f;
+  dst[d + 4 * stride] = e - f;
+  dst[d + 5 * stride] = 4 * d1 - 5 * d3 + d5;
 }
 
 /**
@@ -394,24 +385,22 @@ function transformOutputs(
   for (let o = 0; o < oCount; o++) {
     const planeBase = outBase + o * oh * ow + phase.outOffset;
     for (let tile = from; tile < to; tile++) {
-      // Aᵀ M: column by column, 6 → 4.
-      let s = o * block + mOff + tile - from;
+      // Aᵀ M column by column (6 → 4), then each of its rows times A into `row`.
+      const s = o * block + mOff + tile - from;
       for (let j = 0; j < PATCH; j++) {
-        const m0 = products[s];
-        const m1 = products[s + 6 * xiStride];
-        const m2 = products[s + 12 * xiStride];
-        const m3 = products[s + 18 * xiStride];
-        const m4 = products[s + 24 * xiStride];
-        const m5 = products[s + 30 * xiStride];
-        const a = m1 + m2;
-        const b = m1 - m2;
-        const e = m3 + m4;
-        const f = m3 - m4;
-        tmp[j] = m0 + a + e;
-        tmp[6 + j] = b + 2 * f;
-        tmp[12 + j] = a + 4 * e;
-        tmp[18 + j] = b + 8 * f + m5;
-        s += xiStride;
+        const m = s + j * xiStride;
+        const x6 = 6 * xiStride;
+        outputLine(
+          tmp,
+          j,
+          6,
+          products[m],
+          products[m + x6],
+          products[m + 2 * x6],
+          products[m + 3 * x6],
+          products[m + 4 * x6],
+          products[m + 5 * x6],
+        );
       }
       const local = tile - firstTile;
       const ty = Math.floor(local / tilesW);
@@ -419,25 +408,35 @@ function transformOutputs(
       const v0 = (local - ty * tilesW) * TILE;
       const rows = Math.min(TILE, phase.rows - u0);
       const cols = Math.min(TILE, phase.cols - v0);
-      // (Aᵀ M) A: each row, 6 → 4, the valid part written.
+      // The valid part of each row.
       for (let i = 0; i < rows; i++) {
         const r = 6 * i;
-        const m0 = tmp[r];
-        const m1 = tmp[r + 1];
-        const m2 = tmp[r + 2];
-        const m3 = tmp[r + 3];
-        const m4 = tmp[r + 4];
-        const m5 = tmp[r + 5];
-        const a = m1 + m2;
-        const b = m1 - m2;
-        const e = m3 + m4;
-        const f = m3 - m4;
+        outputLine(row, 0, 1, tmp[r], tmp[r + 1], tmp[r + 2], tmp[r + 3], tmp[r + 4], tmp[r + 5]);
         const d = planeBase + (u0 + i) * rowStep + v0 * dw;
-        out[d] = m0 + a + e;
-        if (cols > 1) out[d + dw] = b + 2 * f;
-        if (cols > 2) out[d + 2 * dw] = a + 4 * e;
-        if (cols > 3) out[d + 3 * dw] = b + 8 * f + m5;
+        for (let k = 0; k < cols; k++) out[d + k * dw] = row[k];
       }
     }
   }
+}
+
+/** `Aᵀ (m0 … m5)ᵀ`: four values, `stride` apart from `dst[d]`. */
+function outputLine(
+  dst: Float64Array,
+  d: number,
+  stride: number,
+  m0: number,
+  m1: number,
+  m2: number,
+  m3: number,
+  m4: number,
+  m5: number,
+): void {
+  const a = m1 + m2;
+  const b = m1 - m2;
+  const e = m3 + m4;
+  const f = m3 - m4;
+  dst[d] = m0 + a + e;
+  dst[d + stride] = b + 2 * f;
+  dst[d + 2 * stride] = a + 4 * e;
+  dst[d + 3 * stride] = b + 8 * f + m5;
 }
