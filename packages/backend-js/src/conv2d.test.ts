@@ -336,6 +336,39 @@ describe('conv2d by Winograd F(4×4, 3×3)', () => {
     expectWithinRounding(wino([1, 16, 12, 30], 17, 1, [1, 0, 3, 2], { dilation: [1, 3] }), 11); // mixed, asymmetric
   });
 
+  it('keeps the Inf and NaN outputs of the direct convolution (non-finite data takes the im2col path)', () => {
+    const c = wino([1, 16, 12, 12], 16, 1, [1, 1, 1, 1]);
+    expect(useWinograd(infoOf(c))).toBe(true);
+    const rng = new SeededRandom(14);
+    const xv = random(rng, sizeFromShape(c.x));
+    const wv = random(rng, sizeFromShape(c.w));
+    xv[5 * 12 + 5] = Number.POSITIVE_INFINITY; // channel 0, pixel (5, 5)
+    xv[3 * 144 + 11 * 12 + 0] = Number.NaN; // channel 3, pixel (11, 0)
+    const y = tidy(() => conv2d(tensor(xv, c.x), tensor(wv, c.w), { padding: c.padding })).dataSync();
+    const { out } = naiveConv(xv, wv, null, infoOf(c), 'linear');
+    let nonFinite = 0;
+    for (let i = 0; i < out.length; i++) {
+      if (Number.isFinite(out[i])) expect(Math.abs(y[i] - out[i])).toBeLessThan(1e-4);
+      else {
+        nonFinite++;
+        expect(y[i]).toBe(out[i]); // the same Inf, or NaN
+      }
+    }
+    // Each bad pixel reaches the 3 × 3 (or 2 × 2 at the border) outputs around it, in every channel.
+    expect(nonFinite).toBe(16 * (9 + 4));
+    // An infinite weight: its output channel is ±Inf wherever the centre tap reads the input
+    // (everywhere here), every other channel stays finite.
+    xv.set(random(rng, xv.length));
+    wv[(2 * 16 + 0) * 9 + 4] = Number.NEGATIVE_INFINITY;
+    const z = tidy(() => conv2d(tensor(xv, c.x), tensor(wv, c.w), { padding: c.padding })).dataSync();
+    const ref = naiveConv(xv, wv, null, infoOf(c), 'linear').out;
+    for (let i = 0; i < ref.length; i++) {
+      expect(Number.isFinite(ref[i])).toBe(Math.floor(i / 144) !== 2);
+      if (Number.isFinite(ref[i])) expect(Math.abs(z[i] - ref[i])).toBeLessThan(1e-4);
+      else expect(z[i]).toBe(ref[i]);
+    }
+  });
+
   it('adds the bias and applies the activation after the transforms', () => {
     runCase(wino([1, 16, 9, 9], 16, 1, [1, 1, 1, 1], { bias: true, activation: 'relu' }), 6);
     runCase(wino([2, 32, 6, 7], 16, 2, [1, 1, 1, 1], { bias: true, activation: 'sigmoid' }), 7);

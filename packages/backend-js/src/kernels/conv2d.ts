@@ -26,8 +26,12 @@ export function conv2d(
   const out = new Float32Array(batch * outChannels * outHeight * outWidth);
   if (out.length === 0) return out;
   if (groups > 1 && groups === inChannels) depthwise(x, w, out, info);
-  else if (useWinograd(info)) winogradConv2d(x, w, out, info);
-  else gemmConv(x, w, out, info);
+  else if (useWinograd(info)) {
+    // Winograd stops at an Inf or NaN in the data (its transforms would spread it to outputs
+    // whose receptive field does not hold it); the im2col GEMM then gives the direct
+    // convolution's Inf/NaN outputs exactly.
+    if (!winogradConv2d(x, w, out, info)) gemmConv(x, w, out.fill(0), info);
+  } else gemmConv(x, w, out, info);
   biasActivationPerRow(out, batch, outChannels, outHeight * outWidth, bias, activation);
   return out;
 }

@@ -146,9 +146,16 @@ function phasesOf(info: Conv2dInfo): { phases: Phase[]; tiles: number; gridSize:
 
 /**
  * Writes the convolution of NCHW `x` by OIHW `w` (no bias, no activation) into `out`, for a
- * convolution {@link useWinograd} accepts.
+ * convolution {@link useWinograd} accepts, and returns true; returns false as soon as it meets
+ * an Inf or NaN in `x` or `w` (the transforms would mix it into every output of its tile, where
+ * a direct convolution keeps it to the outputs that read it), with `out` partly written.
  */
-export function winogradConv2d(x: Float32Array, w: Float32Array, out: Float32Array, info: Conv2dInfo): void {
+export function winogradConv2d(
+  x: Float32Array,
+  w: Float32Array,
+  out: Float32Array,
+  info: Conv2dInfo,
+): boolean {
   const { batch, inChannels, inHeight: ih, inWidth: iw, outChannels, outHeight: oh, outWidth: ow } = info;
   const { groups, dilationHeight: dh, dilationWidth: dw } = info;
   const cg = inChannels / groups;
@@ -169,7 +176,7 @@ export function winogradConv2d(x: Float32Array, w: Float32Array, out: Float32Arr
   for (let g = 0; g < groups; g++) {
     for (let o0 = 0; o0 < mg; o0 += ob) {
       const oCount = Math.min(ob, mg - o0);
-      transformFilters(w, (g * mg + o0) * cg * 9, oCount, cg, filterStride);
+      if (!transformFilters(w, (g * mg + o0) * cg * 9, oCount, cg, filterStride)) return false;
       for (let n = 0; n < batch; n++) {
         const xBase = (n * inChannels + g * cg) * ih * iw;
         const outBase = (n * outChannels + g * mg + o0) * oh * ow;
@@ -184,7 +191,7 @@ export function winogradConv2d(x: Float32Array, w: Float32Array, out: Float32Arr
               // The grid rows under these tiles: tile row ty covers grid rows 4·ty .. 4·ty + 5.
               const mFrom = Math.floor((from - phase.firstTile) / phase.tilesW) * TILE;
               const mTo = Math.floor((to - 1 - phase.firstTile) / phase.tilesW) * TILE + PATCH;
-              fillGrid(x, src, ih, iw, phase, dh, dw, mFrom, mTo);
+              if (!fillGrid(x, src, ih, iw, phase, dh, dw, mFrom, mTo)) return false;
               transformInputs(phase, from, to, from - t0 + c * block, inputStride);
             }
           }
@@ -229,25 +236,35 @@ export function winogradConv2d(x: Float32Array, w: Float32Array, out: Float32Arr
       }
     }
   }
+  return true;
 }
 
 /**
  * `U[ξ][o][c] = (G g Gᵀ)[ξ]` into {@link filters} for filter `(o, c)` of one group (3×3 each,
- * from `wOff`); `ξ` steps by `stride`.
+ * from `wOff`); `ξ` steps by `stride`. Returns false if a weight is Inf or NaN.
  */
-function transformFilters(w: Float32Array, wOff: number, mg: number, cg: number, stride: number): void {
+function transformFilters(w: Float32Array, wOff: number, mg: number, cg: number, stride: number): boolean {
   const dst = filters;
   const step = PATCH * stride;
+  // The sum of every weight read: Inf or NaN exactly when one of them is.
+  let probe = 0;
   for (let o = 0; o < mg; o++) {
     for (let c = 0; c < cg; c++) {
       const s = wOff + (o * cg + c) * 9;
       // G g (6 × 3) column by column, then each of its rows times Gᵀ.
-      for (let j = 0; j < 3; j++) filterLine(tmp, j, 3, w[s + j], w[s + 3 + j], w[s + 6 + j]);
+      for (let j = 0; j < 3; j++) {
+        const g0 = w[s + j];
+        const g1 = w[s + 3 + j];
+        const g2 = w[s + 6 + j];
+        probe += g0 + g1 + g2;
+        filterLine(tmp, j, 3, g0, g1, g2);
+      }
       const d = o * cg + c;
       for (let i = 0; i < PATCH; i++)
         filterLine(dst, d + i * step, stride, tmp[3 * i], tmp[3 * i + 1], tmp[3 * i + 2]);
     }
   }
+  return probe - probe === 0;
 }
 
 /** `G (x0, x1, x2)ᵀ`: six values, `stride` apart from `dst[d]`. */
@@ -264,7 +281,8 @@ function filterLine(dst: Float64Array, d: number, stride: number, x0: number, x1
 
 /**
  * Copies grid rows `mFrom .. mTo` of a phase's input grid of one channel into their place in
- * {@link plane}: grid `(m, k)` is input `(y0 + dh·m, x0 + dw·k)`, 0 outside the input.
+ * {@link plane}: grid `(m, k)` is input `(y0 + dh·m, x0 + dw·k)`, 0 outside the input. Returns
+ * false if a value copied is Inf or NaN.
  */
 function fillGrid(
   x: Float32Array,
@@ -276,7 +294,7 @@ function fillGrid(
   dw: number,
   mFrom: number,
   mTo: number,
-): void {
+): boolean {
   const { y0, x0, gw, gridBase } = phase;
   plane.fill(0, gridBase + mFrom * gw, gridBase + mTo * gw);
   // Grid rows and columns inside the input: y0 + dh·m ∈ [0, ih).
@@ -284,11 +302,18 @@ function fillGrid(
   const mHi = Math.min(mTo, Math.floor((ih - 1 - y0) / dh) + 1);
   const kLo = Math.max(0, Math.ceil(-x0 / dw));
   const kHi = Math.min(gw, Math.floor((iw - 1 - x0) / dw) + 1);
+  // The sum of every value copied: Inf or NaN exactly when one of them is.
+  let probe = 0;
   for (let m = mLo; m < mHi; m++) {
     const from = src + (y0 + dh * m) * iw + x0;
     const to = gridBase + m * gw;
-    for (let k = kLo; k < kHi; k++) plane[to + k] = x[from + dw * k];
+    for (let k = kLo; k < kHi; k++) {
+      const v = x[from + dw * k];
+      plane[to + k] = v;
+      probe += v;
+    }
   }
+  return probe - probe === 0;
 }
 
 /**
