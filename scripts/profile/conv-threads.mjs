@@ -1,10 +1,11 @@
 // One 3×3 "same" convolution on backend-wasm, repeated 200 times on 1 and on 2 threads
-// (alternating twice): median ms, GFLOP/s and the jobs each thread ran. The "alone it gains
-// 1.87× from a second thread" figures of docs/benchmarks.md come from it:
+// (alternating twice): median ms, GFLOP/s and the jobs each thread ran. The one-convolution
+// thread-scaling figures of docs/benchmarks.md come from it:
 //   node scripts/profile/conv-threads.mjs <channels> <height> <width> [output channels]
 // e.g. 32 64 48 (HRNet-W32's first branch). Run after `pnpm build`.
 
 import { WasmBackend } from '../../packages/backend-wasm/dist/backend.js';
+import { conv2dInfo } from '../../packages/core/dist/index.js';
 
 const [c, h, w, cout = c] = process.argv.slice(2).map(Number);
 if (!(c > 0 && h > 0 && w > 0 && cout > 0)) {
@@ -26,26 +27,7 @@ const put = (shape) => ({
 });
 const x = put([1, c, h, w]);
 const weights = put([cout, c, 3, 3]);
-const info = {
-  batch: 1,
-  inChannels: c,
-  inHeight: h,
-  inWidth: w,
-  outChannels: cout,
-  outHeight: h,
-  outWidth: w,
-  kernelHeight: 3,
-  kernelWidth: 3,
-  strideHeight: 1,
-  strideWidth: 1,
-  dilationHeight: 1,
-  dilationWidth: 1,
-  padTop: 1,
-  padBottom: 1,
-  padLeft: 1,
-  padRight: 1,
-  groups: 1,
-};
+const info = conv2dInfo([1, c, h, w], [cout, c, 3, 3], { padding: 1 });
 const gflop = (2 * cout * c * 9 * h * w) / 1e9;
 for (const threads of [1, 2, 1, 2]) {
   await b.setThreads(threads);

@@ -1,5 +1,5 @@
 import { oracle } from '@kernelzoo/conformance';
-import type { Conv2dInfo, MatMulInfo, TensorInfo } from '@kernelzoo/core';
+import { type Conv2dInfo, conv2dInfo, type MatMulInfo, type TensorInfo } from '@kernelzoo/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WasmBackend } from './backend.js';
 import { kernelCases } from './cases.js';
@@ -55,26 +55,7 @@ for (const [path, grouped, dense, convPath] of [
 }
 
 describe('wasm conv2d packed weights', () => {
-  const info: Conv2dInfo = {
-    batch: 1,
-    inChannels: 8,
-    inHeight: 9,
-    inWidth: 11,
-    outChannels: 12,
-    outHeight: 9,
-    outWidth: 11,
-    kernelHeight: 3,
-    kernelWidth: 3,
-    strideHeight: 1,
-    strideWidth: 1,
-    dilationHeight: 1,
-    dilationWidth: 1,
-    padTop: 1,
-    padBottom: 1,
-    padLeft: 1,
-    padRight: 1,
-    groups: 1,
-  };
+  const info = conv2dInfo([1, 8, 9, 11], [12, 8, 3, 3], { padding: 1 });
   for (const path of ['packed', 'unpacked'] as const) {
     it(`reuses packed weights until they are disposed (${path} path)`, async () => {
       const b = await WasmBackend.create({ threads: 1 });
@@ -158,21 +139,7 @@ describe('wasm conv2d packed weights', () => {
       const sq = floats(r, [4, 4, 1, 1]);
       const s = upload(b, sq);
       const asInput: TensorInfo = { ...s, shape: [1, 4, 2, 2] };
-      const pointwise: Conv2dInfo = {
-        ...info,
-        inChannels: 4,
-        outChannels: 4,
-        inHeight: 2,
-        inWidth: 2,
-        outHeight: 2,
-        outWidth: 2,
-        kernelHeight: 1,
-        kernelWidth: 1,
-        padTop: 0,
-        padBottom: 0,
-        padLeft: 0,
-        padRight: 0,
-      };
+      const pointwise = conv2dInfo([1, 4, 2, 2], [4, 4, 1, 1]);
       const expected = oracle.accumulate.convolve({ ...sq, shape: [1, 4, 2, 2] }, sq, {
         stride: [1, 1],
         padding: [0, 0],
