@@ -5,7 +5,6 @@ import {
   add,
   argmax,
   avgPool2d,
-  type Backend,
   cast,
   concat,
   conv2d,
@@ -23,12 +22,10 @@ import {
   pad,
   pow,
   randomNormal,
-  registerBackend,
   reshape,
   resizeBilinear,
   resizeNearest,
   type Shape,
-  setBackend,
   slice,
   softmax,
   sub,
@@ -46,32 +43,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { REPLAY_TOLERANCE, relativeDifference } from './difference.js';
 import type { KernelGraph } from './graph.js';
 import { graphToOnnx, ortRunner } from './onnx.js';
-import { RecordingBackend, recordNetwork } from './record.js';
+import { type RecordedNetwork, recordFunction, recordNetwork } from './record.js';
 
 // ORT may also fuse; the bounds are the same for both replays (see difference.ts).
 const SMALL = REPLAY_TOLERANCE.graph;
 const NETWORK = REPLAY_TOLERANCE.network;
-
-let recorders = 0;
-
-/** Records `f` applied to a seeded normal input of `shape` on `inner`; constants made inside `f`. */
-async function recordOps(
-  shape: Shape,
-  f: (x: Tensor) => Tensor,
-  inner: Backend = new JsBackend(),
-): Promise<{ graph: KernelGraph; input: Float32Array; output: Float32Array }> {
-  const rec = new RecordingBackend(inner, `onnx-test-${++recorders}`);
-  registerBackend(rec.name, () => rec, 0);
-  await setBackend(rec.name);
-  nn.manualSeed(7);
-  const x = randomNormal(shape, 0, 1, { seed: 1 });
-  rec.start(x.record!.dataId);
-  const y = f(x);
-  const graph = rec.stop(y.record!.dataId);
-  const output = Float32Array.from(await y.data());
-  const input = (await x.data()) as Float32Array;
-  return { graph, input, output };
-}
 
 /** ORT's output for the recorded graph on the recorded input. */
 async function onOrt(graph: KernelGraph, input: Float32Array): Promise<Float32Array> {
@@ -84,17 +60,13 @@ async function onOrt(graph: KernelGraph, input: Float32Array): Promise<Float32Ar
 }
 
 /** max |ORT − ours| / max |ours| for a recording. */
-async function compare(recorded: {
-  graph: KernelGraph;
-  input: Float32Array;
-  output: Float32Array;
-}): Promise<number> {
+async function compare(recorded: RecordedNetwork): Promise<number> {
   return relativeDifference(recorded.output, await onOrt(recorded.graph, recorded.input));
 }
 
 /** Records `f` over backend-js and expects ORT to agree within the small graphs' tolerance. */
 async function agrees(shape: Shape, f: (x: Tensor) => Tensor): Promise<void> {
-  expect(await compare(await recordOps(shape, f))).toBeLessThanOrEqual(SMALL);
+  expect(await compare(await recordFunction(f, shape, new JsBackend()))).toBeLessThanOrEqual(SMALL);
 }
 
 const w = (shape: Shape, seed: number) => randomNormal(shape, 0, 0.5, { seed });

@@ -10,7 +10,7 @@ import {
   type DataId,
   type DType,
   dispose,
-  type nn,
+  nn,
   randomNormal,
   registerBackend,
   type Shape,
@@ -218,4 +218,27 @@ export async function recordNetwork(
   x.dispose();
   model.dispose();
   return { graph, input, output };
+}
+
+/** A module whose forward is a function (constants it makes are recorded as such). */
+class FunctionModule extends nn.Module {
+  constructor(private readonly f: (x: Tensor) => Tensor) {
+    super();
+  }
+  protected forward(x: Tensor): Tensor {
+    return this.f(x);
+  }
+}
+
+/**
+ * {@link recordNetwork} for a plain function of the input: the small graphs of the replay tests.
+ * `f` runs twice (the folding forward, then the recorded one), so the constants it makes must
+ * be deterministic (seeded).
+ */
+export function recordFunction(
+  f: (x: Tensor) => Tensor,
+  shape: Shape,
+  inner: Backend,
+): Promise<RecordedNetwork> {
+  return recordNetwork(() => new FunctionModule(f), shape, inner);
 }

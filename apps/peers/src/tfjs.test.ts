@@ -27,7 +27,7 @@ import { sknet50 } from '@kernelzoo/sknet';
 import { spnet50 } from '@kernelzoo/spnet';
 import { describe, expect, it } from 'vitest';
 import { REPLAY_TOLERANCE, relativeDifference } from './difference.js';
-import { type RecordedNetwork, recordNetwork } from './record.js';
+import { type RecordedNetwork, recordFunction, recordNetwork } from './record.js';
 import { tfjsRunner } from './tfjs.js';
 
 // TF.js's resizes also interpolate with another formula; the bounds are the same for both
@@ -35,24 +35,9 @@ import { tfjsRunner } from './tfjs.js';
 const SMALL_TOL = REPLAY_TOLERANCE.graph;
 const NETWORK_TOL = REPLAY_TOLERANCE.network;
 
-/** A module whose forward is `f`, holding `weights` as its parameters. */
-class Fn extends nn.Module {
-  constructor(
-    private readonly f: (x: Tensor, w: Tensor[]) => Tensor,
-    private readonly w: Tensor[],
-  ) {
-    super();
-    w.forEach((t, i) => {
-      this.registerParameter(`w${i}`, t);
-    });
-  }
-  protected forward(x: Tensor): Tensor {
-    return this.f(x, this.w);
-  }
-}
-
-let seed = 100;
-const rand = (shape: Shape) => randomNormal(shape, 0, 0.5, { seed: ++seed });
+/** Seeded normal weights of the given shapes (the same on every call: the recorder runs `f` twice). */
+const weightsOf = (shapes: readonly Shape[]) =>
+  shapes.map((shape, i) => randomNormal(shape, 0, 0.5, { seed: 101 + i }));
 
 /** Runs a recorded network on tfjs `backend` and returns the scaled difference from ours. */
 async function compare(rec: RecordedNetwork, backend: 'wasm' | 'cpu'): Promise<number> {
@@ -240,12 +225,7 @@ const SMALL: readonly SmallCase[] = [
 describe('tfjsRunner: small graphs recorded over backend-js', () => {
   for (const c of SMALL)
     it(c.name, async () => {
-      const build = () =>
-        new Fn(
-          c.f,
-          c.weights.map((s) => rand(s)),
-        );
-      const rec = await recordNetwork(build, c.input, new JsBackend());
+      const rec = await recordFunction((x) => c.f(x, weightsOf(c.weights)), c.input, new JsBackend());
       for (const backend of ['cpu', 'wasm'] as const)
         expect(await compare(rec, backend), backend).toBeLessThanOrEqual(SMALL_TOL);
     });
@@ -253,8 +233,7 @@ describe('tfjsRunner: small graphs recorded over backend-js', () => {
 
 describe('tfjsRunner: what TF.js cannot express', () => {
   it('rejects a dilated max pool, naming the kernel', async () => {
-    const build = () => new Fn((x) => maxPool2d(x, 2, { dilation: 2 }), []);
-    const rec = await recordNetwork(build, [1, 2, 6, 6], new JsBackend());
+    const rec = await recordFunction((x) => maxPool2d(x, 2, { dilation: 2 }), [1, 2, 6, 6], new JsBackend());
     await expect(tfjsRunner(rec.graph, 'cpu')).rejects.toThrow(/pool2d max with dilation/);
   });
 });
