@@ -16,7 +16,7 @@ const MR: i32 = 5;
 const NR: i32 = 8;
 
 // ---- parameter block layout (i32 words), written by the TypeScript side ----
-const P_KIND = 0; // 0: B is a matrix, 1: B is the im2col matrix of a convolution
+const P_KIND = 0; // 0: B is a matrix, 1: B is the im2col matrix of a convolution, read from its padded copy (P_PAD_BUF)
 const P_M = 1;
 const P_N = 2;
 const P_K = 3;
@@ -54,7 +54,7 @@ const P_PL = 36;
 const P_A_BATCHED = 37; // packed A differs per batch (batched matmul)
 const P_CG = 24; // input channels per group (conv_ind_run)
 const P_OH = 27;
-const P_PAD_BUF = 38; // conv_ind_run: the padded, stride-phase-split input (direct_pad_run's layout)
+const P_PAD_BUF = 38; // conv_ind_run and gemm_run kind 1: the padded, stride-phase-split input (direct_pad_run's layout)
 const P_PAD_HP = 39; // its rows per plane
 const P_PAD_WQ = 40; // its floats per phase row
 
@@ -109,98 +109,6 @@ function pack_b_mat(b: usize, brs: i32, bcs: i32, k0: i32, kc: i32, n0: i32, nc:
           if (c < cols) v = load<f32>(row + ((<usize>((j + c) * bcs)) << 2));
           store<f32>(d, v);
           d += 4;
-        }
-      }
-    }
-  }
-}
-
-/**
- * Packs a `kc × nc` block of the implicit im2col matrix of one group's input `x` (CHW planes)
- * into NR panels: row q is (channel, ky, kx), column j is output pixel (oy, ox).
- */
-function pack_b_conv(x: usize, p: usize, k0: i32, kc: i32, n0: i32, nc: i32, dst: usize): void {
-  const ih = pi(p, P_IH);
-  const iw = pi(p, P_IW);
-  const ow = pi(p, P_OW);
-  const kh = pi(p, P_KH);
-  const kw = pi(p, P_KW);
-  const sh = pi(p, P_SH);
-  const sw = pi(p, P_SW);
-  const dh = pi(p, P_DH);
-  const dw = pi(p, P_DW);
-  const pt = pi(p, P_PT);
-  const pl = pi(p, P_PL);
-  const khw = kh * kw;
-  const plane = ih * iw;
-  let d = dst;
-  for (let jp = 0; jp < nc; jp += NR) {
-    const cols = min(NR, nc - jp);
-    const j = n0 + jp;
-    const oy0 = j / ow;
-    const ox0 = j - oy0 * ow;
-    // Whether the panel lies within one output row, with stride 1 or 2 (vector loads).
-    const oneRow = cols === NR && ox0 + NR <= ow && sw <= 2;
-    const span = sw === 1 ? NR : 2 * NR - 1;
-    let c = k0 / khw;
-    const rem = k0 - c * khw;
-    let ky = rem / kw;
-    let kx = rem - ky * kw;
-    for (let q = 0; q < kc; q++) {
-      const base = x + ((<usize>(c * plane)) << 2);
-      if (oneRow) {
-        const iy = oy0 * sh - pt + ky * dh;
-        const ix = ox0 * sw - pl + kx * dw;
-        if (iy < 0 || iy >= ih) {
-          v128.store(d, f32x4.splat(0));
-          v128.store(d, f32x4.splat(0), 16);
-        } else if (ix >= 0 && ix + span <= iw) {
-          const s = base + ((<usize>(iy * iw + ix)) << 2);
-          if (sw === 1) {
-            v128.store(d, v128.load(s));
-            v128.store(d, v128.load(s, 16), 16);
-          } else {
-            // Even lanes of 16 consecutive inputs; the 16th may lie one past the row (memory
-            // the allocator keeps addressable), and is never used.
-            v128.store(d, v128.shuffle<f32>(v128.load(s), v128.load(s, 16), 0, 2, 4, 6));
-            v128.store(d, v128.shuffle<f32>(v128.load(s, 32), v128.load(s, 48), 0, 2, 4, 6), 16);
-          }
-        } else {
-          const row = base + ((<usize>(iy * iw)) << 2);
-          for (let t = 0; t < NR; t++) {
-            const xx = ix + t * sw;
-            let v: f32 = 0;
-            if (xx >= 0 && xx < iw) v = load<f32>(row + ((<usize>xx) << 2));
-            store<f32>(d + ((<usize>t) << 2), v);
-          }
-        }
-      } else {
-        let oy = oy0;
-        let ox = ox0;
-        for (let t = 0; t < NR; t++) {
-          let v: f32 = 0;
-          if (t < cols) {
-            const iy = oy * sh - pt + ky * dh;
-            const xx = ox * sw - pl + kx * dw;
-            if (iy >= 0 && iy < ih && xx >= 0 && xx < iw)
-              v = load<f32>(base + ((<usize>(iy * iw + xx)) << 2));
-            ox++;
-            if (ox === ow) {
-              ox = 0;
-              oy++;
-            }
-          }
-          store<f32>(d + ((<usize>t) << 2), v);
-        }
-      }
-      d += 32;
-      kx++;
-      if (kx === kw) {
-        kx = 0;
-        ky++;
-        if (ky === kh) {
-          ky = 0;
-          c++;
         }
       }
     }
@@ -732,8 +640,7 @@ export function gemm_run(p: usize, tid: i32, nt: i32): i32 {
     for (let pc = 0; pc < k; pc += kcBlock) {
       const kc = min(kcBlock, k - pc);
       if (kind === 0) pack_b_mat(bBase, brs, bcs, pc, kc, n0, nc, packB);
-      else if (padBuf !== 0) pack_b_conv_pad(padBase, p, pc, kc, n0, nc, packB);
-      else pack_b_conv(bBase, p, pc, kc, n0, nc, packB);
+      else pack_b_conv_pad(padBase, p, pc, kc, n0, nc, packB);
       const mode = (pc > 0 ? 1 : 0) | (pc + kc >= k ? 2 : 0);
       for (let ip = 0; ip < mp; ip += MR) {
         const rows = min(MR, m - ip);
