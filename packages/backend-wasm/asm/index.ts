@@ -3,3 +3,4 @@
 export * from './direct';
 export * from './gemm';
 export * from './kernels';
+export * from './winograd';

@@ -173,6 +173,13 @@ function convCases(): KernelCase[] {
     { n: 2, cin: 24, cout: 32, h: 26, w: 35, sh: 2, sw: 2, act: 'relu' },
     { cin: 32, cout: 32, h: 16, w: 40, dh: 2, dw: 2, pad: [2, 2, 2, 2], act: 'relu' },
     { cin: 16, cout: 64, h: 31, w: 17, sh: 2, sw: 1, pad: [1, 0, 1, 2], act: 'sigmoid' },
+    // Winograd-eligible (3×3, stride 1, ≥ 16 channels each side): batches, output channels
+    // not a multiple of 5, two K blocks (260 input channels), asymmetric and no padding, odd
+    // sizes and tile rows not a multiple of 4 tiles.
+    { n: 2, cin: 16, cout: 21, h: 13, w: 30, act: 'relu' },
+    { cin: 260, cout: 16, h: 9, w: 8, bias: false },
+    { cin: 24, cout: 18, h: 11, w: 7, pad: [0, 2, 1, 0] },
+    { cin: 16, cout: 17, h: 6, w: 50, pad: [0, 0, 0, 0], act: 'relu' },
   ];
   const out = cs.map((o, i) => convCase({ ...BASE, ...o }, 100 + i));
   // Random configurations.

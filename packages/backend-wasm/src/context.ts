@@ -44,6 +44,8 @@ export const PARALLEL_KERNELS = [
   'direct_pad_run',
   'direct_conv_run',
   'conv_ind_run',
+  'wino_filter_run',
+  'wino_run',
 ] as const;
 
 /** A kernel that splits across threads. */

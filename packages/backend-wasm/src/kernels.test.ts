@@ -5,6 +5,7 @@ import { WasmBackend } from './backend.js';
 import { kernelCases } from './cases.js';
 import { setParallelThreshold } from './context.js';
 import { setConvPath, setDirectThresholds } from './kernels/conv2d.js';
+import { setWinogradMode, winogradCalls } from './kernels/winograd.js';
 import { checkAccumulated, floats, rng, upload } from './test-util.js';
 
 for (const threads of [1, 2]) {
@@ -25,28 +26,42 @@ for (const threads of [1, 2]) {
 }
 
 // Every convolution through each path: the GEMM with packed B (implicit im2col), the GEMM
-// with B read in place from a padded input (unpacked), and the direct kernel.
-for (const [path, grouped, dense, convPath] of [
-  ['packed GEMM', 0, 0, 'packed'],
-  ['unpacked GEMM', 0, 0, 'unpacked'],
-  ['direct', 1 << 20, 1 << 20, 'auto'],
+// with B read in place from a padded input (unpacked), the direct kernel, and Winograd
+// F(2×2, 3×3) for every convolution it takes whatever its size (the others: packed GEMM).
+for (const [path, grouped, dense, convPath, winogradMode] of [
+  ['packed GEMM', 0, 0, 'packed', 'never'],
+  ['unpacked GEMM', 0, 0, 'unpacked', 'never'],
+  ['direct', 1 << 20, 1 << 20, 'auto', 'never'],
+  ['Winograd', 0, 0, 'packed', 'always'],
 ] as const) {
   for (const threads of [1, 2]) {
     describe(`wasm conv2d, every case through the ${path} path, ${threads} thread(s)`, () => {
       let b: WasmBackend;
+      let winograd = 0;
       beforeAll(async () => {
         b = await WasmBackend.create({ threads });
         setDirectThresholds(grouped, dense);
         setConvPath(convPath);
+        setWinogradMode(winogradMode);
         if (threads > 1) setParallelThreshold(0);
+        winograd = winogradCalls();
       });
       afterAll(() => {
         setDirectThresholds(64, 0);
         setConvPath('auto');
+        setWinogradMode('auto');
         setParallelThreshold(1 << 16);
         b.dispose();
       });
       for (const c of kernelCases().filter((k) => k.name.startsWith('conv2d'))) it(c.name, () => c.run(b));
+      if (path === 'Winograd')
+        it('took the Winograd path for every 3×3, stride-1, undilated, ungrouped case without sigmoid', () => {
+          const eligible = kernelCases().filter((k) =>
+            /^conv2d .* k3×3 s1×1 d1×1 p\[[\d,]+\] g1 -> .* (linear|relu)$/.test(k.name),
+          );
+          expect(eligible.length).toBeGreaterThanOrEqual(12);
+          expect(winogradCalls() - winograd).toBe(eligible.length);
+        });
       it('leaves no buffers behind', () => {
         if (b.memory().buffers !== 0) throw new Error(`${b.memory().buffers} buffers left`);
       });

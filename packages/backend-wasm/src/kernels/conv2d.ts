@@ -9,6 +9,8 @@ import type { Activation, Conv2dInfo, TensorInfo } from '@kernelzoo/core';
 import type { KernelContext } from '../context.js';
 import { ACT, gemmScratch, kBlock, MR, NC, SCRATCH_BYTES } from './gemm.js';
 import { packedWeights } from './packed-weights.js';
+import { padInput } from './padded-input.js';
+import { useWinograd, winogradConv2d } from './winograd.js';
 
 /** 2-D convolution: packed SIMD GEMM over the implicit im2col matrix, direct depthwise path. */
 export function conv2d(
@@ -71,6 +73,8 @@ export function conv2d(
   const wid = ctx.record(weight.dataId, op);
   const shared = wid === x.dataId || wid === bias?.dataId;
   const packA = packedWeights(ctx, wid, groups, m, k, kc, shared);
+  if (useWinograd(info, activation) && winogradConv2d(ctx, xp, packA, kc, bp, act, info, out.ptr))
+    return out.info;
   const pointwise =
     kh === 1 &&
     kw === 1 &&
@@ -139,53 +143,6 @@ export function conv2d(
     ctx.free(pad);
   }
   return out.info;
-}
-
-/**
- * A zero-padded, stride-phase-split copy of the input (`direct_pad_run`): plane (n, c), row
- * y, phase s, column q holds input (y − padTop, q·strideW + s − padLeft). The caller frees
- * `buf`.
- */
-function padInput(ctx: KernelContext, xp: number, info: Conv2dInfo): { buf: number; hp: number; wq: number } {
-  const { batch, inChannels, inHeight, inWidth, outWidth, kernelWidth: kw } = info;
-  const { strideWidth: sw, dilationWidth: dw } = info;
-  const hp = inHeight + info.padTop + info.padBottom;
-  const wpad = inWidth + info.padLeft + info.padRight;
-  // Room for the reads of a last, partial 8-pixel tile of a row, and then some.
-  const wq = Math.max(Math.ceil(wpad / sw), outWidth + Math.floor(((kw - 1) * dw) / sw)) + 8;
-  const buf = ctx.alloc((batch * inChannels * hp * sw * wq + 16) * 4, 'padded conv2d input');
-  const p = ctx.params([
-    xp,
-    0,
-    0,
-    0,
-    0,
-    batch,
-    inChannels,
-    0,
-    0,
-    inHeight,
-    inWidth,
-    0,
-    0,
-    0,
-    0,
-    0,
-    sw,
-    0,
-    0,
-    info.padTop,
-    info.padLeft,
-    buf,
-    hp,
-    wq,
-  ]);
-  // Split over the threads like any elementwise kernel (from 65,536 elements): on 2 threads a
-  // copy kept on the calling thread left the worker idle and cost HRNet-W32 ~10 % (183 against
-  // 165 ms a forward); below that, one thread saves a pool round trip.
-  const elems = batch * inChannels * hp * wpad;
-  ctx.par('direct_pad_run', [p], elems);
-  return { buf, hp, wq };
 }
 
 /** Direct convolution over a padded, stride-phase-split copy of the input (see asm/direct.ts). */

@@ -1,0 +1,164 @@
+/**
+ * 3×3 stride-1 convolutions by Winograd's F(2×2, 3×3) (see asm/winograd.ts): 16 products
+ * per 2×2 output tile and channel pair instead of 36, run by the packed GEMM's micro-kernel.
+ *
+ * The filters are transformed on every call from the GEMM's packed weights, which hold the
+ * original values, into a scratch block of 16/9 their size (float64 arithmetic, rounded once),
+ * so the weights stay held once in one layout. That costs ~50 operations per channel pair,
+ * against 16 multiply-adds per tile: the path is taken only where the output has enough tiles
+ * (see {@link useWinograd}).
+ *
+ * @module
+ */
+import type { Activation, Conv2dInfo } from '@kernelzoo/core';
+import type { KernelContext } from '../context.js';
+import { gemmScratch, kBlock, MR, SCRATCH_BYTES } from './gemm.js';
+import { padInput } from './padded-input.js';
+
+/**
+ * The least output pixels per channel for the Winograd path. Transforming the filters on every
+ * call costs the same whatever the map's size: from HRNet's 16×12 maps (192 pixels, 1.1–1.3×
+ * faster than the GEMM) it pays, on its 8×6 maps (48 pixels, 3× slower) it does not
+ * (scripts/profile/wasm-winograd.mjs).
+ */
+const MIN_PIXELS = 192;
+
+let MODE: 'auto' | 'always' | 'never' = 'auto';
+
+/**
+ * @internal Test and benchmark hook: `always` sends every convolution the Winograd kernel can
+ * compute through it, whatever its channels and size; `never` none; `auto` (the default)
+ * follows the speed rules of {@link useWinograd}.
+ */
+export function setWinogradMode(mode: 'auto' | 'always' | 'never'): void {
+  MODE = mode;
+}
+
+let CALLS = 0;
+
+/** @internal Test hook: how many convolutions the Winograd path has computed so far. */
+export function winogradCalls(): number {
+  return CALLS;
+}
+
+/** Bytes a position block's stride may add to its size (see {@link skewed}). */
+const SKEW_MAX = 4096;
+
+/** Tiles per chunk whose V and M fit a thread's GEMM scratch (0: not even 8). */
+function chunkTiles(ic: number, mp: number): number {
+  const room = SCRATCH_BYTES - 256 - 32 * SKEW_MAX;
+  return Math.floor(room / (64 * (ic + mp)) / 8) * 8;
+}
+
+/**
+ * A position block's stride in bytes: `bytes` rounded up so that it is 320 past a multiple of
+ * 4096. The 16 blocks are written and read together; strides that are multiples of 4 KiB put
+ * them all in one set of a 4 KiB-periodic L1 cache (measured: a third of a 256-channel
+ * layer's time).
+ */
+function skewed(bytes: number): number {
+  return bytes + ((320 - (bytes % SKEW_MAX) + SKEW_MAX) % SKEW_MAX);
+}
+
+/**
+ * Whether a convolution takes the Winograd path. The kernel computes 3×3, stride-1,
+ * undilated, ungrouped convolutions with a linear or ReLU epilogue whose chunk of 8 tiles fits
+ * a thread's GEMM scratch. It is taken for those with at least 16 channels on both sides
+ * (below that the transforms cost as much as they save), at least 192 output pixels per
+ * channel, and tiles at least 3/4 filled (the tile grid's width is rounded up to 4 tiles).
+ */
+export function useWinograd(info: Conv2dInfo, activation: Activation): boolean {
+  if (MODE === 'never') return false;
+  if (info.kernelHeight !== 3 || info.kernelWidth !== 3 || info.groups !== 1) return false;
+  if (info.strideHeight !== 1 || info.strideWidth !== 1) return false;
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return false;
+  if (activation === 'sigmoid') return false;
+  const { inChannels: ic, outChannels: oc, outHeight: oh, outWidth: ow } = info;
+  if (chunkTiles(ic, Math.ceil(oc / MR) * MR) < 8 || MR * ic * 9 * 4 > SCRATCH_BYTES) return false;
+  if (MODE === 'always') return true;
+  if (ic < 16 || oc < 16 || oh * ow < MIN_PIXELS) return false;
+  const grid = 4 * Math.ceil(oh / 2) * Math.ceil(Math.ceil(ow / 2) / 4) * 4;
+  return 4 * oh * ow >= 3 * grid;
+}
+
+/**
+ * Runs the convolution by Winograd F(2×2, 3×3) into `outPtr`; false (nothing written) when the
+ * input or weights hold Inf or NaN, whose transforms would spread them over whole tiles — the
+ * caller then runs the direct GEMM, so non-finite values give exactly its results.
+ * @param packA - the GEMM's packed weights (pack_a of outChannels × inChannels·9, K block kc9).
+ */
+export function winogradConv2d(
+  ctx: KernelContext,
+  xp: number,
+  packA: number,
+  kc9: number,
+  bp: number,
+  act: number,
+  info: Conv2dInfo,
+  outPtr: number,
+): boolean {
+  const { batch, inChannels: ic, outChannels: oc, inHeight, inWidth, outHeight: oh, outWidth: ow } = info;
+  const mp = Math.ceil(oc / MR) * MR;
+  const e = ctx.exports;
+  if (e.all_finite(xp, batch * ic * inHeight * inWidth) === 0) return false;
+  const th = Math.ceil(oh / 2);
+  const tw = Math.ceil(Math.ceil(ow / 2) / 4) * 4;
+  const tiles = th * tw;
+  // Tiles per chunk: V and M within a thread's GEMM scratch, and with several threads enough
+  // chunks that every thread gets an equal share.
+  let tc = chunkTiles(ic, mp);
+  const nt = ctx.threads;
+  const chunks = Math.ceil(tiles / tc);
+  if (nt > 1 && (batch * chunks) % nt !== 0) {
+    const want = batch === 1 ? Math.ceil(chunks / nt) * nt : Math.max(chunks, Math.ceil((2 * nt) / batch));
+    tc = Math.max(8, Math.ceil(tiles / want / 8) * 8);
+  }
+  const vPos = skewed(ic * tc * 4);
+  const mPos = skewed(mp * tc * 4);
+  // Per thread, in the GEMM's scratch: the partial-tile buffer, V and M, or the filter
+  // transform's copy of a panel.
+  const kc = kBlock(ic);
+  const scratch = gemmScratch(ctx);
+  let u = 0;
+  let pad = 0;
+  try {
+    let hp: number;
+    let wq: number;
+    // Tile (ty, tx) reads padded rows 2ty..2ty+3 and phase columns tx..tx+1, four tiles a
+    // load: columns up to tw in all.
+    ({ buf: pad, hp, wq } = padInput(ctx, xp, info, { phases: 2, rows: 2 * th + 2, cols: tw + 1 }));
+    u = ctx.alloc(16 * mp * ic * 4, 'Winograd-transformed conv2d weights');
+    const f = ctx.params([packA, kc9, ic, mp, u, kc, scratch, SCRATCH_BYTES, 1]);
+    ctx.par('wino_filter_run', [f], mp * ic * 16);
+    if (ctx.i32()[(f >> 2) + 8] === 0) return false;
+    const p = ctx.params([
+      pad,
+      hp,
+      wq,
+      batch,
+      ic,
+      oc,
+      oh,
+      ow,
+      th,
+      tw,
+      u,
+      mp,
+      kc,
+      outPtr,
+      bp,
+      act,
+      scratch,
+      SCRATCH_BYTES,
+      tc,
+      vPos,
+      mPos,
+    ]);
+    ctx.par('wino_run', [p], batch * oc * oh * ow * ic * 4);
+    CALLS++;
+  } finally {
+    ctx.free(u);
+    ctx.free(pad);
+  }
+  return true;
+}
