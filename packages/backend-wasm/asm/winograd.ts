@@ -12,14 +12,15 @@
 //   input              Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]
 //   output             Aᵀ = [1 1 1 0; 0 1 −1 −1]
 //
-// Precision: the filters are transformed in float64 and rounded once; the input and output
-// transforms add and subtract at most four float32 values per step.
+// Precision: float32 throughout; each transformed value is at most 4 roundings from exact (a
+// sum of up to 9 weights, or of up to 4 inputs or 9 products, with halvings).
 //
-// Tiles are numbered over a grid whose width is the tile columns rounded up to 4, so that four
-// consecutive tiles lie in one tile row: the input transform then runs on four tiles at once
+// Tiles are numbered over a grid whose width is the tile columns rounded up to even, so that
+// tiles 2i and 2i + 1 lie in one tile row. The input transform runs on four tiles at once
 // (one per lane), reading the zero-padded input split into even and odd columns
 // (`direct_pad_run` with stride phase 2: tile column t's 4 input columns are phase 0 and 1 at
-// t and t + 1).
+// t and t + 1): one load per row and phase when the four lie in one tile row, two (a pair
+// each) when they do not.
 
 import { MR, micro, NR } from './micro';
 
@@ -33,7 +34,7 @@ const W_OC = 5;
 const W_OH = 6;
 const W_OW = 7;
 const W_TH = 8; // tile rows
-const W_TW = 9; // tile columns, rounded up to 4
+const W_TW = 9; // tile columns, rounded up to even
 const W_U = 10; // the transformed filters: 16 packed A blocks of mp × ic
 const W_MP = 11; // output channels rounded up to MR
 const W_KC = 12; // the K block (input channels) of U's packing
@@ -45,6 +46,7 @@ const W_SCRATCH_BYTES = 17;
 const W_T = 18; // tiles per chunk (a multiple of NR)
 const W_VPOS = 19; // bytes between V's position blocks (at least ic × T floats)
 const W_MPOS = 20; // bytes between M's position blocks (at least mp × T floats: whole 5-row tiles)
+const W_UPOS = 21; // bytes between U's position blocks (at least mp × ic floats)
 
 // ---- parameter block of wino_filter_run ----
 const F_A = 0; // the im2col GEMM's packed weights (pack_a of oc × ic·9)
@@ -53,19 +55,19 @@ const F_IC = 2;
 const F_MP = 3;
 const F_U = 4; // destination
 const F_KC = 5; // U's K block
-const F_SCRATCH = 6;
-const F_SCRATCH_BYTES = 7;
-const F_FINITE = 8; // set to 0 by a thread that met Inf or NaN in the weights
+const F_UPOS = 6; // bytes between U's position blocks (at least mp × ic floats)
 
 function pi(p: usize, i: i32): i32 {
   return load<i32>(p + ((<usize>i) << 2));
 }
 
 /**
- * Transforms the filters, U_ξν = (G g Gᵀ)_ξν per (output, input) channel pair, in float64 and
- * rounded once, read from the GEMM's packed weights (pack_a of mp × ic·9: the original values,
- * rows past the output channels zero) and written as 16 packed A blocks of mp × ic. Threads
- * split the MR-row panels; each first copies its panel's rows to its scratch (row r, tap q).
+ * Transforms the filters, U_ξν = (G g Gᵀ)_ξν per (output, input) channel pair, read from the
+ * GEMM's packed weights (pack_a of mp × ic·9: the original values, rows past the output
+ * channels zero) and written as 16 packed A blocks of mp × ic. In both layouts the MR rows of
+ * a panel are consecutive for each column, so rows 0–3 of a panel are transformed as one
+ * vector and row 4 alone. Float32 arithmetic: each value of U is at most 4 roundings from
+ * exact (a sum of up to 9 weights, scaled by ¼). Threads split the panels.
  */
 export function wino_filter_run(p: usize, tid: i32, nt: i32): i32 {
   const a = <usize>pi(p, F_A);
@@ -74,81 +76,154 @@ export function wino_filter_run(p: usize, tid: i32, nt: i32): i32 {
   const mp = pi(p, F_MP);
   const u = <usize>pi(p, F_U);
   const kcBlock = pi(p, F_KC);
-  const tmp = <usize>pi(p, F_SCRATCH) + <usize>tid * <usize>pi(p, F_SCRATCH_BYTES);
+  const block = <usize>pi(p, F_UPOS);
   const k9 = ic * 9;
-  const block = (<usize>(mp * ic)) << 2; // bytes between U's position blocks
   const panels = mp / MR;
   const p0 = <i32>((<i64>panels * tid) / nt);
   const p1 = <i32>((<i64>panels * (tid + 1)) / nt);
-  let check = f64x2.splat(0);
   for (let pn = p0; pn < p1; pn++) {
     const ip = pn * MR;
-    for (let pc = 0; pc < k9; pc += kc9) {
-      const kc = min(kc9, k9 - pc);
-      let src = a + ((<usize>(pc * mp + ip * kc)) << 2);
-      for (let q = pc; q < pc + kc; q++) {
-        for (let r = 0; r < MR; r++) {
-          store<f32>(tmp + ((<usize>(r * k9 + q)) << 2), load<f32>(src));
-          src += 4;
+    for (let pc = 0; pc < ic; pc += kcBlock) {
+      const kc = min(kcBlock, ic - pc);
+      let at = u + ((<usize>(pc * mp + ip * kc)) << 2);
+      for (let c = pc; c < pc + kc; c++) {
+        // Byte address of tap t's MR rows: in one K block of the im2col packing (step MR
+        // floats), or for a channel across two blocks, tap by tap.
+        const q0 = c * 9;
+        const b0 = (q0 / kc9) * kc9;
+        const g0 = a + ((<usize>(b0 * mp + ip * min(kc9, k9 - b0) + (q0 - b0) * MR)) << 2);
+        let g1 = g0 + 20;
+        let g2 = g0 + 40;
+        let g3 = g0 + 60;
+        let g4 = g0 + 80;
+        let g5 = g0 + 100;
+        let g6 = g0 + 120;
+        let g7 = g0 + 140;
+        let g8 = g0 + 160;
+        if (q0 + 8 >= b0 + kc9) {
+          g1 = tapAt(a, q0 + 1, kc9, k9, mp, ip);
+          g2 = tapAt(a, q0 + 2, kc9, k9, mp, ip);
+          g3 = tapAt(a, q0 + 3, kc9, k9, mp, ip);
+          g4 = tapAt(a, q0 + 4, kc9, k9, mp, ip);
+          g5 = tapAt(a, q0 + 5, kc9, k9, mp, ip);
+          g6 = tapAt(a, q0 + 6, kc9, k9, mp, ip);
+          g7 = tapAt(a, q0 + 7, kc9, k9, mp, ip);
+          g8 = tapAt(a, q0 + 8, kc9, k9, mp, ip);
         }
-      }
-    }
-    for (let r = 0; r < MR; r++) {
-      let g = tmp + ((<usize>(r * k9)) << 2);
-      for (let pc = 0; pc < ic; pc += kcBlock) {
-        const kc = min(kcBlock, ic - pc);
-        let at = u + ((<usize>(pc * mp + ip * kc + r)) << 2);
-        for (let c = pc; c < pc + kc; c++) {
-          // h = g Gᵀ (3 × 4), row by row; then U = G h, column by column.
-          const g00 = <f64>load<f32>(g);
-          const g01 = <f64>load<f32>(g, 4);
-          const g02 = <f64>load<f32>(g, 8);
-          const g10 = <f64>load<f32>(g, 12);
-          const g11 = <f64>load<f32>(g, 16);
-          const g12 = <f64>load<f32>(g, 20);
-          const g20 = <f64>load<f32>(g, 24);
-          const g21 = <f64>load<f32>(g, 28);
-          const g22 = <f64>load<f32>(g, 32);
-          check = f64x2.add(
-            check,
-            f64x2.mul(f64x2(g00 + g01 + g02, g10 + g11 + g12 + g20 + g21 + g22), f64x2.splat(0)),
-          );
-          filterColumn(at, block, 0, g00, g10, g20);
-          filterColumn(
-            at,
-            block,
-            1,
-            0.5 * (g00 + g01 + g02),
-            0.5 * (g10 + g11 + g12),
-            0.5 * (g20 + g21 + g22),
-          );
-          filterColumn(
-            at,
-            block,
-            2,
-            0.5 * (g00 - g01 + g02),
-            0.5 * (g10 - g11 + g12),
-            0.5 * (g20 - g21 + g22),
-          );
-          filterColumn(at, block, 3, g02, g12, g22);
-          g += 36;
-          at += MR * 4;
-        }
+        filterRows(g0, g1, g2, g3, g4, g5, g6, g7, g8, at, block);
+        filterRow4(g0, g1, g2, g3, g4, g5, g6, g7, g8, at, block);
+        at += MR * 4;
       }
     }
   }
-  // x · 0 is 0 for finite x and NaN for ±Inf and NaN.
-  if (f64x2.extract_lane(check, 0) + f64x2.extract_lane(check, 1) !== 0) store<i32>(p + (F_FINITE << 2), 0);
   return max(0, p1 - p0);
 }
 
-/** Column ν of U = G h: rows ξ = 0..3 to positions 4ξ + ν, each rounded once to float32. */
-function filterColumn(at: usize, block: usize, nu: i32, h0: f64, h1: f64, h2: f64): void {
+/** Byte address of column q's MR rows of panel `ip` in pack_a's layout (K block kc9 of k9). */
+function tapAt(a: usize, q: i32, kc9: i32, k9: i32, mp: i32, ip: i32): usize {
+  const b = (q / kc9) * kc9;
+  return a + ((<usize>(b * mp + ip * min(kc9, k9 - b) + (q - b) * MR)) << 2);
+}
+
+/** Rows 0–3 of a panel for one input channel: U = G g Gᵀ, one row per lane. */
+function filterRows(
+  a0: usize,
+  a1: usize,
+  a2: usize,
+  a3: usize,
+  a4: usize,
+  a5: usize,
+  a6: usize,
+  a7: usize,
+  a8: usize,
+  at: usize,
+  block: usize,
+): void {
+  const half = f32x4.splat(0.5);
+  // h = g Gᵀ: per kernel row y, (g0, (g0 + g1 + g2)/2, (g0 − g1 + g2)/2, g2).
+  const g00 = v128.load(a0);
+  const g01 = v128.load(a1);
+  const g02 = v128.load(a2);
+  const g10 = v128.load(a3);
+  const g11 = v128.load(a4);
+  const g12 = v128.load(a5);
+  const g20 = v128.load(a6);
+  const g21 = v128.load(a7);
+  const g22 = v128.load(a8);
+  const t0 = f32x4.add(g00, g02);
+  const t1 = f32x4.add(g10, g12);
+  const t2 = f32x4.add(g20, g22);
+  filterColumnV(at, block, 0, g00, g10, g20, half);
+  filterColumnV(
+    at,
+    block,
+    1,
+    f32x4.mul(f32x4.add(t0, g01), half),
+    f32x4.mul(f32x4.add(t1, g11), half),
+    f32x4.mul(f32x4.add(t2, g21), half),
+    half,
+  );
+  filterColumnV(
+    at,
+    block,
+    2,
+    f32x4.mul(f32x4.sub(t0, g01), half),
+    f32x4.mul(f32x4.sub(t1, g11), half),
+    f32x4.mul(f32x4.sub(t2, g21), half),
+    half,
+  );
+  filterColumnV(at, block, 3, g02, g12, g22, half);
+}
+
+/** Column ν of U = G h for 4 rows: positions 4ξ + ν, ξ = 0..3. */
+function filterColumnV(at: usize, block: usize, nu: i32, h0: v128, h1: v128, h2: v128, half: v128): void {
   const d = at + <usize>nu * block;
-  store<f32>(d, <f32>h0);
-  store<f32>(d + 4 * block, <f32>(0.5 * (h0 + h1 + h2)));
-  store<f32>(d + 8 * block, <f32>(0.5 * (h0 - h1 + h2)));
-  store<f32>(d + 12 * block, <f32>h2);
+  const t = f32x4.add(h0, h2);
+  v128.store(d, h0);
+  v128.store(d + 4 * block, f32x4.mul(f32x4.add(t, h1), half));
+  v128.store(d + 8 * block, f32x4.mul(f32x4.sub(t, h1), half));
+  v128.store(d + 12 * block, h2);
+}
+
+/** Row 4 of a panel for one input channel: the same arithmetic as one lane of filterRows. */
+function filterRow4(
+  a0: usize,
+  a1: usize,
+  a2: usize,
+  a3: usize,
+  a4: usize,
+  a5: usize,
+  a6: usize,
+  a7: usize,
+  a8: usize,
+  at: usize,
+  block: usize,
+): void {
+  const g00 = load<f32>(a0, 16);
+  const g01 = load<f32>(a1, 16);
+  const g02 = load<f32>(a2, 16);
+  const g10 = load<f32>(a3, 16);
+  const g11 = load<f32>(a4, 16);
+  const g12 = load<f32>(a5, 16);
+  const g20 = load<f32>(a6, 16);
+  const g21 = load<f32>(a7, 16);
+  const g22 = load<f32>(a8, 16);
+  const t0 = g00 + g02;
+  const t1 = g10 + g12;
+  const t2 = g20 + g22;
+  filterColumn1(at + 16, block, 0, g00, g10, g20);
+  filterColumn1(at + 16, block, 1, (t0 + g01) * 0.5, (t1 + g11) * 0.5, (t2 + g21) * 0.5);
+  filterColumn1(at + 16, block, 2, (t0 - g01) * 0.5, (t1 - g11) * 0.5, (t2 - g21) * 0.5);
+  filterColumn1(at + 16, block, 3, g02, g12, g22);
+}
+
+function filterColumn1(at: usize, block: usize, nu: i32, h0: f32, h1: f32, h2: f32): void {
+  const d = at + <usize>nu * block;
+  const t = h0 + h2;
+  store<f32>(d, h0);
+  store<f32>(d + 4 * block, (t + h1) * 0.5);
+  store<f32>(d + 8 * block, (t - h1) * 0.5);
+  store<f32>(d + 12 * block, h2);
 }
 
 /**
@@ -213,6 +288,79 @@ function inputTiles(row: usize, phase: usize, rowBytes: usize, dst: usize, posSt
   );
 }
 
+/**
+ * As {@link inputTiles}, for two pairs of tiles in different tile rows: lanes 0–1 read from
+ * `rowA`, lanes 2–3 from `rowB`.
+ */
+function inputTilesSplit(
+  rowA: usize,
+  rowB: usize,
+  phase: usize,
+  rowBytes: usize,
+  dst: usize,
+  posStride: usize,
+): void {
+  const a1 = rowA + rowBytes;
+  const a2 = a1 + rowBytes;
+  const a3 = a2 + rowBytes;
+  const b1 = rowB + rowBytes;
+  const b2 = b1 + rowBytes;
+  const b3 = b2 + rowBytes;
+  const d00 = pairs(rowA, rowB, 0);
+  const d01 = pairs(rowA + phase, rowB + phase, 0);
+  const d02 = pairs(rowA, rowB, 4);
+  const d03 = pairs(rowA + phase, rowB + phase, 4);
+  const d10 = pairs(a1, b1, 0);
+  const d11 = pairs(a1 + phase, b1 + phase, 0);
+  const d12 = pairs(a1, b1, 4);
+  const d13 = pairs(a1 + phase, b1 + phase, 4);
+  const d20 = pairs(a2, b2, 0);
+  const d21 = pairs(a2 + phase, b2 + phase, 0);
+  const d22 = pairs(a2, b2, 4);
+  const d23 = pairs(a2 + phase, b2 + phase, 4);
+  const d30 = pairs(a3, b3, 0);
+  const d31 = pairs(a3 + phase, b3 + phase, 0);
+  const d32 = pairs(a3, b3, 4);
+  const d33 = pairs(a3 + phase, b3 + phase, 4);
+  inputRow(
+    f32x4.sub(d00, d20),
+    f32x4.sub(d01, d21),
+    f32x4.sub(d02, d22),
+    f32x4.sub(d03, d23),
+    dst,
+    posStride,
+  );
+  inputRow(
+    f32x4.add(d10, d20),
+    f32x4.add(d11, d21),
+    f32x4.add(d12, d22),
+    f32x4.add(d13, d23),
+    dst + 4 * posStride,
+    posStride,
+  );
+  inputRow(
+    f32x4.sub(d20, d10),
+    f32x4.sub(d21, d11),
+    f32x4.sub(d22, d12),
+    f32x4.sub(d23, d13),
+    dst + 8 * posStride,
+    posStride,
+  );
+  inputRow(
+    f32x4.sub(d10, d30),
+    f32x4.sub(d11, d31),
+    f32x4.sub(d12, d32),
+    f32x4.sub(d13, d33),
+    dst + 12 * posStride,
+    posStride,
+  );
+}
+
+/** Two floats at `a + off` in lanes 0–1 and two at `b + off` in lanes 2–3. */
+function pairs(a: usize, b: usize, off: usize): v128 {
+  return v128.load64_lane(b + off, v128.load64_zero(a + off), 1);
+}
+
 /** One row ξ of Bᵀ d B: (t B)_ν for ν = 0..3, stored at positions 4ξ + ν. */
 function inputRow(t0: v128, t1: v128, t2: v128, t3: v128, dst: usize, posStride: usize): void {
   v128.store(dst, f32x4.sub(t0, t2));
@@ -259,7 +407,7 @@ export function wino_run(p: usize, tid: i32, nt: i32): i32 {
   const rowBytes = (<usize>(2 * wq)) << 2;
   const phase = (<usize>wq) << 2;
   const plane = <usize>hp * rowBytes;
-  const uPos = (<usize>(mp * ic)) << 2;
+  const uPos = <usize>pi(p, W_UPOS);
   for (let un = u0; un < u1; un++) {
     const b = un / chunks;
     const t0 = (un - b * chunks) * tc;
@@ -276,14 +424,30 @@ export function wino_run(p: usize, tid: i32, nt: i32): i32 {
         }
         continue;
       }
-      const ty = g / tw;
-      const tx = g - ty * tw;
-      let row = xb + <usize>(2 * ty) * rowBytes + ((<usize>tx) << 2);
+      // Tiles g, g + 1 (pair A) and g + 2, g + 3 (pair B) each lie in one tile row (the grid's
+      // width is even); past the last tile, pair B repeats pair A (those lanes are never
+      // stored).
+      const tyA = g / tw;
+      const txA = g - tyA * tw;
+      const gB = g + 2 < tiles ? g + 2 : g;
+      const tyB = gB / tw;
+      const txB = gB - tyB * tw;
+      let rowA = xb + <usize>(2 * tyA) * rowBytes + ((<usize>txA) << 2);
+      const splitB =
+        <usize>(2 * tyB) * rowBytes + ((<usize>txB) << 2) - <usize>(2 * tyA) * rowBytes - ((<usize>txA) << 2);
       let d = vAt;
-      for (let c = 0; c < ic; c++) {
-        inputTiles(row, phase, rowBytes, d, vPos);
-        row += plane;
-        d += (<usize>NR) << 2;
+      if (tyB === tyA && txB === txA + 2) {
+        for (let c = 0; c < ic; c++) {
+          inputTiles(rowA, phase, rowBytes, d, vPos);
+          rowA += plane;
+          d += (<usize>NR) << 2;
+        }
+      } else {
+        for (let c = 0; c < ic; c++) {
+          inputTilesSplit(rowA, rowA + splitB, phase, rowBytes, d, vPos);
+          rowA += plane;
+          d += (<usize>NR) << 2;
+        }
       }
     }
     // The 16 GEMMs: M[ξν] (mp × tc, leading dimension tc) = U[ξν] · V[ξν].
@@ -324,9 +488,30 @@ export function wino_run(p: usize, tid: i32, nt: i32): i32 {
       for (let t = 0; t < tc; t += 4) {
         const g = t0 + t;
         if (g >= tiles) break;
-        const ty = g / tw;
-        const tx = g - ty * tw;
-        outputTiles(mBuf + ((<usize>(o * tc + t)) << 2), mPos, bv, act, oPlane, 2 * ty, 2 * tx, oh, ow, tile);
+        const tyA = g / tw;
+        const txA = g - tyA * tw;
+        // Pair B (tiles g + 2, g + 3) may start the next tile row, or lie past the last tile.
+        let tyB = tyA;
+        let txB = txA + 2;
+        if (txB >= tw) {
+          tyB++;
+          txB = 0;
+        }
+        if (g + 2 >= tiles) tyB = oh; // nothing of pair B is stored
+        outputTiles(
+          mBuf + ((<usize>(o * tc + t)) << 2),
+          mPos,
+          bv,
+          act,
+          oPlane,
+          2 * tyA,
+          2 * txA,
+          2 * tyB,
+          2 * txB,
+          oh,
+          ow,
+          tile,
+        );
       }
     }
   }
@@ -344,8 +529,10 @@ function outputTiles(
   bv: v128,
   act: i32,
   oPlane: usize,
-  y0: i32,
-  x0: i32,
+  yA: i32,
+  xA: i32,
+  yB: i32,
+  xB: i32,
   oh: i32,
   ow: i32,
   tile: usize,
@@ -392,26 +579,31 @@ function outputTiles(
   const hi0 = v128.shuffle<f32>(y00, y01, 2, 6, 3, 7);
   const lo1 = v128.shuffle<f32>(y10, y11, 0, 4, 1, 5);
   const hi1 = v128.shuffle<f32>(y10, y11, 2, 6, 3, 7);
-  const row0 = oPlane + ((<usize>(y0 * ow + x0)) << 2);
-  if (x0 + 8 <= ow && y0 + 2 <= oh) {
-    const row1 = row0 + ((<usize>ow) << 2);
-    v128.store(row0, lo0);
-    v128.store(row0, hi0, 16);
-    v128.store(row1, lo1);
-    v128.store(row1, hi1, 16);
+  storePixels(oPlane, yA, xA, lo0, lo1, oh, ow, tile);
+  storePixels(oPlane, yB, xB, hi0, hi1, oh, ow, tile);
+}
+
+/**
+ * Four output pixels of two rows (`r0` at row y, `r1` at y + 1, columns x .. x + 3): those
+ * inside the output.
+ */
+function storePixels(oPlane: usize, y: i32, x: i32, r0: v128, r1: v128, oh: i32, ow: i32, tile: usize): void {
+  if (y >= oh) return;
+  const row0 = oPlane + ((<usize>(y * ow + x)) << 2);
+  if (x + 4 <= ow && y + 2 <= oh) {
+    v128.store(row0, r0);
+    v128.store(row0 + ((<usize>ow) << 2), r1);
     return;
   }
-  // At the right or bottom edge: through the scratch tile, only the pixels inside.
-  v128.store(tile, lo0);
-  v128.store(tile, hi0, 16);
-  v128.store(tile, lo1, 32);
-  v128.store(tile, hi1, 48);
-  const cols = min(8, ow - x0);
-  const rows = min(2, oh - y0);
+  // At the right or bottom edge: through the scratch tile.
+  v128.store(tile, r0);
+  v128.store(tile, r1, 16);
+  const cols = min(4, ow - x);
+  const rows = min(2, oh - y);
   for (let r = 0; r < rows; r++) {
     const dst = row0 + ((<usize>(r * ow)) << 2);
-    for (let x = 0; x < cols; x++)
-      store<f32>(dst + ((<usize>x) << 2), load<f32>(tile + ((<usize>(r * 8 + x)) << 2)));
+    for (let i = 0; i < cols; i++)
+      store<f32>(dst + ((<usize>i) << 2), load<f32>(tile + ((<usize>(r * 4 + i)) << 2)));
   }
 }
 

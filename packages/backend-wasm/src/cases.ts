@@ -180,6 +180,7 @@ function convCases(): KernelCase[] {
     { cin: 260, cout: 16, h: 9, w: 8, bias: false },
     { cin: 24, cout: 18, h: 11, w: 7, pad: [0, 2, 1, 0] },
     { cin: 16, cout: 17, h: 6, w: 50, pad: [0, 0, 0, 0], act: 'relu' },
+    { cin: 20, cout: 24, h: 16, w: 12, act: 'relu' }, // 6 tiles a row: groups across tile rows
   ];
   const out = cs.map((o, i) => convCase({ ...BASE, ...o }, 100 + i));
   // Random configurations.

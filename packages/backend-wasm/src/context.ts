@@ -96,6 +96,8 @@ export interface PackedWeights {
   readonly m: number;
   /** Groups. */
   readonly groups: number;
+  /** Whether every weight is finite (no Inf or NaN): the Winograd path needs it. */
+  readonly finite: boolean;
 }
 
 /** A freshly allocated output: its tensor record, byte address and element count. */

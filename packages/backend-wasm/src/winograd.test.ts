@@ -30,9 +30,9 @@ describe('wasm Winograd F(2×2, 3×3): when it is taken', () => {
     );
     expect(useWinograd(info(32, 64, 48), 'sigmoid')).toBe(false);
     expect(useWinograd(conv2dInfo([1, 32, 64, 48], [32, 32, 5, 5], { padding: 2 }), 'relu')).toBe(false);
-    // Tiles under 3/4 filled: 10 output columns are 5 tiles, rounded up to a grid of 8.
-    expect(useWinograd(info(32, 32, 10), 'relu')).toBe(false);
-    expect(useWinograd(info(32, 32, 16), 'relu')).toBe(true);
+    // Tiles under 3/4 filled: 2 output columns are 1 tile, in a grid 2 tiles wide.
+    expect(useWinograd(info(32, 128, 2), 'relu')).toBe(false);
+    expect(useWinograd(info(32, 32, 10), 'relu')).toBe(true);
   });
 
   it('follows the test hook', () => {

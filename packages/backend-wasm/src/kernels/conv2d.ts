@@ -72,8 +72,13 @@ export function conv2d(
   const kc = kBlock(k);
   const wid = ctx.record(weight.dataId, op);
   const shared = wid === x.dataId || wid === bias?.dataId;
-  const packA = packedWeights(ctx, wid, groups, m, k, kc, shared);
-  if (useWinograd(info, activation) && winogradConv2d(ctx, xp, packA, kc, bp, act, info, out.ptr))
+  const packed = packedWeights(ctx, wid, groups, m, k, kc, shared);
+  const packA = packed.ptr;
+  if (
+    useWinograd(info, activation) &&
+    packed.finite &&
+    winogradConv2d(ctx, xp, packA, kc, bp, act, info, out.ptr)
+  )
     return out.info;
   const pointwise =
     kh === 1 &&

@@ -16,8 +16,8 @@ import type { KernelContext, PackedWeights, WasmDataId } from '../context.js';
 import { MR } from './gemm.js';
 
 /**
- * Byte address of the packed weights of a convolution (`groups` blocks of `m × k`, K blocks of
- * `kc`), packing the buffer `id` on the first call. `keepOriginal`: keep the original layout
+ * The packed weights of a convolution (`groups` blocks of `m × k`, K blocks of
+ * `kc`; `ptr` their byte address), packing the buffer `id` on the first call. `keepOriginal`: keep the original layout
  * too (when the same buffer is also another input of the call).
  */
 export function packedWeights(
@@ -28,20 +28,21 @@ export function packedWeights(
   k: number,
   kc: number,
   keepOriginal: boolean,
-): number {
+): PackedWeights {
   const held = id.packed;
-  if (held !== null && held.kc === kc && held.m === m && held.groups === groups) return held.ptr;
+  if (held !== null && held.kc === kc && held.m === m && held.groups === groups) return held;
   const wp = ctx.original(id, 'conv2d');
   const mp = Math.ceil(m / MR) * MR;
   const ptr = ctx.alloc(groups * mp * k * 4, 'packed conv2d weights', true);
   for (let g = 0; g < groups; g++)
     ctx.exports.pack_a(wp + g * m * k * 4, k, 1, m, k, kc, ptr + g * mp * k * 4);
-  id.packed = { ptr, kc, m, groups };
+  const packed = { ptr, kc, m, groups, finite: ctx.exports.all_finite(ptr, groups * mp * k) === 1 };
+  id.packed = packed;
   if (!keepOriginal) {
     ctx.free(wp);
     id.ptr = 0;
   }
-  return ptr;
+  return packed;
 }
 
 /**

@@ -3,10 +3,11 @@
  * per 2×2 output tile and channel pair instead of 36, run by the packed GEMM's micro-kernel.
  *
  * The filters are transformed on every call from the GEMM's packed weights, which hold the
- * original values, into a scratch block of 16/9 their size (float64 arithmetic, rounded once),
- * so the weights stay held once in one layout. That costs ~50 operations per channel pair,
- * against 16 multiply-adds per tile: the path is taken only where the output has enough tiles
- * (see {@link useWinograd}).
+ * original values, into a block of 16/9 their size freed after the call, so the weights stay
+ * held once, in one layout. That costs ~15 vector operations per channel pair against 16
+ * multiply-adds per tile and pair: the path is taken only where the output has enough tiles
+ * (see {@link useWinograd}). Float32 throughout; errors stay within ~2 ε·Σ|x·w|, as the GEMM's
+ * (scripts/profile/wasm-winograd.mjs; the conformance bound is 8).
  *
  * @module
  */
@@ -51,10 +52,37 @@ function chunkTiles(ic: number, mp: number): number {
 }
 
 /**
+ * Tiles per chunk: a multiple of 8, at most `most` (the scratch's room), and among those the
+ * one that gives the busiest of `nt` threads the fewest tiles (each takes a contiguous share of
+ * the batch × chunk work units, as wino_run splits them), the largest on a tie.
+ */
+export function chunkSize(tiles: number, batch: number, most: number, nt: number): number {
+  let best = 8;
+  let bestLoad = Number.POSITIVE_INFINITY;
+  const top = Math.min(Math.floor(most / 8) * 8, Math.ceil(tiles / 8) * 8);
+  for (let tc = top; tc >= 8; tc -= 8) {
+    const chunks = Math.ceil(tiles / tc);
+    const units = batch * chunks;
+    let load = 0;
+    for (let t = 0; t < nt; t++) {
+      let sum = 0;
+      for (let u = Math.floor((units * t) / nt); u < Math.floor((units * (t + 1)) / nt); u++)
+        sum += u % chunks === chunks - 1 ? tiles - (chunks - 1) * tc : tc;
+      load = Math.max(load, sum);
+    }
+    if (load < bestLoad) {
+      best = tc;
+      bestLoad = load;
+    }
+  }
+  return best;
+}
+
+/**
  * A position block's stride in bytes: `bytes` rounded up so that it is 320 past a multiple of
- * 4096. The 16 blocks are written and read together; strides that are multiples of 4 KiB put
- * them all in one set of a 4 KiB-periodic L1 cache (measured: a third of a 256-channel
- * layer's time).
+ * 4096. The 16 blocks (of U, V or M) are written and read together; strides that are
+ * multiples of 4 KiB put them all in one set of a 4 KiB-periodic L1 cache (measured: a third
+ * of a 256 → 32-channel layer's time, and 40× slower filter transforms at 256 → 256).
  */
 function skewed(bytes: number): number {
   return bytes + ((320 - (bytes % SKEW_MAX) + SKEW_MAX) % SKEW_MAX);
@@ -65,7 +93,7 @@ function skewed(bytes: number): number {
  * undilated, ungrouped convolutions with a linear or ReLU epilogue whose chunk of 8 tiles fits
  * a thread's GEMM scratch. It is taken for those with at least 16 channels on both sides
  * (below that the transforms cost as much as they save), at least 192 output pixels per
- * channel, and tiles at least 3/4 filled (the tile grid's width is rounded up to 4 tiles).
+ * channel, and tiles at least 3/4 filled (the tile grid's width is rounded up to even).
  */
 export function useWinograd(info: Conv2dInfo, activation: Activation): boolean {
   if (MODE === 'never') return false;
@@ -77,14 +105,15 @@ export function useWinograd(info: Conv2dInfo, activation: Activation): boolean {
   if (chunkTiles(ic, Math.ceil(oc / MR) * MR) < 8 || MR * ic * 9 * 4 > SCRATCH_BYTES) return false;
   if (MODE === 'always') return true;
   if (ic < 16 || oc < 16 || oh * ow < MIN_PIXELS) return false;
-  const grid = 4 * Math.ceil(oh / 2) * Math.ceil(Math.ceil(ow / 2) / 4) * 4;
+  const grid = 4 * Math.ceil(oh / 2) * Math.ceil(Math.ceil(ow / 2) / 2) * 2;
   return 4 * oh * ow >= 3 * grid;
 }
 
 /**
  * Runs the convolution by Winograd F(2×2, 3×3) into `outPtr`; false (nothing written) when the
- * input or weights hold Inf or NaN, whose transforms would spread them over whole tiles — the
- * caller then runs the direct GEMM, so non-finite values give exactly its results.
+ * input holds Inf or NaN, whose transforms would spread them over whole tiles — the caller
+ * then runs the direct GEMM, so non-finite values give exactly its results (and does so for
+ * weights that hold them: `PackedWeights.finite`).
  * @param packA - the GEMM's packed weights (pack_a of outChannels × inChannels·9, K block kc9).
  */
 export function winogradConv2d(
@@ -102,19 +131,12 @@ export function winogradConv2d(
   const e = ctx.exports;
   if (e.all_finite(xp, batch * ic * inHeight * inWidth) === 0) return false;
   const th = Math.ceil(oh / 2);
-  const tw = Math.ceil(Math.ceil(ow / 2) / 4) * 4;
+  const tw = Math.ceil(Math.ceil(ow / 2) / 2) * 2;
   const tiles = th * tw;
-  // Tiles per chunk: V and M within a thread's GEMM scratch, and with several threads enough
-  // chunks that every thread gets an equal share.
-  let tc = chunkTiles(ic, mp);
-  const nt = ctx.threads;
-  const chunks = Math.ceil(tiles / tc);
-  if (nt > 1 && (batch * chunks) % nt !== 0) {
-    const want = batch === 1 ? Math.ceil(chunks / nt) * nt : Math.max(chunks, Math.ceil((2 * nt) / batch));
-    tc = Math.max(8, Math.ceil(tiles / want / 8) * 8);
-  }
+  const tc = chunkSize(tiles, batch, chunkTiles(ic, mp), ctx.threads);
   const vPos = skewed(ic * tc * 4);
   const mPos = skewed(mp * tc * 4);
+  const uPos = skewed(mp * ic * 4);
   // Per thread, in the GEMM's scratch: the partial-tile buffer, V and M, or the filter
   // transform's copy of a panel.
   const kc = kBlock(ic);
@@ -127,10 +149,8 @@ export function winogradConv2d(
     // Tile (ty, tx) reads padded rows 2ty..2ty+3 and phase columns tx..tx+1, four tiles a
     // load: columns up to tw in all.
     ({ buf: pad, hp, wq } = padInput(ctx, xp, info, { phases: 2, rows: 2 * th + 2, cols: tw + 1 }));
-    u = ctx.alloc(16 * mp * ic * 4, 'Winograd-transformed conv2d weights');
-    const f = ctx.params([packA, kc9, ic, mp, u, kc, scratch, SCRATCH_BYTES, 1]);
-    ctx.par('wino_filter_run', [f], mp * ic * 16);
-    if (ctx.i32()[(f >> 2) + 8] === 0) return false;
+    u = ctx.alloc(16 * uPos, 'Winograd-transformed conv2d weights');
+    ctx.par('wino_filter_run', [ctx.params([packA, kc9, ic, mp, u, kc, uPos])], mp * ic * 16);
     const p = ctx.params([
       pad,
       hp,
@@ -153,6 +173,7 @@ export function winogradConv2d(
       tc,
       vPos,
       mPos,
+      uPos,
     ]);
     ctx.par('wino_run', [p], batch * oc * oh * ow * ic * 4);
     CALLS++;
