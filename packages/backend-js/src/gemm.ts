@@ -3,8 +3,9 @@
  *
  * It follows the classic blocked layout: the K dimension is cut into blocks of {@link KC},
  * B is packed per (K-block × N-block) into column panels {@link NR} wide, A is packed per
- * (M-block × K-block) into row panels {@link MR} tall, and a 4×4 register-blocked micro-kernel
- * multiplies one A panel by one B panel with its 16 accumulators in local variables. Packing
+ * (M-block × K-block) into row panels {@link MR} (or, for tall products, {@link MR_TALL}) tall,
+ * and a 4×4 (3×4) register-blocked micro-kernel multiplies one A panel by one B panel with its
+ * accumulators in local variables. Packing
  * pads partial panels with zeros so the micro-kernel always runs full width; only the valid
  * part of each tile is written back. Packed panels are Float64Arrays (the values are exact
  * copies of the float32 inputs) so the micro-kernel's loads need no conversion; accumulation
@@ -18,13 +19,23 @@
  * @module
  */
 
-/** Rows of a micro-tile. */
+/** Rows of a micro-tile: 4, or {@link MR_TALL} for products of at least {@link TALL_M} rows. */
 export const MR = 4;
+/**
+ * Rows of the micro-tile for tall products. 3 × 4 keeps its 12 accumulators, 4 B values and
+ * one A value in V8's 15 allocatable xmm registers, where 4 × 4 spills: ~15 % more
+ * multiply-adds per second on a cache-resident product (scripts/profile/js-gemm-rate.mjs). Below
+ * {@link TALL_M} rows (grouped convolutions' few channels per group) the padding of the last
+ * 3-row panel costs more than that.
+ */
+export const MR_TALL = 3;
+/** Rows from which the GEMM uses {@link MR_TALL}-row micro-tiles. */
+export const TALL_M = 48;
 /** Columns of a micro-tile. */
 export const NR = 4;
 /** Depth of one K block (packed panels of A and B are this long). */
 export const KC = 256;
-/** Rows of A packed at once (a multiple of {@link MR}). */
+/** Rows of A packed at once (a multiple of {@link MR}; 126 for {@link MR_TALL}). */
 export const MC = 128;
 /** Columns of B packed at once (a multiple of {@link NR}). */
 export const NC = 1024;
@@ -96,6 +107,8 @@ export function gemm(
   ldc: number,
 ): void {
   if (m <= 0 || n <= 0 || k <= 0) return;
+  const mr = m >= TALL_M ? MR_TALL : MR;
+  const mcBlock = Math.floor(MC / mr) * mr;
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
     const ncPanels = Math.ceil(nc / NR);
@@ -104,19 +117,22 @@ export function gemm(
       const needB = ncPanels * NR * kc;
       if (packB.length < needB) packB = new Float64Array(needB);
       b.packPanels(pc, kc, jc, nc, packB);
-      for (let ic = 0; ic < m; ic += MC) {
-        const mc = Math.min(MC, m - ic);
-        const mcPanels = Math.ceil(mc / MR);
-        const needA = mcPanels * MR * kc;
+      for (let ic = 0; ic < m; ic += mcBlock) {
+        const mc = Math.min(mcBlock, m - ic);
+        const mcPanels = Math.ceil(mc / mr);
+        const needA = mcPanels * mr * kc;
         if (packA.length < needA) packA = new Float64Array(needA);
-        packPanelsA(a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, packA);
-        macroKernel(mc, nc, kc, packA, packB, c, cOff + ic * ldc + jc, ldc);
+        packPanelsA(a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, packA, mr);
+        macroKernel(mc, nc, kc, packA, packB, c, cOff + ic * ldc + jc, ldc, mr);
       }
     }
   }
 }
 
-/** Packs an `mc × kc` block of A into row panels: panel `r`, depth `p`, row `i` at `r·MR·kc + p·MR + i`. */
+/**
+ * Packs an `mc × kc` block of A into row panels `mr` (3 or 4) tall: panel `r`, depth `p`, row
+ * `i` at `r·mr·kc + p·mr + i`.
+ */
 function packPanelsA(
   a: FloatArray,
   off: number,
@@ -125,26 +141,36 @@ function packPanelsA(
   mc: number,
   kc: number,
   dst: Float64Array,
+  mr: number,
 ): void {
   let d = 0;
-  for (let ir = 0; ir < mc; ir += MR) {
-    const rows = Math.min(MR, mc - ir);
+  for (let ir = 0; ir < mc; ir += mr) {
+    const rows = Math.min(mr, mc - ir);
     const base = off + ir * rs;
-    if (rows === MR) {
+    if (rows === 4) {
       let s = base;
       for (let p = 0; p < kc; p++) {
         dst[d] = a[s];
         dst[d + 1] = a[s + rs];
         dst[d + 2] = a[s + 2 * rs];
         dst[d + 3] = a[s + 3 * rs];
-        d += MR;
+        d += 4;
+        s += cs;
+      }
+    } else if (rows === 3 && mr === 3) {
+      let s = base;
+      for (let p = 0; p < kc; p++) {
+        dst[d] = a[s];
+        dst[d + 1] = a[s + rs];
+        dst[d + 2] = a[s + 2 * rs];
+        d += 3;
         s += cs;
       }
     } else {
       for (let p = 0; p < kc; p++) {
         const s = base + p * cs;
-        for (let i = 0; i < MR; i++) dst[d + i] = i < rows ? a[s + i * rs] : 0;
-        d += MR;
+        for (let i = 0; i < mr; i++) dst[d + i] = i < rows ? a[s + i * rs] : 0;
+        d += mr;
       }
     }
   }
@@ -184,7 +210,7 @@ function packPanelsB(
   }
 }
 
-/** Multiplies the packed `mc × kc` A block by the packed `kc × nc` B block into C. */
+/** Multiplies the packed `mc × kc` A block (`mr`-row panels) by the packed `kc × nc` B block into C. */
 function macroKernel(
   mc: number,
   nc: number,
@@ -194,14 +220,16 @@ function macroKernel(
   c: FloatArray,
   cOff: number,
   ldc: number,
+  mr: number,
 ): void {
-  const panelA = MR * kc;
+  const panelA = mr * kc;
   const panelB = NR * kc;
   for (let jr = 0, bBase = 0; jr < nc; jr += NR, bBase += panelB) {
     const cols = Math.min(NR, nc - jr);
-    for (let ir = 0, aBase = 0; ir < mc; ir += MR, aBase += panelA) {
-      const rows = Math.min(MR, mc - ir);
-      microKernel(kc, pa, aBase, pb, bBase, c, cOff + ir * ldc + jr, ldc, rows, cols);
+    for (let ir = 0, aBase = 0; ir < mc; ir += mr, aBase += panelA) {
+      const rows = Math.min(mr, mc - ir);
+      if (mr === 3) microKernel3(kc, pa, aBase, pb, bBase, c, cOff + ir * ldc + jr, ldc, rows, cols);
+      else microKernel(kc, pa, aBase, pb, bBase, c, cOff + ir * ldc + jr, ldc, rows, cols);
     }
   }
 }
@@ -301,6 +329,89 @@ function microKernel(
   tile[13] = c31;
   tile[14] = c32;
   tile[15] = c33;
+  for (let i = 0; i < rows; i++) {
+    const row = ci + i * ldc;
+    for (let j = 0; j < cols; j++) c[row + j] += tile[i * NR + j];
+  }
+}
+
+/** One 3×4 tile: `C[0:rows, 0:cols] += Apanel · Bpanel` over depth `kc` (A in 3-row panels). */
+function microKernel3(
+  kc: number,
+  pa: Float64Array,
+  ai: number,
+  pb: Float64Array,
+  bi: number,
+  c: FloatArray,
+  ci: number,
+  ldc: number,
+  rows: number,
+  cols: number,
+): void {
+  let c00 = 0;
+  let c01 = 0;
+  let c02 = 0;
+  let c03 = 0;
+  let c10 = 0;
+  let c11 = 0;
+  let c12 = 0;
+  let c13 = 0;
+  let c20 = 0;
+  let c21 = 0;
+  let c22 = 0;
+  let c23 = 0;
+  // One A value live at a time: 12 accumulators + 4 B + 1 A fit the registers.
+  const end = ai + kc * 3;
+  for (; ai < end; ai += 3, bi += 4) {
+    const b0 = pb[bi];
+    const b1 = pb[bi + 1];
+    const b2 = pb[bi + 2];
+    const b3 = pb[bi + 3];
+    let a = pa[ai];
+    c00 += a * b0;
+    c01 += a * b1;
+    c02 += a * b2;
+    c03 += a * b3;
+    a = pa[ai + 1];
+    c10 += a * b0;
+    c11 += a * b1;
+    c12 += a * b2;
+    c13 += a * b3;
+    a = pa[ai + 2];
+    c20 += a * b0;
+    c21 += a * b1;
+    c22 += a * b2;
+    c23 += a * b3;
+  }
+  if (rows === 3 && cols === NR) {
+    c[ci] += c00;
+    c[ci + 1] += c01;
+    c[ci + 2] += c02;
+    c[ci + 3] += c03;
+    ci += ldc;
+    c[ci] += c10;
+    c[ci + 1] += c11;
+    c[ci + 2] += c12;
+    c[ci + 3] += c13;
+    ci += ldc;
+    c[ci] += c20;
+    c[ci + 1] += c21;
+    c[ci + 2] += c22;
+    c[ci + 3] += c23;
+    return;
+  }
+  tile[0] = c00;
+  tile[1] = c01;
+  tile[2] = c02;
+  tile[3] = c03;
+  tile[4] = c10;
+  tile[5] = c11;
+  tile[6] = c12;
+  tile[7] = c13;
+  tile[8] = c20;
+  tile[9] = c21;
+  tile[10] = c22;
+  tile[11] = c23;
   for (let i = 0; i < rows; i++) {
     const row = ci + i * ldc;
     for (let j = 0; j < cols; j++) c[row + j] += tile[i * NR + j];
