@@ -23,7 +23,7 @@
 export const MR = 4;
 /**
  * Rows of the micro-tile for tall products. 3 × 4 keeps its 12 accumulators, 4 B values and
- * one A value in V8's 15 allocatable xmm registers, where 4 × 4 spills: ~15 % more
+ * one A value in V8's 15 allocatable xmm registers, where 4 × 4 spills: 3–6 % more
  * multiply-adds per second on a cache-resident product (scripts/profile/js-gemm-rate.mjs). Below
  * {@link TALL_M} rows (grouped convolutions' few channels per group) the padding of the last
  * 3-row panel costs more than that.
