@@ -4,7 +4,8 @@
 // the measure of the conformance suite's accumulation bound). The figures of the "backend-wasm:
 // Winograd F(2×2, 3×3)" section of docs/benchmarks.md come from it:
 //   node scripts/profile/wasm-winograd.mjs [c h w [cout]]
-// (default: HRNet-W32's 3×3 shapes). Run after `pnpm build`.
+// (default: HRNet-W32's 3×3 stride-1 shapes, then ResNet-50's). Run after `pnpm build`. The
+// 8×6 row is forced through Winograd to show why it is not taken there (48 pixels).
 
 import { WasmBackend } from '../../packages/backend-wasm/dist/backend.js';
 import { setWinogradMode } from '../../packages/backend-wasm/dist/kernels/winograd.js';
@@ -21,6 +22,9 @@ const shapes =
         [256, 64, 48, 32],
         [128, 16, 12, 128],
         [256, 8, 6, 256],
+        [64, 56, 56, 64],
+        [128, 28, 28, 128],
+        [256, 14, 14, 256],
       ];
 const b = await WasmBackend.create({ threads: 1 });
 let seed = 1;

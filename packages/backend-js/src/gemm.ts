@@ -329,10 +329,7 @@ function microKernel(
   tile[13] = c31;
   tile[14] = c32;
   tile[15] = c33;
-  for (let i = 0; i < rows; i++) {
-    const row = ci + i * ldc;
-    for (let j = 0; j < cols; j++) c[row + j] += tile[i * NR + j];
-  }
+  addPartial(c, ci, ldc, rows, cols);
 }
 
 /** One 3×4 tile: `C[0:rows, 0:cols] += Apanel · Bpanel` over depth `kc` (A in 3-row panels). */
@@ -412,6 +409,11 @@ function microKernel3(
   tile[9] = c21;
   tile[10] = c22;
   tile[11] = c23;
+  addPartial(c, ci, ldc, rows, cols);
+}
+
+/** Adds the `rows × cols` corner of the micro-tile held in `tile` (4 columns a row) into C. */
+function addPartial(c: FloatArray, ci: number, ldc: number, rows: number, cols: number): void {
   for (let i = 0; i < rows; i++) {
     const row = ci + i * ldc;
     for (let j = 0; j < cols; j++) c[row + j] += tile[i * NR + j];

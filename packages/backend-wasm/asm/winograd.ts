@@ -228,71 +228,12 @@ function filterColumn1(at: usize, block: usize, nu: i32, h0: f32, h1: f32, h2: f
 
 /**
  * Input transform of four tiles (one per lane) of one channel: Bᵀ d B, written to the 16
- * position blocks of V (`posStride` bytes apart), 4 floats each at `dst`. `row` points at the
- * patch's top row in phase 0 of the padded input (`phase` bytes to phase 1, `rowBytes` to the
- * next row).
+ * position blocks of V (`posStride` bytes apart), 4 floats each at `dst`. Lanes 0–1 read from
+ * `rowA`, lanes 2–3 from `rowB`: the patches' top rows in phase 0 of the padded input (`phase`
+ * bytes to phase 1, `rowBytes` to the next row). When `rowB` is `rowA` + 2 tiles (one tile row),
+ * each row and phase is one load, else two (see {@link quad}).
  */
-function inputTiles(row: usize, phase: usize, rowBytes: usize, dst: usize, posStride: usize): void {
-  // Rows: t_i = (Bᵀ d)_i for each of the 4 patch columns j.
-  const r0 = row;
-  const r1 = row + rowBytes;
-  const r2 = r1 + rowBytes;
-  const r3 = r2 + rowBytes;
-  const d00 = v128.load(r0);
-  const d01 = v128.load(r0 + phase);
-  const d02 = v128.load(r0, 4);
-  const d03 = v128.load(r0 + phase, 4);
-  const d10 = v128.load(r1);
-  const d11 = v128.load(r1 + phase);
-  const d12 = v128.load(r1, 4);
-  const d13 = v128.load(r1 + phase, 4);
-  const d20 = v128.load(r2);
-  const d21 = v128.load(r2 + phase);
-  const d22 = v128.load(r2, 4);
-  const d23 = v128.load(r2 + phase, 4);
-  const d30 = v128.load(r3);
-  const d31 = v128.load(r3 + phase);
-  const d32 = v128.load(r3, 4);
-  const d33 = v128.load(r3 + phase, 4);
-  inputRow(
-    f32x4.sub(d00, d20),
-    f32x4.sub(d01, d21),
-    f32x4.sub(d02, d22),
-    f32x4.sub(d03, d23),
-    dst,
-    posStride,
-  );
-  inputRow(
-    f32x4.add(d10, d20),
-    f32x4.add(d11, d21),
-    f32x4.add(d12, d22),
-    f32x4.add(d13, d23),
-    dst + 4 * posStride,
-    posStride,
-  );
-  inputRow(
-    f32x4.sub(d20, d10),
-    f32x4.sub(d21, d11),
-    f32x4.sub(d22, d12),
-    f32x4.sub(d23, d13),
-    dst + 8 * posStride,
-    posStride,
-  );
-  inputRow(
-    f32x4.sub(d10, d30),
-    f32x4.sub(d11, d31),
-    f32x4.sub(d12, d32),
-    f32x4.sub(d13, d33),
-    dst + 12 * posStride,
-    posStride,
-  );
-}
-
-/**
- * As {@link inputTiles}, for two pairs of tiles in different tile rows: lanes 0–1 read from
- * `rowA`, lanes 2–3 from `rowB`.
- */
-function inputTilesSplit(
+function inputTiles(
   rowA: usize,
   rowB: usize,
   phase: usize,
@@ -306,22 +247,22 @@ function inputTilesSplit(
   const b1 = rowB + rowBytes;
   const b2 = b1 + rowBytes;
   const b3 = b2 + rowBytes;
-  const d00 = pairs(rowA, rowB, 0);
-  const d01 = pairs(rowA + phase, rowB + phase, 0);
-  const d02 = pairs(rowA, rowB, 4);
-  const d03 = pairs(rowA + phase, rowB + phase, 4);
-  const d10 = pairs(a1, b1, 0);
-  const d11 = pairs(a1 + phase, b1 + phase, 0);
-  const d12 = pairs(a1, b1, 4);
-  const d13 = pairs(a1 + phase, b1 + phase, 4);
-  const d20 = pairs(a2, b2, 0);
-  const d21 = pairs(a2 + phase, b2 + phase, 0);
-  const d22 = pairs(a2, b2, 4);
-  const d23 = pairs(a2 + phase, b2 + phase, 4);
-  const d30 = pairs(a3, b3, 0);
-  const d31 = pairs(a3 + phase, b3 + phase, 0);
-  const d32 = pairs(a3, b3, 4);
-  const d33 = pairs(a3 + phase, b3 + phase, 4);
+  const d00 = quad(rowA, rowB, 0);
+  const d01 = quad(rowA + phase, rowB + phase, 0);
+  const d02 = quad(rowA, rowB, 4);
+  const d03 = quad(rowA + phase, rowB + phase, 4);
+  const d10 = quad(a1, b1, 0);
+  const d11 = quad(a1 + phase, b1 + phase, 0);
+  const d12 = quad(a1, b1, 4);
+  const d13 = quad(a1 + phase, b1 + phase, 4);
+  const d20 = quad(a2, b2, 0);
+  const d21 = quad(a2 + phase, b2 + phase, 0);
+  const d22 = quad(a2, b2, 4);
+  const d23 = quad(a2 + phase, b2 + phase, 4);
+  const d30 = quad(a3, b3, 0);
+  const d31 = quad(a3 + phase, b3 + phase, 0);
+  const d32 = quad(a3, b3, 4);
+  const d33 = quad(a3 + phase, b3 + phase, 4);
   inputRow(
     f32x4.sub(d00, d20),
     f32x4.sub(d01, d21),
@@ -356,8 +297,9 @@ function inputTilesSplit(
   );
 }
 
-/** Two floats at `a + off` in lanes 0–1 and two at `b + off` in lanes 2–3. */
-function pairs(a: usize, b: usize, off: usize): v128 {
+/** Two floats at `a + off` in lanes 0–1 and two at `b + off` in lanes 2–3: one load when `b` is `a` + 2 floats. */
+function quad(a: usize, b: usize, off: usize): v128 {
+  if (b === a + 8) return v128.load(a + off);
   return v128.load64_lane(b + off, v128.load64_zero(a + off), 1);
 }
 
@@ -436,18 +378,10 @@ export function wino_run(p: usize, tid: i32, nt: i32): i32 {
       const splitB =
         <usize>(2 * tyB) * rowBytes + ((<usize>txB) << 2) - <usize>(2 * tyA) * rowBytes - ((<usize>txA) << 2);
       let d = vAt;
-      if (tyB === tyA && txB === txA + 2) {
-        for (let c = 0; c < ic; c++) {
-          inputTiles(rowA, phase, rowBytes, d, vPos);
-          rowA += plane;
-          d += (<usize>NR) << 2;
-        }
-      } else {
-        for (let c = 0; c < ic; c++) {
-          inputTilesSplit(rowA, rowA + splitB, phase, rowBytes, d, vPos);
-          rowA += plane;
-          d += (<usize>NR) << 2;
-        }
+      for (let c = 0; c < ic; c++) {
+        inputTiles(rowA, rowA + splitB, phase, rowBytes, d, vPos);
+        rowA += plane;
+        d += (<usize>NR) << 2;
       }
     }
     // The 16 GEMMs: M[ξν] (mp × tc, leading dimension tc) = U[ξν] · V[ξν].
