@@ -47,6 +47,7 @@ const W_T = 18; // tiles per chunk (a multiple of NR)
 const W_VPOS = 19; // bytes between V's position blocks (at least ic × T floats)
 const W_MPOS = 20; // bytes between M's position blocks (at least mp × T floats: whole 5-row tiles)
 const W_UPOS = 21; // bytes between U's position blocks (at least mp × ic floats)
+const W_FINITE = 22; // set to 0 by a thread that computed an Inf or NaN (see wino_run)
 
 // ---- parameter block of wino_filter_run ----
 const F_A = 0; // the im2col GEMM's packed weights (pack_a of oc × ic·9)
@@ -350,6 +351,8 @@ export function wino_run(p: usize, tid: i32, nt: i32): i32 {
   const phase = (<usize>wq) << 2;
   const plane = <usize>hp * rowBytes;
   const uPos = <usize>pi(p, W_UPOS);
+  const zero = f32x4.splat(0);
+  let probe = zero;
   for (let un = u0; un < u1; un++) {
     const b = un / chunks;
     const t0 = (un - b * chunks) * tc;
@@ -414,7 +417,8 @@ export function wino_run(p: usize, tid: i32, nt: i32): i32 {
         }
       }
     }
-    // Output transform: Aᵀ M A per output channel, four tiles at a time.
+    // Output transform: Aᵀ M A per output channel, four tiles at a time; `probe` sums every
+    // result times 0 (before the activation, which would hide −Inf).
     const ob = out + ((<usize>(b * oc * oh * ow)) << 2);
     for (let o = 0; o < oc; o++) {
       const bv = bias !== 0 ? v128.load32_splat(bias + ((<usize>o) << 2)) : f32x4.splat(0);
@@ -432,7 +436,7 @@ export function wino_run(p: usize, tid: i32, nt: i32): i32 {
           txB = 0;
         }
         if (g + 2 >= tiles) tyB = oh; // nothing of pair B is stored
-        outputTiles(
+        const y = outputTiles(
           mBuf + ((<usize>(o * tc + t)) << 2),
           mPos,
           bv,
@@ -446,16 +450,28 @@ export function wino_run(p: usize, tid: i32, nt: i32): i32 {
           ow,
           tile,
         );
+        probe = f32x4.add(probe, f32x4.mul(y, zero));
       }
     }
   }
+  // x · 0 is 0 for finite x and NaN for ±Inf and NaN.
+  if (
+    f32x4.extract_lane(probe, 0) +
+      f32x4.extract_lane(probe, 1) +
+      f32x4.extract_lane(probe, 2) +
+      f32x4.extract_lane(probe, 3) !==
+    0
+  )
+    store<i32>(p + (W_FINITE << 2), 0);
   return max(0, u1 - u0);
 }
 
 /**
  * Output transform of four tiles (one per lane) of one output channel: Y = Aᵀ M A + bias,
- * activation, written to output rows y0, y0 + 1 and columns x0 .. x0 + 7 (those inside the
- * output). `m` points at position 0's 4 values, `posStride` bytes between positions.
+ * activation, written where the tiles lie inside the output (pair A's two tiles at output row
+ * yA, columns xA .. xA + 3, pair B's at yB, xB). `m` points at position 0's 4 values,
+ * `posStride` bytes between positions. Returns the sum of the four results per lane before
+ * the activation: Inf or NaN when one of them is.
  */
 function outputTiles(
   m: usize,
@@ -470,7 +486,7 @@ function outputTiles(
   oh: i32,
   ow: i32,
   tile: usize,
-): void {
+): v128 {
   // s_a,ν = (Aᵀ M)_a,ν for each column ν, then Y_a,b = (s A)_a,b.
   const m0 = m;
   const m1 = m + 4 * posStride;
@@ -500,6 +516,7 @@ function outputTiles(
   let y01 = f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), bv);
   let y10 = f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), bv);
   let y11 = f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), bv);
+  const sum = f32x4.add(f32x4.add(y00, y01), f32x4.add(y10, y11));
   if (act === 1) {
     // max propagates NaN, as PyTorch's relu does.
     const z = f32x4.splat(0);
@@ -515,6 +532,7 @@ function outputTiles(
   const hi1 = v128.shuffle<f32>(y10, y11, 2, 6, 3, 7);
   storePixels(oPlane, yA, xA, lo0, lo1, oh, ow, tile);
   storePixels(oPlane, yB, xB, hi0, hi1, oh, ow, tile);
+  return sum;
 }
 
 /**

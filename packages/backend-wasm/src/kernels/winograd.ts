@@ -110,10 +110,11 @@ export function useWinograd(info: Conv2dInfo, activation: Activation): boolean {
 }
 
 /**
- * Runs the convolution by Winograd F(2×2, 3×3) into `outPtr`; false (nothing written) when the
- * input holds Inf or NaN, whose transforms would spread them over whole tiles — the caller
- * then runs the direct GEMM, so non-finite values give exactly its results (and does so for
- * weights that hold them: `PackedWeights.finite`).
+ * Runs the convolution by Winograd F(2×2, 3×3) into `outPtr`. Returns false, the output partly
+ * written, when a result came out Inf or NaN: the transforms spread a non-finite input over
+ * its whole tile (and any non-finite input makes some result non-finite), so the caller then
+ * runs the GEMM over the whole output, whose results are the direct convolution's. Weights
+ * holding Inf or NaN never come here (`PackedWeights.finite`).
  * @param packA - the GEMM's packed weights (pack_a of outChannels × inChannels·9, K block kc9).
  */
 export function winogradConv2d(
@@ -126,10 +127,8 @@ export function winogradConv2d(
   info: Conv2dInfo,
   outPtr: number,
 ): boolean {
-  const { batch, inChannels: ic, outChannels: oc, inHeight, inWidth, outHeight: oh, outWidth: ow } = info;
+  const { batch, inChannels: ic, outChannels: oc, outHeight: oh, outWidth: ow } = info;
   const mp = Math.ceil(oc / MR) * MR;
-  const e = ctx.exports;
-  if (e.all_finite(xp, batch * ic * inHeight * inWidth) === 0) return false;
   const th = Math.ceil(oh / 2);
   const tw = Math.ceil(Math.ceil(ow / 2) / 2) * 2;
   const tiles = th * tw;
@@ -174,8 +173,10 @@ export function winogradConv2d(
       vPos,
       mPos,
       uPos,
+      1,
     ]);
     ctx.par('wino_run', [p], batch * oc * oh * ow * ic * 4);
+    if (ctx.i32()[(p >> 2) + 22] === 0) return false;
     CALLS++;
   } finally {
     ctx.free(u);
