@@ -8,12 +8,12 @@
 // GEMM: M_ξν[o, t] = Σ_c U_ξν[o, c] · V_ξν[c, t], run by the packed GEMM's micro-kernel with
 // U (the transformed filters) as its packed A and V (the transformed input tiles) as its
 // packed B:
-//   Gᵀ-side (filters)  G  = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
+//   filters            G  = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
 //   input              Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]
 //   output             Aᵀ = [1 1 1 0; 0 1 −1 −1]
 //
-// Precision: float32 throughout; each transformed value is at most 4 roundings from exact (a
-// sum of up to 9 weights, or of up to 4 inputs or 9 products, with halvings).
+// Precision: float32 throughout; each transform is two passes of sums and differences of 2 or
+// 3 values (and halvings, which are exact), so a transformed value is a few roundings from exact.
 //
 // Tiles are numbered over a grid whose width is the tile columns rounded up to even, so that
 // tiles 2i and 2i + 1 lie in one tile row. The input transform runs on four tiles at once

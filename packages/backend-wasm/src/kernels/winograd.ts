@@ -18,9 +18,9 @@ import { padInput } from './padded-input.js';
 
 /**
  * The least output pixels per channel for the Winograd path. Transforming the filters on every
- * call costs the same whatever the map's size: from HRNet's 16×12 maps (192 pixels, 1.1–1.3×
- * faster than the GEMM) it pays, on its 8×6 maps (48 pixels, 3× slower) it does not
- * (scripts/profile/wasm-winograd.mjs).
+ * call costs the same whatever the map's size: on HRNet's 16×12 maps (192 pixels) the path is
+ * 2× faster than the GEMM, on its 8×6 maps (48 pixels) 1.2×, which is not worth a 4 MiB
+ * transient block per call for 256 × 256 filters (scripts/profile/wasm-winograd.mjs).
  */
 const MIN_PIXELS = 192;
 
@@ -82,7 +82,7 @@ export function chunkSize(tiles: number, batch: number, most: number, nt: number
  * A position block's stride in bytes: `bytes` rounded up so that it is 320 past a multiple of
  * 4096. The 16 blocks (of U, V or M) are written and read together; strides that are
  * multiples of 4 KiB put them all in one set of a 4 KiB-periodic L1 cache (measured: a third
- * of a 256 → 32-channel layer's time, and 40× slower filter transforms at 256 → 256).
+ * of a 256 → 32-channel layer's time, and 3× slower filter transforms at 256 → 256).
  */
 function skewed(bytes: number): number {
   return bytes + ((320 - (bytes % SKEW_MAX) + SKEW_MAX) % SKEW_MAX);
@@ -102,7 +102,7 @@ export function useWinograd(info: Conv2dInfo, activation: Activation): boolean {
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return false;
   if (activation === 'sigmoid') return false;
   const { inChannels: ic, outChannels: oc, outHeight: oh, outWidth: ow } = info;
-  if (chunkTiles(ic, Math.ceil(oc / MR) * MR) < 8 || MR * ic * 9 * 4 > SCRATCH_BYTES) return false;
+  if (chunkTiles(ic, Math.ceil(oc / MR) * MR) < 8) return false;
   if (MODE === 'always') return true;
   if (ic < 16 || oc < 16 || oh * ow < MIN_PIXELS) return false;
   const grid = 4 * Math.ceil(oh / 2) * Math.ceil(Math.ceil(ow / 2) / 2) * 2;
@@ -136,8 +136,7 @@ export function winogradConv2d(
   const vPos = skewed(ic * tc * 4);
   const mPos = skewed(mp * tc * 4);
   const uPos = skewed(mp * ic * 4);
-  // Per thread, in the GEMM's scratch: the partial-tile buffer, V and M, or the filter
-  // transform's copy of a panel.
+  // Per thread, in the GEMM's scratch: the partial-tile buffer, then V and M.
   const kc = kBlock(ic);
   const scratch = gemmScratch(ctx);
   let u = 0;
