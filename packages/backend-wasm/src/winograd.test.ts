@@ -1,7 +1,7 @@
 import { type Conv2dInfo, conv2dInfo } from '@kernelzoo/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WasmBackend } from './backend.js';
-import { setWinogradMode, useWinograd, winogradCalls } from './kernels/winograd.js';
+import { chunkSize, setWinogradMode, useWinograd, winogradCalls } from './kernels/winograd.js';
 import { floats, rng, upload } from './test-util.js';
 
 // Numerics of the Winograd path are checked against the float64 oracle by the conv2d cases of
@@ -33,6 +33,18 @@ describe('wasm Winograd F(2×2, 3×3): when it is taken', () => {
     // Tiles under 3/4 filled: 2 output columns are 1 tile, in a grid 2 tiles wide.
     expect(useWinograd(info(32, 128, 2), 'relu')).toBe(false);
     expect(useWinograd(info(32, 32, 10), 'relu')).toBe(true);
+  });
+
+  it('sizes chunks of tiles so that threads get equal shares', () => {
+    // One thread: as many tiles as fit (a multiple of 8), or all of them.
+    expect(chunkSize(768, 1, 80, 1)).toBe(80);
+    expect(chunkSize(12, 1, 200, 1)).toBe(16);
+    // Two threads: 768 tiles in 12 chunks of 64 (6 each) rather than 10 of 80 (400 against
+    // 368 tiles); 48 tiles in 6 chunks of 8 rather than 3 of 16 (one thread would take two).
+    expect(chunkSize(768, 1, 80, 2)).toBe(64);
+    expect(chunkSize(48, 1, 16, 2)).toBe(8);
+    // Two batch items split evenly whatever the chunk: the largest chunk that fits.
+    expect(chunkSize(48, 2, 16, 2)).toBe(16);
   });
 
   it('follows the test hook', () => {
