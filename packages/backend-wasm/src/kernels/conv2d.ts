@@ -166,14 +166,16 @@ function directConv(
   const cg = inChannels / groups;
   const mg = outChannels / groups;
   const blocks = Math.ceil(mg / 4);
-  const hp = inHeight + info.padTop + info.padBottom;
-  const wpad = inWidth + info.padLeft + info.padRight;
-  const wq = Math.max(Math.ceil(wpad / sw), outWidth + Math.floor(((kw - 1) * dw) / sw)) + 8;
-  const buf = ctx.alloc((batch * inChannels * hp * sw * wq + 16) * 4, 'padded conv2d input');
+  let buf = 0;
   let wpack = 0;
   try {
+    let hp: number;
+    let wq: number;
+    ({ buf, hp, wq } = padInput(ctx, xp, info));
     wpack = ctx.alloc(groups * blocks * cg * kh * kw * 16, 'packed conv2d weights');
     ctx.exports.direct_pack_w(wp, wpack, outChannels, groups, cg, kh * kw);
+    // direct_conv_run reads the padded copy's address and sizes at the words direct_pad_run
+    // takes them from (21–23).
     const p = ctx.params([
       xp,
       wpack,
@@ -202,7 +204,6 @@ function directConv(
       gemmScratch(ctx),
       SCRATCH_BYTES,
     ]);
-    ctx.par('direct_pad_run', [p], batch * inChannels * hp * wpad);
     ctx.par('direct_conv_run', [p], work);
   } finally {
     ctx.free(buf);

@@ -16,9 +16,10 @@ import type { KernelContext, PackedWeights, WasmDataId } from '../context.js';
 import { MR } from './gemm.js';
 
 /**
- * The packed weights of a convolution (`groups` blocks of `m × k`, K blocks of
- * `kc`; `ptr` their byte address), packing the buffer `id` on the first call. `keepOriginal`: keep the original layout
- * too (when the same buffer is also another input of the call).
+ * The packed weights of a convolution (`groups` blocks of `m × k`, K blocks of `kc`; `ptr`
+ * their byte address), packing the buffer `id` on the first call, when it also notes whether
+ * they are all finite. `keepOriginal`: keep the original layout too (when the same buffer is
+ * also another input of the call).
  */
 export function packedWeights(
   ctx: KernelContext,

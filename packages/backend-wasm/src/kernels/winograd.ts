@@ -35,6 +35,9 @@ export function setWinogradMode(mode: 'auto' | 'always' | 'never'): void {
   MODE = mode;
 }
 
+/** The word of wino_run's parameter block it clears on an Inf or NaN result (asm: W_FINITE). */
+const FINITE_WORD = 22;
+
 let CALLS = 0;
 
 /** @internal Test hook: how many convolutions the Winograd path has computed so far. */
@@ -175,7 +178,7 @@ export function winogradConv2d(
       1,
     ]);
     ctx.par('wino_run', [p], batch * oc * oh * ow * ic * 4);
-    if (ctx.i32()[(p >> 2) + 22] === 0) return false;
+    if (ctx.i32()[(p >> 2) + FINITE_WORD] === 0) return false;
     CALLS++;
   } finally {
     ctx.free(u);
