@@ -5,7 +5,7 @@
 // e.g. 32 64 48 (HRNet-W32's first branch). Run after `pnpm build`.
 
 import { WasmBackend } from '../../packages/backend-wasm/dist/backend.js';
-import { conv2dInfo } from '../../packages/core/dist/index.js';
+import { conv2dInfo, SeededRandom } from '../../packages/core/dist/index.js';
 
 const [c, h, w, cout = c] = process.argv.slice(2).map(Number);
 if (!(c > 0 && h > 0 && w > 0 && cout > 0)) {
@@ -15,11 +15,9 @@ if (!(c > 0 && h > 0 && w > 0 && cout > 0)) {
   process.exit(2);
 }
 const b = await WasmBackend.create({ threads: 2 });
-let seed = 1;
-const random = () => {
-  seed = (seed * 1103515245 + 12345) % 2147483648;
-  return seed / 2147483648 - 0.5;
-};
+// Values in [−0.5, 0.5) from core's seeded generator.
+const rng = new SeededRandom(1);
+const random = () => rng.next() - 0.5;
 const put = (shape) => ({
   dataId: b.write(Float32Array.from({ length: shape.reduce((a, x) => a * x) }, random), shape, 'float32'),
   shape,

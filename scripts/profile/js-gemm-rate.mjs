@@ -5,13 +5,12 @@
 //   node scripts/profile/js-gemm-rate.mjs   (after `pnpm build`)
 
 import { gemm, StridedMatrix } from '../../packages/backend-js/dist/gemm.js';
+import { SeededRandom } from '../../packages/core/dist/index.js';
 
 const [m, n, k] = [120, 192, 256];
-let seed = 1;
-const random = () => {
-  seed = (seed * 1103515245 + 12345) % 2147483648;
-  return seed / 2147483648 - 0.5;
-};
+// Values in [−0.5, 0.5) from core's seeded generator.
+const rng = new SeededRandom(1);
+const random = () => rng.next() - 0.5;
 const a = Float32Array.from({ length: m * k }, random);
 const bm = new StridedMatrix(Float32Array.from({ length: k * n }, random), 0, n, 1);
 const c = new Float32Array(m * n);

@@ -6,7 +6,7 @@
 
 import { gemmConv } from '../../packages/backend-js/dist/kernels/conv2d.js';
 import { useWinograd, winogradConv2d } from '../../packages/backend-js/dist/kernels/winograd.js';
-import { conv2dInfo } from '../../packages/core/dist/index.js';
+import { conv2dInfo, SeededRandom } from '../../packages/core/dist/index.js';
 
 const HRNET = [
   [32, 64, 48, 32],
@@ -23,11 +23,9 @@ const SPNET = [
 ];
 const which = process.argv[2];
 const shapes = which === 'spnet' ? SPNET : which ? JSON.parse(which) : HRNET;
-let seed = 1;
-const random = () => {
-  seed = (seed * 1103515245 + 12345) % 2147483648;
-  return seed / 2147483648 - 0.5;
-};
+// Values in [−0.5, 0.5) from core's seeded generator.
+const rng = new SeededRandom(1);
+const random = () => rng.next() - 0.5;
 const median = (f) => {
   const times = [];
   for (let r = 0; r < 7; r++) {

@@ -9,7 +9,8 @@
 
 import { WasmBackend } from '../../packages/backend-wasm/dist/backend.js';
 import { setWinogradMode } from '../../packages/backend-wasm/dist/kernels/winograd.js';
-import { conv2dInfo } from '../../packages/core/dist/index.js';
+import { oracle } from '../../packages/conformance/dist/index.js';
+import { conv2dInfo, SeededRandom } from '../../packages/core/dist/index.js';
 
 const args = process.argv.slice(2).map(Number);
 const shapes =
@@ -27,39 +28,10 @@ const shapes =
         [256, 14, 14, 256],
       ];
 const b = await WasmBackend.create({ threads: 1 });
-let seed = 1;
-const random = () => {
-  seed = (seed * 1103515245 + 12345) % 2147483648;
-  return seed / 2147483648 - 0.5;
-};
+// Values in [−0.5, 0.5) from core's seeded generator.
+const rng = new SeededRandom(1);
+const random = () => rng.next() - 0.5;
 const put = (values, shape) => ({ dataId: b.write(values, shape, 'float32'), shape, dtype: 'float32' });
-
-/** The float64 convolution and Σ|x·w| per output (padding 1, no bias). */
-function reference(x, w, c, h, wd, cout) {
-  const exact = new Float64Array(cout * h * wd);
-  const mag = new Float64Array(cout * h * wd);
-  for (let o = 0; o < cout; o++)
-    for (let y = 0; y < h; y++)
-      for (let z = 0; z < wd; z++) {
-        let s = 0;
-        let a = 0;
-        for (let i = 0; i < c; i++)
-          for (let ky = 0; ky < 3; ky++) {
-            const iy = y + ky - 1;
-            if (iy < 0 || iy >= h) continue;
-            for (let kx = 0; kx < 3; kx++) {
-              const ix = z + kx - 1;
-              if (ix < 0 || ix >= wd) continue;
-              const t = x[(i * h + iy) * wd + ix] * w[((o * c + i) * 3 + ky) * 3 + kx];
-              s += t;
-              a += Math.abs(t);
-            }
-          }
-        exact[(o * h + y) * wd + z] = s;
-        mag[(o * h + y) * wd + z] = a;
-      }
-  return { exact, mag };
-}
 
 const rows = [];
 for (const [c, h, w, cout] of shapes) {
@@ -68,7 +40,12 @@ for (const [c, h, w, cout] of shapes) {
   const x = put(xv, [1, c, h, w]);
   const weights = put(wv, [cout, c, 3, 3]);
   const info = conv2dInfo([1, c, h, w], [cout, c, 3, 3], { padding: 1 });
-  const { exact, mag } = reference(xv, wv, c, h, w, cout);
+  // The float64 convolution and Σ|x·w| per output: the conformance suite's oracle.
+  const { values: exact, magnitude: mag } = oracle.accumulate.convolve(
+    { shape: [1, c, h, w], dtype: 'float32', values: xv },
+    { shape: [cout, c, 3, 3], dtype: 'float32', values: wv },
+    { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1, bias: null },
+  );
   const runs = Math.max(20, Math.min(400, Math.round(3e8 / (cout * c * 9 * h * w))));
   const ms = { gemm: [], winograd: [] };
   const err = { gemm: 0, winograd: 0 };
