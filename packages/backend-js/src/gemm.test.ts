@@ -1,6 +1,6 @@
 import { SeededRandom } from '@kernelzoo/core';
-import { describe, expect, it } from 'vitest';
-import { gemm, KC, MC, NC, StridedMatrix } from './gemm.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { gemm, KC, MC, microRows, NC, StridedMatrix, setMicroRows } from './gemm.js';
 
 /** Relative tolerance against a double-precision triple loop. */
 const RTOL = 1e-5;
@@ -55,19 +55,39 @@ function check(m: number, n: number, k: number, ta: boolean, tb: boolean, seed: 
 }
 
 describe('gemm', () => {
+  afterEach(() => setMicroRows(0));
+
+  const oddSizes: [number, number, number][] = [
+    [1, 1, 1],
+    [1, 7, 3],
+    [5, 1, 9],
+    [3, 5, 7],
+    [4, 6, 5],
+    [13, 17, 19],
+    [31, 33, 29],
+    [MC + 3, 37, KC + 11],
+    [6, NC + 5, 3],
+  ];
+
   it('matches a naive triple loop on odd sizes', () => {
-    const sizes: [number, number, number][] = [
-      [1, 1, 1],
-      [1, 7, 3],
-      [5, 1, 9],
-      [3, 5, 7],
-      [13, 17, 19],
-      [31, 33, 29],
-      [MC + 3, 37, KC + 11],
-      [6, NC + 5, 3],
-    ];
     let seed = 1;
-    for (const [m, n, k] of sizes) check(m, n, k, false, false, seed++);
+    for (const [m, n, k] of oddSizes) check(m, n, k, false, false, seed++);
+  });
+
+  // Each micro-tile on every shape, partial row panels, partial column panels and K blocks
+  // included, whichever the automatic choice would pick.
+  for (const rows of [2, 3] as const)
+    it(`matches a naive triple loop with ${rows}-row micro-tiles forced`, () => {
+      setMicroRows(rows);
+      let seed = 50;
+      for (const [m, n, k] of oddSizes) check(m, n, k, false, false, seed++);
+      check(MC + 3, NC + 5, KC + 11, true, false, seed++);
+    });
+
+  it('picks 2-row micro-tiles only where 3-row ones pad by more than SMALL_ROWS_GAIN', () => {
+    // 4 rows: 6 padded against 4 (1.5 > 1.15); 10 rows: 12 against 10 (1.2); 8 rows: 9 against 8.
+    expect([1, 2, 4, 10].map(microRows)).toEqual([2, 2, 2, 2]);
+    expect([3, 5, 6, 7, 8, 9, 16, 64, 120].map(microRows)).toEqual([3, 3, 3, 3, 3, 3, 3, 3, 3]);
   });
 
   it('reads transposed operands through strides', () => {

@@ -3,8 +3,8 @@
  *
  * It follows the classic blocked layout: the K dimension is cut into blocks of {@link KC},
  * B is packed per (K-block × N-block) into column panels {@link NR} wide, A is packed per
- * (M-block × K-block) into row panels {@link MR} (or, for tall products, {@link MR_TALL}) tall,
- * and a 4×4 (3×4) register-blocked micro-kernel multiplies one A panel by one B panel with its
+ * (M-block × K-block) into row panels {@link MR} (or, for a few rows, {@link MR_SMALL}) tall,
+ * and a 3×2 (2×2) register-blocked micro-kernel multiplies one A panel by one B panel with its
  * accumulators in local variables. Packing
  * pads partial panels with zeros so the micro-kernel always runs full width; only the valid
  * part of each tile is written back. Packed panels are Float64Arrays (the values are exact
@@ -19,23 +19,31 @@
  * @module
  */
 
-/** Rows of a micro-tile: 4, or {@link MR_TALL} for products of at least {@link TALL_M} rows. */
-export const MR = 4;
 /**
- * Rows of the micro-tile for tall products. 3 × 4 keeps its 12 accumulators, 4 B values and
- * one A value in V8's 15 allocatable xmm registers, where 4 × 4 spills: 3–6 % more
- * multiply-adds per second on a cache-resident product (scripts/profile/js-gemm-rate.mjs). Below
- * {@link TALL_M} rows (grouped convolutions' few channels per group) the padding of the last
- * 3-row panel costs more than that.
+ * Rows of the usual micro-tile. 3 × 2 keeps its 6 accumulators and 5 loaded values in V8's 15
+ * allocatable xmm registers with room to spare, so TurboFan computing every product of a step
+ * before adding any of them costs no spills, and the accumulators stay in their registers from
+ * one step to the next. The 3 × 4 and 4 × 4 tiles of earlier versions load fewer values per
+ * multiply-add on paper but spill and shuffle registers on every step (docs/benchmarks.md,
+ * "backend-js: the 3 × 2 micro-kernel").
  */
-export const MR_TALL = 3;
-/** Rows from which the GEMM uses {@link MR_TALL}-row micro-tiles. */
-export const TALL_M = 48;
-/** Columns of a micro-tile. */
-export const NR = 4;
+export const MR = 3;
+/** Rows of the small micro-tile, for products that 3-row panels would pad by more than {@link SMALL_ROWS_GAIN}. */
+export const MR_SMALL = 2;
+/**
+ * How much faster the 3 × 2 micro-tile runs than the 2 × 2 one on a product both fill (1.13–1.21×
+ * here, `node scripts/profile/js-gemm-rate.mjs`): the GEMM takes 2-row panels when 3-row panels
+ * would pad the rows by more than that (4 rows, as in SKNet's grouped convolutions, pad to 6 rows
+ * or to 4).
+ */
+export const SMALL_ROWS_GAIN = 1.15;
+/** Columns of a micro-tile: the width of B's packed panels. */
+export const NR = 2;
+/** log2 of {@link NR}, for packers that place column `j` at panel `j >> NR_SHIFT`, lane `j & (NR − 1)`. */
+export const NR_SHIFT = 1;
 /** Depth of one K block (packed panels of A and B are this long). */
 export const KC = 256;
-/** Rows of A packed at once (a multiple of {@link MR}; 126 for {@link MR_TALL}). */
+/** Rows of A packed at once (rounded down to a multiple of the micro-tile's rows: 126 or 128). */
 export const MC = 128;
 /** Columns of B packed at once (a multiple of {@link NR}). */
 export const NC = 1024;
@@ -43,10 +51,41 @@ export const NC = 1024;
 /** The element arrays the GEMM reads and writes: tensor data, or double-precision scratch. */
 export type FloatArray = Float32Array | Float64Array;
 
-/** Grow-only packing buffers, shared by every call (the backend is single-threaded). */
-let packA = new Float64Array(MC * KC);
-let packB = new Float64Array(KC * NR * 64);
+/**
+ * The packing buffers, shared by every call (the backend is single-threaded): the largest A
+ * block ({@link MC} × {@link KC}, 256 KiB) and B block ({@link KC} × {@link NC}, 2 MiB). Their
+ * sizes are powers of two and they are module constants, so the micro-kernels index them as
+ * `PACK_A[i & A_MASK]`: V8 then embeds the buffers' addresses and drops the overflow checks on
+ * the index arithmetic, which leaves the loop few enough general registers that its indices
+ * are not spilled. Packed indices are always in range, so the masks never change one.
+ */
+const PACK_A = new Float64Array(MC * KC);
+const PACK_B = new Float64Array(KC * NC);
+/** Index masks of {@link PACK_A} and {@link PACK_B}, written as literals in the micro-kernels. */
+const A_MASK = 0x7fff;
+const B_MASK = 0x3ffff;
+if (PACK_A.length !== A_MASK + 1 || PACK_B.length !== B_MASK + 1)
+  throw new Error('backend-js gemm: the packing buffers must be MC·KC = 2^15 and KC·NC = 2^18 doubles');
 const tile = new Float64Array(MR * NR);
+
+/** 0: {@link microRows} picks; 2 or 3: every product uses that micro-tile (see {@link setMicroRows}). */
+let forcedRows = 0;
+
+/**
+ * Makes every product use the 2-row or 3-row micro-tile (0 restores the automatic choice), so
+ * tests run both kernels on the same shapes and profile scripts can compare their rates.
+ */
+export function setMicroRows(rows: 0 | 2 | 3): void {
+  forcedRows = rows;
+}
+
+/** The micro-tile rows for an `m`-row product: {@link MR} unless {@link MR_SMALL} pads far less. */
+export function microRows(m: number): number {
+  if (forcedRows !== 0) return forcedRows;
+  const padded3 = Math.ceil(m / MR) * MR;
+  const padded2 = Math.ceil(m / MR_SMALL) * MR_SMALL;
+  return padded3 <= SMALL_ROWS_GAIN * padded2 ? MR : MR_SMALL;
+}
 
 /**
  * Where the GEMM gets B from: something that can write any `kc × nc` block of B in the packed
@@ -107,30 +146,24 @@ export function gemm(
   ldc: number,
 ): void {
   if (m <= 0 || n <= 0 || k <= 0) return;
-  const mr = m >= TALL_M ? MR_TALL : MR;
+  const mr = microRows(m);
   const mcBlock = Math.floor(MC / mr) * mr;
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
-    const ncPanels = Math.ceil(nc / NR);
     for (let pc = 0; pc < k; pc += KC) {
       const kc = Math.min(KC, k - pc);
-      const needB = ncPanels * NR * kc;
-      if (packB.length < needB) packB = new Float64Array(needB);
-      b.packPanels(pc, kc, jc, nc, packB);
+      b.packPanels(pc, kc, jc, nc, PACK_B);
       for (let ic = 0; ic < m; ic += mcBlock) {
         const mc = Math.min(mcBlock, m - ic);
-        const mcPanels = Math.ceil(mc / mr);
-        const needA = mcPanels * mr * kc;
-        if (packA.length < needA) packA = new Float64Array(needA);
-        packPanelsA(a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, packA, mr);
-        macroKernel(mc, nc, kc, packA, packB, c, cOff + ic * ldc + jc, ldc, mr);
+        packPanelsA(a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, PACK_A, mr);
+        macroKernel(mc, nc, kc, c, cOff + ic * ldc + jc, ldc, mr);
       }
     }
   }
 }
 
 /**
- * Packs an `mc × kc` block of A into row panels `mr` (3 or 4) tall: panel `r`, depth `p`, row
+ * Packs an `mc × kc` block of A into row panels `mr` (3 or 2) tall: panel `r`, depth `p`, row
  * `i` at `r·mr·kc + p·mr + i`.
  */
 function packPanelsA(
@@ -147,24 +180,16 @@ function packPanelsA(
   for (let ir = 0; ir < mc; ir += mr) {
     const rows = Math.min(mr, mc - ir);
     const base = off + ir * rs;
-    if (rows === 4) {
-      let s = base;
-      for (let p = 0; p < kc; p++) {
+    if (rows === 3) {
+      for (let p = 0, s = base; p < kc; p++, d += 3, s += cs) {
         dst[d] = a[s];
         dst[d + 1] = a[s + rs];
         dst[d + 2] = a[s + 2 * rs];
-        dst[d + 3] = a[s + 3 * rs];
-        d += 4;
-        s += cs;
       }
-    } else if (rows === 3 && mr === 3) {
-      let s = base;
-      for (let p = 0; p < kc; p++) {
+    } else if (rows === 2 && mr === 2) {
+      for (let p = 0, s = base; p < kc; p++, d += 2, s += cs) {
         dst[d] = a[s];
         dst[d + 1] = a[s + rs];
-        dst[d + 2] = a[s + 2 * rs];
-        d += 3;
-        s += cs;
       }
     } else {
       for (let p = 0; p < kc; p++) {
@@ -188,23 +213,16 @@ function packPanelsB(
 ): void {
   let d = 0;
   for (let jr = 0; jr < nc; jr += NR) {
-    const cols = Math.min(NR, nc - jr);
     const base = off + jr * cs;
-    if (cols === NR) {
-      let s = base;
-      for (let p = 0; p < kc; p++) {
+    if (nc - jr >= 2) {
+      for (let p = 0, s = base; p < kc; p++, d += 2, s += rs) {
         dst[d] = b[s];
         dst[d + 1] = b[s + cs];
-        dst[d + 2] = b[s + 2 * cs];
-        dst[d + 3] = b[s + 3 * cs];
-        d += NR;
-        s += rs;
       }
     } else {
-      for (let p = 0; p < kc; p++) {
-        const s = base + p * rs;
-        for (let j = 0; j < NR; j++) dst[d + j] = j < cols ? b[s + j * cs] : 0;
-        d += NR;
+      for (let p = 0, s = base; p < kc; p++, d += 2, s += rs) {
+        dst[d] = b[s];
+        dst[d + 1] = 0;
       }
     }
   }
@@ -215,8 +233,6 @@ function macroKernel(
   mc: number,
   nc: number,
   kc: number,
-  pa: Float64Array,
-  pb: Float64Array,
   c: FloatArray,
   cOff: number,
   ldc: number,
@@ -228,194 +244,75 @@ function macroKernel(
     const cols = Math.min(NR, nc - jr);
     for (let ir = 0, aBase = 0; ir < mc; ir += mr, aBase += panelA) {
       const rows = Math.min(mr, mc - ir);
-      if (mr === 3) microKernel3(kc, pa, aBase, pb, bBase, c, cOff + ir * ldc + jr, ldc, rows, cols);
-      else microKernel(kc, pa, aBase, pb, bBase, c, cOff + ir * ldc + jr, ldc, rows, cols);
+      if (mr === 3) micro3x2(kc, aBase, bBase);
+      else micro2x2(kc, aBase, bBase);
+      addTile(c, cOff + ir * ldc + jr, ldc, rows, cols);
     }
   }
 }
 
-/** One 4×4 tile: `C[0:rows, 0:cols] += Apanel · Bpanel` over depth `kc`. */
-function microKernel(
-  kc: number,
-  pa: Float64Array,
-  ai: number,
-  pb: Float64Array,
-  bi: number,
-  c: FloatArray,
-  ci: number,
-  ldc: number,
-  rows: number,
-  cols: number,
-): void {
+/** One 3×2 tile of `Apanel · Bpanel` over depth `kc` (A in 3-row panels at `ai`, B at `bi`) into `tile`. */
+function micro3x2(kc: number, ai: number, bi: number): void {
   let c00 = 0;
   let c01 = 0;
-  let c02 = 0;
-  let c03 = 0;
   let c10 = 0;
   let c11 = 0;
-  let c12 = 0;
-  let c13 = 0;
   let c20 = 0;
   let c21 = 0;
-  let c22 = 0;
-  let c23 = 0;
-  let c30 = 0;
-  let c31 = 0;
-  let c32 = 0;
-  let c33 = 0;
-  // Literal 4s, not MR/NR: V8 does not fold imported-module constants in this hot loop.
-  const end = ai + kc * 4;
-  for (; ai < end; ai += 4, bi += 4) {
-    const a0 = pa[ai];
-    const a1 = pa[ai + 1];
-    const a2 = pa[ai + 2];
-    const a3 = pa[ai + 3];
-    const b0 = pb[bi];
-    const b1 = pb[bi + 1];
-    const b2 = pb[bi + 2];
-    const b3 = pb[bi + 3];
+  // Literal masks and steps, not A_MASK/B_MASK/MR/NR: V8 does not fold the constants here.
+  for (let p = 0; p < kc; p++) {
+    const b0 = PACK_B[bi & 0x3ffff];
+    const b1 = PACK_B[(bi + 1) & 0x3ffff];
+    const a0 = PACK_A[ai & 0x7fff];
+    const a1 = PACK_A[(ai + 1) & 0x7fff];
+    const a2 = PACK_A[(ai + 2) & 0x7fff];
     c00 += a0 * b0;
     c01 += a0 * b1;
-    c02 += a0 * b2;
-    c03 += a0 * b3;
     c10 += a1 * b0;
     c11 += a1 * b1;
-    c12 += a1 * b2;
-    c13 += a1 * b3;
     c20 += a2 * b0;
     c21 += a2 * b1;
-    c22 += a2 * b2;
-    c23 += a2 * b3;
-    c30 += a3 * b0;
-    c31 += a3 * b1;
-    c32 += a3 * b2;
-    c33 += a3 * b3;
-  }
-  if (rows === MR && cols === NR) {
-    c[ci] += c00;
-    c[ci + 1] += c01;
-    c[ci + 2] += c02;
-    c[ci + 3] += c03;
-    ci += ldc;
-    c[ci] += c10;
-    c[ci + 1] += c11;
-    c[ci + 2] += c12;
-    c[ci + 3] += c13;
-    ci += ldc;
-    c[ci] += c20;
-    c[ci + 1] += c21;
-    c[ci + 2] += c22;
-    c[ci + 3] += c23;
-    ci += ldc;
-    c[ci] += c30;
-    c[ci + 1] += c31;
-    c[ci + 2] += c32;
-    c[ci + 3] += c33;
-    return;
+    ai = (ai + 3) | 0;
+    bi = (bi + 2) | 0;
   }
   tile[0] = c00;
   tile[1] = c01;
-  tile[2] = c02;
-  tile[3] = c03;
-  tile[4] = c10;
-  tile[5] = c11;
-  tile[6] = c12;
-  tile[7] = c13;
-  tile[8] = c20;
-  tile[9] = c21;
-  tile[10] = c22;
-  tile[11] = c23;
-  tile[12] = c30;
-  tile[13] = c31;
-  tile[14] = c32;
-  tile[15] = c33;
-  addPartial(c, ci, ldc, rows, cols);
+  tile[2] = c10;
+  tile[3] = c11;
+  tile[4] = c20;
+  tile[5] = c21;
 }
 
-/** One 3×4 tile: `C[0:rows, 0:cols] += Apanel · Bpanel` over depth `kc` (A in 3-row panels). */
-function microKernel3(
-  kc: number,
-  pa: Float64Array,
-  ai: number,
-  pb: Float64Array,
-  bi: number,
-  c: FloatArray,
-  ci: number,
-  ldc: number,
-  rows: number,
-  cols: number,
-): void {
+/** One 2×2 tile of `Apanel · Bpanel` over depth `kc` (A in 2-row panels at `ai`, B at `bi`) into `tile`. */
+function micro2x2(kc: number, ai: number, bi: number): void {
   let c00 = 0;
   let c01 = 0;
-  let c02 = 0;
-  let c03 = 0;
   let c10 = 0;
   let c11 = 0;
-  let c12 = 0;
-  let c13 = 0;
-  let c20 = 0;
-  let c21 = 0;
-  let c22 = 0;
-  let c23 = 0;
-  // One A value live at a time: 12 accumulators + 4 B + 1 A fit the registers.
-  const end = ai + kc * 3;
-  for (; ai < end; ai += 3, bi += 4) {
-    const b0 = pb[bi];
-    const b1 = pb[bi + 1];
-    const b2 = pb[bi + 2];
-    const b3 = pb[bi + 3];
-    let a = pa[ai];
-    c00 += a * b0;
-    c01 += a * b1;
-    c02 += a * b2;
-    c03 += a * b3;
-    a = pa[ai + 1];
-    c10 += a * b0;
-    c11 += a * b1;
-    c12 += a * b2;
-    c13 += a * b3;
-    a = pa[ai + 2];
-    c20 += a * b0;
-    c21 += a * b1;
-    c22 += a * b2;
-    c23 += a * b3;
-  }
-  if (rows === 3 && cols === NR) {
-    c[ci] += c00;
-    c[ci + 1] += c01;
-    c[ci + 2] += c02;
-    c[ci + 3] += c03;
-    ci += ldc;
-    c[ci] += c10;
-    c[ci + 1] += c11;
-    c[ci + 2] += c12;
-    c[ci + 3] += c13;
-    ci += ldc;
-    c[ci] += c20;
-    c[ci + 1] += c21;
-    c[ci + 2] += c22;
-    c[ci + 3] += c23;
-    return;
+  for (let p = 0; p < kc; p++) {
+    const b0 = PACK_B[bi & 0x3ffff];
+    const b1 = PACK_B[(bi + 1) & 0x3ffff];
+    const a0 = PACK_A[ai & 0x7fff];
+    const a1 = PACK_A[(ai + 1) & 0x7fff];
+    c00 += a0 * b0;
+    c01 += a0 * b1;
+    c10 += a1 * b0;
+    c11 += a1 * b1;
+    ai = (ai + 2) | 0;
+    bi = (bi + 2) | 0;
   }
   tile[0] = c00;
   tile[1] = c01;
-  tile[2] = c02;
-  tile[3] = c03;
-  tile[4] = c10;
-  tile[5] = c11;
-  tile[6] = c12;
-  tile[7] = c13;
-  tile[8] = c20;
-  tile[9] = c21;
-  tile[10] = c22;
-  tile[11] = c23;
-  addPartial(c, ci, ldc, rows, cols);
+  tile[2] = c10;
+  tile[3] = c11;
 }
 
-/** Adds the `rows × cols` corner of the micro-tile held in `tile` (4 columns a row) into C. */
-function addPartial(c: FloatArray, ci: number, ldc: number, rows: number, cols: number): void {
-  for (let i = 0; i < rows; i++) {
-    const row = ci + i * ldc;
-    for (let j = 0; j < cols; j++) c[row + j] += tile[i * NR + j];
-  }
+/** Adds the `rows × cols` corner of the micro-tile held in `tile` ({@link NR} columns a row) into C. */
+function addTile(c: FloatArray, ci: number, ldc: number, rows: number, cols: number): void {
+  if (cols === 2) {
+    for (let i = 0, t = 0; i < rows; i++, t += 2, ci += ldc) {
+      c[ci] += tile[t];
+      c[ci + 1] += tile[t + 1];
+    }
+  } else for (let i = 0; i < rows; i++) c[ci + i * ldc] += tile[i * NR];
 }

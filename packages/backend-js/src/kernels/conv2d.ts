@@ -8,7 +8,7 @@
  * @module
  */
 import type { Activation, Conv2dInfo } from '@kernelzoo/core';
-import { gemm, NR, type PanelSource, StridedMatrix } from '../gemm.js';
+import { gemm, NR, NR_SHIFT, type PanelSource, StridedMatrix } from '../gemm.js';
 import { biasActivationPerRow } from './activation.js';
 import { useWinograd, winogradConv2d } from './winograd.js';
 
@@ -88,6 +88,8 @@ class Im2colSource implements PanelSource {
     const { padTop: pt, padLeft: pl } = this.info;
     const x = this.x;
     const panel = NR * kc;
+    const shift = NR_SHIFT;
+    const lane = NR - 1;
     const j1 = j0 + nc;
     const oy0 = Math.floor(j0 / ow);
     const oy1 = Math.floor((j1 - 1) / ow);
@@ -105,25 +107,25 @@ class Im2colSource implements PanelSource {
       const oxLo = Math.max(0, Math.ceil(-xShift / sw));
       const oxHi = Math.min(ow, Math.floor((iw - 1 - xShift) / sw) + 1);
       const rowBase = p * NR;
-      // jj: column index within the block; its slot is (jj >> 2)·panel + rowBase + (jj & 3).
+      // jj: column index within the block; its slot is (jj >> shift)·panel + rowBase + (jj & lane).
       let jj = 0;
       for (let oy = oy0; oy <= oy1; oy++) {
         const a = oy === oy0 ? j0 - oy * ow : 0;
         const b = oy === oy1 ? j1 - oy * ow : ow;
         const iy = oy * sh - pt + ky * dh;
         if (iy < 0 || iy >= ih) {
-          for (let ox = a; ox < b; ox++, jj++) dst[(jj >> 2) * panel + rowBase + (jj & 3)] = 0;
+          for (let ox = a; ox < b; ox++, jj++) dst[(jj >> shift) * panel + rowBase + (jj & lane)] = 0;
           continue;
         }
         const row = plane + iy * iw + xShift;
         const lo = Math.min(Math.max(a, oxLo), b);
         const hi = Math.max(Math.min(b, oxHi), lo);
-        for (let ox = a; ox < lo; ox++, jj++) dst[(jj >> 2) * panel + rowBase + (jj & 3)] = 0;
+        for (let ox = a; ox < lo; ox++, jj++) dst[(jj >> shift) * panel + rowBase + (jj & lane)] = 0;
         for (let ox = lo, s = row + lo * sw; ox < hi; ox++, jj++, s += sw)
-          dst[(jj >> 2) * panel + rowBase + (jj & 3)] = x[s];
-        for (let ox = hi; ox < b; ox++, jj++) dst[(jj >> 2) * panel + rowBase + (jj & 3)] = 0;
+          dst[(jj >> shift) * panel + rowBase + (jj & lane)] = x[s];
+        for (let ox = hi; ox < b; ox++, jj++) dst[(jj >> shift) * panel + rowBase + (jj & lane)] = 0;
       }
-      for (; jj < padded; jj++) dst[(jj >> 2) * panel + rowBase + (jj & 3)] = 0;
+      for (; jj < padded; jj++) dst[(jj >> shift) * panel + rowBase + (jj & lane)] = 0;
     }
   }
 }
