@@ -1,7 +1,8 @@
 /**
  * `pnpm bench:browser` in apps/peers: whole-network forward times in headless Chromium
  * (Debian's `/usr/bin/chromium` or `CHROMIUM_PATH`, driven by playwright-core; nothing is
- * downloaded) — kernelzoo's wasm backend on 1 and 2 threads and its gpu.js backend over WebGL2.
+ * downloaded) — kernelzoo's wasm backend on 1 and 2 threads, its gpu.js backend over WebGL2 and
+ * its pure-JavaScript backend (V8's code for the js GEMM is Chromium's, not Node's).
  *
  * `browser/page.js` is bundled with Vite into a temp folder with an index.html, served from a
  * local `node:http` server with COOP/COEP headers (cross-origin isolation, so the wasm backend
@@ -10,10 +11,10 @@
  * the next): one warm-up forward, then `--runs` timed forwards. Progress goes to stderr, a
  * Markdown table to stdout.
  *
- * Usage: node dist/browser-networks.js [--models id,…] [--rows wasm-1T,wasm-2T,gpujs] [--runs N]
+ * Usage: node dist/browser-networks.js [--models id,…] [--rows wasm-1T,wasm-2T,gpujs,js] [--runs N]
  *   [--size HxW] [--gpujs-size HxW] [--timeout S] [--quick]
- *   models: registry ids (default hrnet_w32_pose,sknet50,spnet50_ade20k; wasm rows at the
- *   registered size, SPNet at 512×512). gpujs rows run at --gpujs-size (default 64×64): in
+ *   models: registry ids (default hrnet_w32_pose,sknet50,spnet50_ade20k; wasm and js rows at
+ *   the registered size, SPNet at 512×512). gpujs rows run at --gpujs-size (default 64×64): in
  *   headless Chromium WebGL2 is SwiftShader, a software GPU, about 100× slower than wasm.
  *   --size sets every row's size (gpujs's too, unless --gpujs-size is given). --quick: 1 run
  *   at 64×64 everywhere, a smoke test. --timeout: seconds per row (default 1800).
@@ -36,11 +37,11 @@ import { build } from 'vite';
 import type { PageParams, PageResult } from './browser/page.js';
 
 /** The rows, in table order. */
-export const ROWS = ['wasm-1T', 'wasm-2T', 'gpujs'] as const;
+export const ROWS = ['wasm-1T', 'wasm-2T', 'gpujs', 'js'] as const;
 type RowName = (typeof ROWS)[number];
 
 const DEFAULT_MODELS = ['hrnet_w32_pose', 'sknet50', 'spnet50_ade20k'];
-/** Input sizes other than the registered one, for the wasm rows (the SPNet target is at 512²). */
+/** Input sizes other than the registered one, for the wasm and js rows (the SPNet target is at 512²). */
 const SIZES: Record<string, [number, number]> = { spnet50_ade20k: [512, 512] };
 const DEFAULT_GPUJS_SIZE: [number, number] = [64, 64];
 
@@ -212,7 +213,13 @@ async function main(): Promise<number> {
       jobs.push({
         model,
         row,
-        params: { model, backend: row === 'gpujs' ? 'gpujs' : 'wasm', threads, size: s, runs },
+        params: {
+          model,
+          backend: row.startsWith('wasm') ? 'wasm' : (row as 'gpujs' | 'js'),
+          threads,
+          size: s,
+          runs,
+        },
       });
     }
 

@@ -13,6 +13,7 @@
  * @module
  */
 import { registerGpujsBackend } from '@kernelzoo/backend-gpujs';
+import { registerJsBackend } from '@kernelzoo/backend-js';
 import {
   getThreads,
   registerWasmBackend,
@@ -28,8 +29,8 @@ import '@kernelzoo/spnet';
 /** What one row asks for. */
 export interface PageParams {
   readonly model: string;
-  readonly backend: 'wasm' | 'gpujs';
-  /** wasm only; 1 for gpujs. */
+  readonly backend: 'wasm' | 'gpujs' | 'js';
+  /** wasm only; 1 for gpujs and js. */
   readonly threads: number;
   /** `[height, width]`; the registered size when absent. */
   readonly size?: readonly [number, number] | null;
@@ -95,7 +96,12 @@ async function useBackend(p: PageParams): Promise<{ threads: number; detail: str
     await setBackend('gpujs');
     return { threads: 1, detail: `gpu.js ${(getBackend() as unknown as { mode?: string }).mode ?? '?'}` };
   }
-  throw new Error(`unknown backend '${String(p.backend)}' (wasm or gpujs)`);
+  if (p.backend === 'js') {
+    registerJsBackend();
+    await setBackend('js');
+    return { threads: 1, detail: null };
+  }
+  throw new Error(`unknown backend '${String(p.backend)}' (wasm, gpujs or js)`);
 }
 
 /** Builds `p.model` on `p.backend` and times its forwards. */
