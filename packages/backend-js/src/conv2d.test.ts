@@ -320,7 +320,7 @@ describe('conv2d by Winograd F(4×4, 3×3)', () => {
   it('equals it across several blocks of tiles, and of output channels', () => {
     // 512 channels: a block holds 56 tiles; the 40 × 40 output has 100, so two blocks.
     expectWithinRounding(wino([1, 512, 40, 40], 16, 1, [1, 1, 1, 1]), 5);
-    // 1024 inputs: 113 output channels' transformed filters fill 32 MiB, so 120 run as 113 + 7.
+    // 1024 inputs: 111 output channels' transformed filters (with 2 rows of panel padding) fill 32 MiB, so 120 run as 111 + 9.
     expectWithinRounding(wino([1, 1024, 8, 8], 120, 1, [1, 1, 1, 1]), 8);
   });
 

@@ -1,6 +1,16 @@
 import { SeededRandom } from '@kernelzoo/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gemm, KC, MC, microRows, NC, StridedMatrix, setMicroRows } from './gemm.js';
+import {
+  gemm,
+  gemmPackedA,
+  KC,
+  MC,
+  microRows,
+  NC,
+  PackedALayout,
+  StridedMatrix,
+  setMicroRows,
+} from './gemm.js';
 
 /** Relative tolerance against a double-precision triple loop. */
 const RTOL = 1e-5;
@@ -82,6 +92,41 @@ describe('gemm', () => {
       let seed = 50;
       for (const [m, n, k] of oddSizes) check(m, n, k, false, false, seed++);
       check(MC + 3, NC + 5, KC + 11, true, false, seed++);
+    });
+
+  // An A written once in the packed layout (as the Winograd filter transform does) gives what
+  // gemm gives when it packs A itself: every row panel and K block placed right, and whatever the
+  // padding rows hold stays out of C.
+  for (const rows of [0, 2, 3] as const)
+    it(`takes A pre-packed by PackedALayout (${rows ? `${rows}-row tiles forced` : 'tiles as picked'})`, () => {
+      setMicroRows(rows);
+      let seed = 70;
+      for (const [m, n, k] of [
+        [1, 3, 2],
+        [4, 9, 5],
+        [7, 6, KC + 9],
+        [MC + 5, 11, 2 * KC + 1],
+      ] as const) {
+        const rng = new SeededRandom(seed++);
+        const a = randomArray(rng, m * k);
+        const b = randomArray(rng, k * n);
+        const layout = new PackedALayout(m, k);
+        const off = 3;
+        const packed = new Float64Array(off + layout.size).fill(Number.NaN);
+        for (let i = 0; i < layout.rows; i++)
+          for (let p = 0; p < k; p++)
+            packed[off + layout.index(i, p)] = i < m ? a[i * k + p] : Number.POSITIVE_INFINITY;
+        // Every slot written (no NaN left), and the padding rows' Inf reaches no output.
+        expect(
+          packed.subarray(off).every((v) => !Number.isNaN(v)),
+          'every packed slot written',
+        ).toBe(true);
+        const got = new Float32Array(m * n);
+        gemmPackedA(m, n, k, packed, off, new StridedMatrix(b, 0, n, 1), got, 0, n);
+        const want = new Float32Array(m * n);
+        gemm(m, n, k, a, 0, k, 1, new StridedMatrix(b, 0, n, 1), want, 0, n);
+        expect([...got]).toEqual([...want]);
+      }
     });
 
   it('picks 2-row micro-tiles only where 3-row ones pad by more than SMALL_ROWS_GAIN', () => {

@@ -146,6 +146,84 @@ export function gemm(
   ldc: number,
 ): void {
   if (m <= 0 || n <= 0 || k <= 0) return;
+  blocked(m, n, k, b, c, cOff, ldc, (ic, pc, mc, kc, mr) =>
+    packPanelsA(a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, PACK_A, mr),
+  );
+}
+
+/**
+ * Where each element of an `m × k` A lies in the GEMM's packed layout, for a caller that
+ * produces A itself and can write it packed once (the Winograd filter transform) instead of the
+ * GEMM packing it on every call ({@link gemmPackedA}). K blocks of {@link KC} follow one another;
+ * in each, A's rows, padded to whole panels of {@link microRows} rows, are row panels of
+ * `mr × kc` values, depth-major within a panel. Padded rows may hold anything: the micro-kernel
+ * computes their rows of C, and nothing writes them back.
+ */
+export class PackedALayout {
+  /** Rows of a panel: {@link microRows} of `m`. */
+  readonly mr: number;
+  /** `m` rounded up to whole panels. */
+  readonly rows: number;
+  /** Doubles the packed matrix takes: `rows × k`. */
+  readonly size: number;
+  constructor(
+    readonly m: number,
+    readonly k: number,
+  ) {
+    this.mr = microRows(m);
+    this.rows = Math.ceil(m / this.mr) * this.mr;
+    this.size = this.rows * k;
+  }
+
+  /** Index of element `(i, p)`, for `0 ≤ i < rows` (rows from `m` on are the padding) and `0 ≤ p < k`. */
+  index(i: number, p: number): number {
+    const mr = this.mr;
+    const k0 = p - (p % KC);
+    const kc = Math.min(KC, this.k - k0);
+    const r = i % mr;
+    return k0 * this.rows + (i - r) * kc + (p - k0) * mr + r;
+  }
+}
+
+/**
+ * `C += A · B` like {@link gemm}, for an A already in the packed layout of
+ * `new PackedALayout(m, k)` at `a[aOff ..]`: each block is copied into the packing buffer whole
+ * instead of gathered.
+ */
+export function gemmPackedA(
+  m: number,
+  n: number,
+  k: number,
+  a: Float64Array,
+  aOff: number,
+  b: PanelSource,
+  c: FloatArray,
+  cOff: number,
+  ldc: number,
+): void {
+  if (m <= 0 || n <= 0 || k <= 0) return;
+  const rows = Math.ceil(m / microRows(m)) * microRows(m);
+  blocked(m, n, k, b, c, cOff, ldc, (ic, pc, mc, kc, mr) => {
+    const from = aOff + pc * rows + ic * kc;
+    PACK_A.set(a.subarray(from, from + Math.ceil(mc / mr) * mr * kc));
+  });
+}
+
+/**
+ * The blocked loop nest both entries share: B packed per (N block, K block), A per (M block,
+ * K block) by `packA` (rows `ic ..` of depth `pc ..`, into {@link PACK_A} as `mr`-row panels),
+ * then the macro-kernel.
+ */
+function blocked(
+  m: number,
+  n: number,
+  k: number,
+  b: PanelSource,
+  c: FloatArray,
+  cOff: number,
+  ldc: number,
+  packA: (ic: number, pc: number, mc: number, kc: number, mr: number) => void,
+): void {
   const mr = microRows(m);
   const mcBlock = Math.floor(MC / mr) * mr;
   for (let jc = 0; jc < n; jc += NC) {
@@ -155,7 +233,7 @@ export function gemm(
       b.packPanels(pc, kc, jc, nc, PACK_B);
       for (let ic = 0; ic < m; ic += mcBlock) {
         const mc = Math.min(mcBlock, m - ic);
-        packPanelsA(a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, PACK_A, mr);
+        packA(ic, pc, mc, kc, mr);
         macroKernel(mc, nc, kc, c, cOff + ic * ldc + jc, ldc, mr);
       }
     }

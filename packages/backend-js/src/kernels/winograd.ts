@@ -21,7 +21,7 @@
  * @module
  */
 import type { Conv2dInfo } from '@kernelzoo/core';
-import { gemm, StridedMatrix } from '../gemm.js';
+import { gemmPackedA, PackedALayout, StridedMatrix } from '../gemm.js';
 
 /** Output tile side. */
 const TILE = 4;
@@ -162,10 +162,11 @@ export function winogradConv2d(
   const { phases, tiles, gridSize } = phasesOf(info);
   // Output channels per block: their transformed filters fit (all of them, unless the group is
   // very large: then each block transforms the inputs again).
-  const ob = Math.max(1, Math.min(mg, Math.floor((FILTER_LIMIT / XI - SKEW) / cg)));
+  // (Written in the GEMM's packed layout, whose panels pad a block's rows by at most 2.)
+  const ob = Math.max(1, Math.min(mg, Math.floor((FILTER_LIMIT / XI - SKEW) / cg) - 2));
   // Tiles per block: the transformed inputs (cg per tile) and products (ob per tile) fit.
   const block = Math.max(1, Math.min(tiles, Math.floor((BLOCK_LIMIT / XI - SKEW) / Math.max(cg, ob))));
-  const filterStride = ob * cg + SKEW;
+  const filterStride = (ob + 2) * cg + SKEW;
   const inputStride = cg * block + SKEW;
   const productStride = ob * block + SKEW;
   if (filters.length < XI * filterStride) filters = new Float64Array(XI * filterStride);
@@ -175,7 +176,8 @@ export function winogradConv2d(
   for (let g = 0; g < groups; g++) {
     for (let o0 = 0; o0 < mg; o0 += ob) {
       const oCount = Math.min(ob, mg - o0);
-      if (!transformFilters(w, (g * mg + o0) * cg * 9, oCount, cg, filterStride)) return false;
+      const layout = new PackedALayout(oCount, cg);
+      if (!transformFilters(w, (g * mg + o0) * cg * 9, layout, filterStride)) return false;
       for (let n = 0; n < batch; n++) {
         const xBase = (n * inChannels + g * cg) * ih * iw;
         const outBase = (n * outChannels + g * mg + o0) * oh * ow;
@@ -197,14 +199,12 @@ export function winogradConv2d(
           products.fill(0, 0, XI * productStride);
           for (let xi = 0; xi < XI; xi++) {
             const v = new StridedMatrix(inputs, xi * inputStride, block, 1);
-            gemm(
+            gemmPackedA(
               oCount,
               count,
               cg,
               filters,
               xi * filterStride,
-              cg,
-              1,
               v,
               products,
               xi * productStride,
@@ -239,11 +239,14 @@ export function winogradConv2d(
 }
 
 /**
- * `U[ξ][o][c] = (G g Gᵀ)[ξ]` into {@link filters} for filter `(o, c)` of one group (3×3 each,
- * from `wOff`); `ξ` steps by `stride`. Returns false if a weight is Inf or NaN.
+ * `U[ξ][o][c] = (G g Gᵀ)[ξ]` into {@link filters} for filter `(o, c)` of one block of output
+ * channels (3×3 each, from `wOff`), each `U[ξ]` written in the GEMM's packed layout for A
+ * (`layout`, so the GEMM copies it instead of gathering it; the padding rows are left as they
+ * are, since their products are never written); `ξ` steps by `stride`. Returns false if a weight is Inf or NaN.
  */
-function transformFilters(w: Float32Array, wOff: number, mg: number, cg: number, stride: number): boolean {
+function transformFilters(w: Float32Array, wOff: number, layout: PackedALayout, stride: number): boolean {
   const dst = filters;
+  const { m: mg, k: cg } = layout;
   const step = PATCH * stride;
   // The sum of every weight read: Inf or NaN exactly when one of them is.
   let probe = 0;
@@ -258,7 +261,7 @@ function transformFilters(w: Float32Array, wOff: number, mg: number, cg: number,
         probe += g0 + g1 + g2;
         filterLine(tmp, j, 3, g0, g1, g2);
       }
-      const d = o * cg + c;
+      const d = layout.index(o, c);
       for (let i = 0; i < PATCH; i++)
         filterLine(dst, d + i * step, stride, tmp[3 * i], tmp[3 * i + 1], tmp[3 * i + 2]);
     }
