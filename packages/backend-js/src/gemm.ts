@@ -202,7 +202,7 @@ export function gemmPackedA(
   ldc: number,
 ): void {
   if (m <= 0 || n <= 0 || k <= 0) return;
-  const rows = Math.ceil(m / microRows(m)) * microRows(m);
+  const { rows } = new PackedALayout(m, k);
   blocked(m, n, k, b, c, cOff, ldc, (ic, pc, mc, kc, mr) => {
     const from = aOff + pc * rows + ic * kc;
     PACK_A.set(a.subarray(from, from + Math.ceil(mc / mr) * mr * kc));
