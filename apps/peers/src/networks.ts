@@ -25,10 +25,8 @@ import '@kernelzoo/hrnet';
 import '@kernelzoo/sknet';
 import '@kernelzoo/spnet';
 import { relativeDifference } from './difference.js';
-import { ortRunner } from './onnx.js';
 import { recordNetwork } from './record.js';
 import type { Runner } from './runner.js';
-import { tfjsRunner } from './tfjs.js';
 
 /** The columns, in table order. */
 export const COLUMNS = ['wasm-1T', 'wasm-2T', 'js', 'tfjs-wasm', 'tfjs-cpu', 'ort-1T', 'ort-2T'] as const;
@@ -106,10 +104,16 @@ async function worker(model: string, column: Column, runs: number): Promise<Row>
     return { model, column, times, diff: null };
   }
   const recorded = await recordNetwork(build, shape, await WasmBackend.create({ threads: 1 }));
+  // The peers are imported only by their own rows: importing TF.js alone made backend-js's
+  // forward ~10 % slower in the same process (HRNet-W32 994–1,009 against 1,091–1,162 ms).
   let runner: Runner;
-  if (column === 'tfjs-wasm' || column === 'tfjs-cpu')
+  if (column === 'tfjs-wasm' || column === 'tfjs-cpu') {
+    const { tfjsRunner } = await import('./tfjs.js');
     runner = await tfjsRunner(recorded.graph, column === 'tfjs-wasm' ? 'wasm' : 'cpu');
-  else runner = await ortRunner(recorded.graph, column === 'ort-1T' ? 1 : 2);
+  } else {
+    const { ortRunner } = await import('./onnx.js');
+    runner = await ortRunner(recorded.graph, column === 'ort-1T' ? 1 : 2);
+  }
   let out: Float32Array = new Float32Array(0);
   const times = await time(async () => {
     out = await runner.run(recorded.input);
