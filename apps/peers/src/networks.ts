@@ -104,8 +104,8 @@ async function worker(model: string, column: Column, runs: number): Promise<Row>
     return { model, column, times, diff: null };
   }
   const recorded = await recordNetwork(build, shape, await WasmBackend.create({ threads: 1 }));
-  // The peers are imported only by their own rows: importing TF.js alone made backend-js's
-  // forward ~10 % slower in the same process (HRNet-W32 994–1,009 against 1,091–1,162 ms).
+  // The peers are imported only by their own rows: with TF.js imported, backend-js's forward ran
+  // 5–15 % slower in the same process (docs/benchmarks.md, "backend-js: the 3 × 2 micro-kernel").
   let runner: Runner;
   if (column === 'tfjs-wasm' || column === 'tfjs-cpu') {
     const { tfjsRunner } = await import('./tfjs.js');
