@@ -230,7 +230,7 @@ describe('conv2d', () => {
   });
 });
 
-describe('conv2d by Winograd F(4×4, 3×3)', () => {
+describe('conv2d by Winograd F(4×4, 3×3), and F(4, 3) for 1×3 and 3×1', () => {
   beforeAll(async () => {
     registerJsBackend();
     await setBackend('js');
@@ -266,7 +266,20 @@ describe('conv2d by Winograd F(4×4, 3×3)', () => {
     });
   }
 
-  it('is chosen only for 3×3 stride-1 convolutions with enough channels and tiles', () => {
+  /** A 1×3 (`long` = 'w') or 3×1 (`long` = 'h') stride-1 case. */
+  function strip(
+    long: 'h' | 'w',
+    x: Case['x'],
+    mg: number,
+    groups: number,
+    padding: Case['padding'],
+    extra: Partial<Case> = {},
+  ): Case {
+    const c = wino(x, mg, groups, padding, extra);
+    return { ...c, w: [c.w[0], c.w[1], long === 'h' ? 3 : 1, long === 'w' ? 3 : 1] };
+  }
+
+  it('is chosen only for 3×3, 1×3 and 3×1 stride-1 convolutions with enough channels and tiles', () => {
     const base = wino([1, 16, 8, 8], 16, 1, [1, 1, 1, 1]);
     expect(useWinograd(infoOf(base))).toBe(true);
     expect(useWinograd(infoOf(wino([1, 15, 8, 8], 16, 1, [1, 1, 1, 1])))).toBe(false); // 15 inputs
@@ -277,7 +290,20 @@ describe('conv2d by Winograd F(4×4, 3×3)', () => {
     expect(useWinograd(infoOf(wino([1, 16, 6, 6], 16, 1, [1, 1, 1, 1])))).toBe(true); // 2 × 2 tiles, 56 % filled
     expect(useWinograd(infoOf(wino([1, 16, 5, 5], 16, 1, [1, 1, 1, 1])))).toBe(false); // 2 × 2 tiles, 39 % filled
     expect(useWinograd(infoOf({ ...base, stride: [2, 1] }))).toBe(false);
-    expect(useWinograd(infoOf({ ...base, w: [16, 16, 3, 1] }))).toBe(false);
+    expect(useWinograd(infoOf({ ...base, w: [16, 16, 3, 1] }))).toBe(true);
+    expect(useWinograd(infoOf({ ...base, w: [16, 16, 1, 3] }))).toBe(true);
+    expect(useWinograd(infoOf({ ...base, w: [16, 16, 1, 1] }))).toBe(false);
+    expect(useWinograd(infoOf({ ...base, w: [16, 16, 2, 3] }))).toBe(false);
+    expect(useWinograd(infoOf({ ...base, w: [16, 16, 3, 5] }))).toBe(false);
+    expect(useWinograd(infoOf({ ...strip('w', [1, 16, 8, 8], 16, 1, [0, 0, 1, 1]), stride: [1, 2] }))).toBe(
+      false,
+    );
+    // A strip's tiles are 1 × 4 (or 4 × 1): 2 rows of one 4-wide tile are too few, 1 row of 5 tiles is not.
+    expect(useWinograd(infoOf(strip('w', [1, 16, 2, 4], 16, 1, [0, 0, 1, 1])))).toBe(false);
+    expect(useWinograd(infoOf(strip('w', [1, 16, 1, 20], 16, 1, [0, 0, 1, 1])))).toBe(true);
+    expect(useWinograd(infoOf(strip('h', [1, 16, 20, 1], 16, 1, [1, 1, 0, 0])))).toBe(true);
+    expect(useWinograd(infoOf(strip('h', [1, 16, 21, 1], 16, 1, [1, 1, 0, 0])))).toBe(true); // 6 tiles, 88 % filled
+    expect(useWinograd(infoOf(strip('h', [1, 16, 1, 8], 16, 1, [1, 1, 0, 0])))).toBe(false); // 8 tiles, 25 % filled
     // Dilation: the phases (outputs ≡ (p, q) mod d) share the GEMMs; their tiles must be filled.
     expect(useWinograd(infoOf(wino([1, 16, 8, 8], 16, 1, [2, 2, 2, 2], { dilation: [2, 2] })))).toBe(true); // 4 full tiles
     expect(useWinograd(infoOf(wino([1, 16, 8, 8], 16, 1, [4, 4, 4, 4], { dilation: [4, 4] })))).toBe(false); // 16 tiles, 25 % filled
@@ -333,6 +359,20 @@ describe('conv2d by Winograd F(4×4, 3×3)', () => {
     expectWithinRounding(wino([1, 16, 12, 30], 17, 1, [1, 0, 3, 2], { dilation: [1, 3] }), 11); // mixed, asymmetric
   });
 
+  it('equals it on 1×3 and 3×1 strips: partial tiles, paddings, dilations, groups, batches, blocks', () => {
+    expectWithinRounding(strip('w', [1, 16, 5, 11], 16, 1, [0, 0, 1, 1]), 21); // 3 tiles a row, the last partial
+    expectWithinRounding(strip('h', [1, 16, 11, 5], 16, 1, [1, 1, 0, 0]), 22);
+    expectWithinRounding(strip('w', [2, 20, 6, 13], 17, 1, [1, 2, 0, 2]), 23); // height padding too, asymmetric
+    expectWithinRounding(strip('h', [2, 20, 13, 6], 17, 1, [0, 2, 2, 1]), 24);
+    expectWithinRounding(strip('w', [1, 48, 7, 9], 16, 3, [0, 0, 1, 1]), 25); // 3 groups of 16
+    // Dilation along the strip: phases; along the 1-tap axis it reads nothing and makes none.
+    expectWithinRounding(strip('w', [1, 16, 6, 30], 16, 1, [0, 0, 3, 3], { dilation: [1, 3] }), 26);
+    expectWithinRounding(strip('h', [1, 16, 30, 6], 18, 1, [4, 4, 0, 0], { dilation: [4, 5] }), 27);
+    // 512 channels: 341 tiles a block, so the 64 × 24 output's 384 tiles (1 × 4) take two.
+    expectWithinRounding(strip('w', [1, 512, 64, 24], 16, 1, [0, 0, 1, 1]), 28);
+    expectWithinRounding(strip('h', [1, 512, 24, 64], 16, 1, [1, 1, 0, 0]), 29);
+  });
+
   it('keeps the Inf and NaN outputs of the direct convolution (non-finite data takes the im2col path)', () => {
     const c = wino([1, 16, 12, 12], 16, 1, [1, 1, 1, 1]);
     expect(useWinograd(infoOf(c))).toBe(true);
@@ -369,5 +409,6 @@ describe('conv2d by Winograd F(4×4, 3×3)', () => {
   it('adds the bias and applies the activation after the transforms', () => {
     runCase(wino([1, 16, 9, 9], 16, 1, [1, 1, 1, 1], { bias: true, activation: 'relu' }), 6);
     runCase(wino([2, 32, 6, 7], 16, 2, [1, 1, 1, 1], { bias: true, activation: 'sigmoid' }), 7);
+    runCase(strip('w', [1, 16, 4, 16], 16, 1, [0, 0, 1, 1], { bias: true, activation: 'relu' }), 30);
   });
 });

@@ -8,6 +8,9 @@
  * `M[ξ] = U[ξ] · V[ξ]` (`U[ξ]`: output × input channels, `V[ξ]`: input channels × tiles), run
  * by the backend's one GEMM.
  *
+ * 1×3 and 3×1 kernels take the same F(4, 3) along their long axis only: 4 outputs from a 6-input
+ * strip, 6 multiply-adds per channel pair instead of 12, in 6 GEMMs.
+ *
  * A dilated convolution is a set of undilated ones: with dilation `d`, the outputs whose row and
  * column leave remainders `(p, q)` modulo `d` read only the inputs with the same remainders, a
  * 3×3 convolution of that sub-grid (its "phase"). The tiles of all phases are the columns of
@@ -23,11 +26,11 @@
 import type { Conv2dInfo } from '@kernelzoo/core';
 import { gemmPackedA, PackedALayout, StridedMatrix } from '../gemm.js';
 
-/** Output tile side. */
+/** Output tile side along a 3-tap axis. */
 const TILE = 4;
-/** Input patch side (tile + kernel − 1). */
+/** Input patch side along a 3-tap axis (tile + kernel − 1). */
 const PATCH = 6;
-/** Elements of a transformed patch or filter (6 × 6). */
+/** Elements of a transformed 3×3 patch or filter (6 × 6). */
 const XI = PATCH * PATCH;
 /**
  * Most doubles of transformed filters (32 MiB: a group's 256 × 256 filters fit whole; larger
@@ -63,8 +66,41 @@ const tmp = new Float64Array(XI);
 const row = new Float64Array(TILE);
 
 /**
- * Whether {@link winogradConv2d} computes this convolution: a 3×3 kernel, stride 1, any
- * dilation, at least {@link MIN_CHANNELS} input and output channels per group, at least
+ * The tiling of one convolution: `th × tw` outputs per tile from a `ph × pw` input patch,
+ * `xi = ph · pw` transformed values (so `xi` GEMMs). A 3-tap axis has tile 4 and patch 6; a
+ * 1-tap axis (of a 1×3 or 3×1 kernel) tile and patch 1, and its dilation, which it never uses,
+ * is taken as 1 (no phases along it).
+ */
+interface Geometry {
+  readonly th: number;
+  readonly tw: number;
+  readonly ph: number;
+  readonly pw: number;
+  readonly xi: number;
+  /** Dilations of the two axes as the tiling uses them. */
+  readonly dh: number;
+  readonly dw: number;
+}
+
+function geometryOf(info: Conv2dInfo): Geometry {
+  const tallKernel = info.kernelHeight === 3;
+  const wideKernel = info.kernelWidth === 3;
+  const ph = tallKernel ? PATCH : 1;
+  const pw = wideKernel ? PATCH : 1;
+  return {
+    th: tallKernel ? TILE : 1,
+    tw: wideKernel ? TILE : 1,
+    ph,
+    pw,
+    xi: ph * pw,
+    dh: tallKernel ? info.dilationHeight : 1,
+    dw: wideKernel ? info.dilationWidth : 1,
+  };
+}
+
+/**
+ * Whether {@link winogradConv2d} computes this convolution: a 3×3, 1×3 or 3×1 kernel, stride
+ * 1, any dilation, at least {@link MIN_CHANNELS} input and output channels per group, at least
  * {@link MIN_TILES} output tiles, tiles at least half filled with outputs, and one input
  * channel's transforms within a block. The thresholds are measured: below them the im2col GEMM
  * is as fast or faster.
@@ -72,21 +108,24 @@ const row = new Float64Array(TILE);
 export function useWinograd(info: Conv2dInfo): boolean {
   const cg = info.inChannels / info.groups;
   const mg = info.outChannels / info.groups;
+  const { kernelHeight: kh, kernelWidth: kw } = info;
   if (
-    info.kernelHeight !== 3 ||
-    info.kernelWidth !== 3 ||
+    (kh !== 3 && kw !== 3) ||
+    (kh !== 3 && kh !== 1) ||
+    (kw !== 3 && kw !== 1) ||
     info.strideHeight !== 1 ||
     info.strideWidth !== 1 ||
     cg < MIN_CHANNELS ||
-    mg < MIN_CHANNELS ||
-    XI * (cg + SKEW) > BLOCK_LIMIT
+    mg < MIN_CHANNELS
   )
     return false;
-  const tiles = phasesOf(info).tiles;
-  return tiles >= MIN_TILES && info.outHeight * info.outWidth >= (tiles * TILE * TILE) / 2;
+  const geo = geometryOf(info);
+  if (geo.xi * (cg + SKEW) > BLOCK_LIMIT) return false;
+  const tiles = phasesOf(info, geo).tiles;
+  return tiles >= MIN_TILES && info.outHeight * info.outWidth >= (tiles * geo.th * geo.tw) / 2;
 }
 
-/** One phase of a (dilated) convolution: an undilated 3×3 convolution on a sub-grid. */
+/** One phase of a (dilated) convolution: an undilated convolution on a sub-grid. */
 interface Phase {
   /** Output rows and columns of the phase. */
   readonly rows: number;
@@ -100,7 +139,7 @@ interface Phase {
   readonly tilesW: number;
   readonly firstTile: number;
   readonly tiles: number;
-  /** Its input grid in {@link plane}: `gh × gw` (padded to whole tiles plus 2) from `gridBase`. */
+  /** Its input grid in {@link plane}: `gh × gw` (padded to whole tiles plus the patch overlap) from `gridBase`. */
   readonly gh: number;
   readonly gw: number;
   readonly gridBase: number;
@@ -110,8 +149,9 @@ interface Phase {
  * The phases of a convolution: remainders `(p, q)` modulo the dilation, outputs
  * `(p + dh·u, q + dw·v)`, input grid row `m` = input row `p − padTop + dh·m`.
  */
-function phasesOf(info: Conv2dInfo): { phases: Phase[]; tiles: number; gridSize: number } {
-  const { outHeight: oh, outWidth: ow, dilationHeight: dh, dilationWidth: dw } = info;
+function phasesOf(info: Conv2dInfo, geo: Geometry): { phases: Phase[]; tiles: number; gridSize: number } {
+  const { outHeight: oh, outWidth: ow } = info;
+  const { th, tw, dh, dw } = geo;
   const phases: Phase[] = [];
   let tiles = 0;
   let gridSize = 0;
@@ -119,10 +159,10 @@ function phasesOf(info: Conv2dInfo): { phases: Phase[]; tiles: number; gridSize:
     for (let q = 0; q < Math.min(dw, ow); q++) {
       const rows = Math.ceil((oh - p) / dh);
       const cols = Math.ceil((ow - q) / dw);
-      const tilesH = Math.ceil(rows / TILE);
-      const tilesW = Math.ceil(cols / TILE);
-      const gh = tilesH * TILE + 2;
-      const gw = tilesW * TILE + 2;
+      const tilesH = Math.ceil(rows / th);
+      const tilesW = Math.ceil(cols / tw);
+      const gh = tilesH * th + geo.ph - th;
+      const gw = tilesW * tw + geo.pw - tw;
       phases.push({
         rows,
         cols,
@@ -156,28 +196,31 @@ export function winogradConv2d(
   info: Conv2dInfo,
 ): boolean {
   const { batch, inChannels, inHeight: ih, inWidth: iw, outChannels, outHeight: oh, outWidth: ow } = info;
-  const { groups, dilationHeight: dh, dilationWidth: dw } = info;
+  const groups = info.groups;
   const cg = inChannels / groups;
   const mg = outChannels / groups;
-  const { phases, tiles, gridSize } = phasesOf(info);
+  const geo = geometryOf(info);
+  const { xi: xiCount, th, ph } = geo;
+  const taps = info.kernelHeight * info.kernelWidth;
+  const { phases, tiles, gridSize } = phasesOf(info, geo);
   // Output channels per block: their transformed filters fit (all of them, unless the group is
   // very large: then each block transforms the inputs again).
   // (Written in the GEMM's packed layout, whose panels pad a block's rows by at most 2.)
-  const ob = Math.max(1, Math.min(mg, Math.floor((FILTER_LIMIT / XI - SKEW) / cg) - 2));
+  const ob = Math.max(1, Math.min(mg, Math.floor((FILTER_LIMIT / xiCount - SKEW) / cg) - 2));
   // Tiles per block: the transformed inputs (cg per tile) and products (ob per tile) fit.
-  const block = Math.max(1, Math.min(tiles, Math.floor((BLOCK_LIMIT / XI - SKEW) / Math.max(cg, ob))));
+  const block = Math.max(1, Math.min(tiles, Math.floor((BLOCK_LIMIT / xiCount - SKEW) / Math.max(cg, ob))));
   const filterStride = (ob + 2) * cg + SKEW;
   const inputStride = cg * block + SKEW;
   const productStride = ob * block + SKEW;
-  if (filters.length < XI * filterStride) filters = new Float64Array(XI * filterStride);
-  if (inputs.length < XI * inputStride) inputs = new Float64Array(XI * inputStride);
-  if (products.length < XI * productStride) products = new Float64Array(XI * productStride);
+  if (filters.length < xiCount * filterStride) filters = new Float64Array(xiCount * filterStride);
+  if (inputs.length < xiCount * inputStride) inputs = new Float64Array(xiCount * inputStride);
+  if (products.length < xiCount * productStride) products = new Float64Array(xiCount * productStride);
   if (plane.length < gridSize) plane = new Float64Array(gridSize);
   for (let g = 0; g < groups; g++) {
     for (let o0 = 0; o0 < mg; o0 += ob) {
       const oCount = Math.min(ob, mg - o0);
       const layout = new PackedALayout(oCount, cg);
-      if (!transformFilters(w, (g * mg + o0) * cg * 9, layout, filterStride)) return false;
+      if (!transformFilters(w, (g * mg + o0) * cg * taps, layout, filterStride, geo)) return false;
       for (let n = 0; n < batch; n++) {
         const xBase = (n * inChannels + g * cg) * ih * iw;
         const outBase = (n * outChannels + g * mg + o0) * oh * ow;
@@ -189,15 +232,15 @@ export function winogradConv2d(
               const from = Math.max(t0, phase.firstTile);
               const to = Math.min(t0 + count, phase.firstTile + phase.tiles);
               if (from >= to) continue;
-              // The grid rows under these tiles: tile row ty covers grid rows 4·ty .. 4·ty + 5.
-              const mFrom = Math.floor((from - phase.firstTile) / phase.tilesW) * TILE;
-              const mTo = Math.floor((to - 1 - phase.firstTile) / phase.tilesW) * TILE + PATCH;
-              if (!fillGrid(x, src, ih, iw, phase, dh, dw, mFrom, mTo)) return false;
-              transformInputs(phase, from, to, from - t0 + c * block, inputStride);
+              // The grid rows under these tiles: tile row ty covers grid rows th·ty .. th·ty + ph − 1.
+              const mFrom = Math.floor((from - phase.firstTile) / phase.tilesW) * th;
+              const mTo = Math.floor((to - 1 - phase.firstTile) / phase.tilesW) * th + ph;
+              if (!fillGrid(x, src, ih, iw, phase, geo, mFrom, mTo)) return false;
+              transformInputs(phase, geo, from, to, from - t0 + c * block, inputStride);
             }
           }
-          products.fill(0, 0, XI * productStride);
-          for (let xi = 0; xi < XI; xi++) {
+          products.fill(0, 0, xiCount * productStride);
+          for (let xi = 0; xi < xiCount; xi++) {
             const v = new StridedMatrix(inputs, xi * inputStride, block, 1);
             gemmPackedA(
               oCount,
@@ -215,21 +258,8 @@ export function winogradConv2d(
             const from = Math.max(t0, phase.firstTile);
             const to = Math.min(t0 + count, phase.firstTile + phase.tiles);
             if (from >= to) continue;
-            transformOutputs(
-              out,
-              outBase,
-              oCount,
-              phase,
-              from,
-              to,
-              from - t0,
-              oh,
-              ow,
-              dh,
-              dw,
-              block,
-              productStride,
-            );
+            const slots = { from, to, mOff: from - t0, block, xiStride: productStride };
+            transformOutputs(out, outBase, oCount, phase, geo, slots, oh, ow);
           }
         }
       }
@@ -239,17 +269,38 @@ export function winogradConv2d(
 }
 
 /**
- * `U[ξ][o][c] = (G g Gᵀ)[ξ]` into {@link filters} for filter `(o, c)` of one block of output
- * channels (3×3 each, from `wOff`), each `U[ξ]` written in the GEMM's packed layout for A
- * (`layout`, so the GEMM copies it instead of gathering it; the padding rows are left as they
- * are, since their products are never written); `ξ` steps by `stride`. Returns false if a weight is Inf or NaN.
+ * `U[ξ][o][c] = (G g Gᵀ)[ξ]` (3×3) or `(G g)[ξ]` (1×3, 3×1) into {@link filters} for filter
+ * `(o, c)` of one block of output channels (from `wOff`), each `U[ξ]` written in the GEMM's
+ * packed layout for A (`layout`, so the GEMM copies it instead of gathering it; the padding
+ * rows are left as they are, since their products are never written); `ξ` steps by `stride`.
+ * Returns false if a weight is Inf or NaN.
  */
-function transformFilters(w: Float32Array, wOff: number, layout: PackedALayout, stride: number): boolean {
+function transformFilters(
+  w: Float32Array,
+  wOff: number,
+  layout: PackedALayout,
+  stride: number,
+  geo: Geometry,
+): boolean {
   const dst = filters;
   const { m: mg, k: cg } = layout;
-  const step = PATCH * stride;
   // The sum of every weight read: Inf or NaN exactly when one of them is.
   let probe = 0;
+  if (geo.xi !== XI) {
+    // A 1×3 or 3×1 filter: its three taps are consecutive either way.
+    for (let o = 0; o < mg; o++) {
+      for (let c = 0; c < cg; c++) {
+        const s = wOff + (o * cg + c) * 3;
+        const g0 = w[s];
+        const g1 = w[s + 1];
+        const g2 = w[s + 2];
+        probe += g0 + g1 + g2;
+        filterLine(dst, layout.index(o, c), stride, g0, g1, g2);
+      }
+    }
+    return probe - probe === 0;
+  }
+  const step = PATCH * stride;
   for (let o = 0; o < mg; o++) {
     for (let c = 0; c < cg; c++) {
       const s = wOff + (o * cg + c) * 9;
@@ -283,8 +334,8 @@ function filterLine(dst: Float64Array, d: number, stride: number, x0: number, x1
 
 /**
  * Copies grid rows `mFrom .. mTo` of a phase's input grid of one channel into their place in
- * {@link plane}: grid `(m, k)` is input `(y0 + dh·m, x0 + dw·k)`, 0 outside the input. Returns
- * false if a value copied is Inf or NaN.
+ * {@link plane}: grid `(m, k)` is input `(y0 + dh·m, x0 + dw·k)` (the tiling's dilations), 0
+ * outside the input. Returns false if a value copied is Inf or NaN.
  */
 function fillGrid(
   x: Float32Array,
@@ -292,12 +343,12 @@ function fillGrid(
   ih: number,
   iw: number,
   phase: Phase,
-  dh: number,
-  dw: number,
+  geo: Geometry,
   mFrom: number,
   mTo: number,
 ): boolean {
   const { y0, x0, gw, gridBase } = phase;
+  const { dh, dw } = geo;
   plane.fill(0, gridBase + mFrom * gw, gridBase + mTo * gw);
   // Grid rows and columns inside the input: y0 + dh·m ∈ [0, ih).
   const mLo = Math.max(mFrom, Math.ceil(-y0 / dh));
@@ -319,12 +370,41 @@ function fillGrid(
 }
 
 /**
- * `V[ξ][c][t] = (Bᵀ d B)[ξ]` for the patches `d` of a phase's tiles `from .. to` (global tile
- * numbers) of the channel whose grid is in {@link plane}; tile `from` goes to slot `dOff` of
- * the block, `ξ` steps by `xiStride`.
+ * `V[ξ][c][t] = (Bᵀ d B)[ξ]` (3×3) or `(Bᵀ d)[ξ]` (1×3, 3×1) for the patches `d` of a phase's
+ * tiles `from .. to` (global tile numbers) of the channel whose grid is in {@link plane}; tile
+ * `from` goes to slot `dOff` of the block, `ξ` steps by `xiStride`.
  */
-function transformInputs(phase: Phase, from: number, to: number, dOff: number, xiStride: number): void {
+function transformInputs(
+  phase: Phase,
+  geo: Geometry,
+  from: number,
+  to: number,
+  dOff: number,
+  xiStride: number,
+): void {
   const { tilesW, gw: pw, gridBase, firstTile } = phase;
+  const { th, tw } = geo;
+  if (geo.xi !== XI) {
+    // A strip: along the row (1×3) or down the column (3×1).
+    const e = tw === TILE ? 1 : pw;
+    for (let tile = from; tile < to; tile++) {
+      const local = tile - firstTile;
+      const ty = Math.floor(local / tilesW);
+      const s = gridBase + ty * th * pw + (local - ty * tilesW) * tw;
+      inputLine(
+        inputs,
+        dOff + tile - from,
+        xiStride,
+        plane[s],
+        plane[s + e],
+        plane[s + 2 * e],
+        plane[s + 3 * e],
+        plane[s + 4 * e],
+        plane[s + 5 * e],
+      );
+    }
+    return;
+  }
   for (let tile = from; tile < to; tile++) {
     const local = tile - firstTile;
     const ty = Math.floor(local / tilesW);
@@ -386,37 +466,69 @@ function inputLine(
   dst[d + 5 * stride] = 4 * d1 - 5 * d3 + d5;
 }
 
+/** Where one phase's tiles `from .. to` sit in a block: tile `from` in slot `mOff` of `block`, `ξ` stepping by `xiStride`. */
+interface Slots {
+  readonly from: number;
+  readonly to: number;
+  readonly mOff: number;
+  readonly block: number;
+  readonly xiStride: number;
+}
+
 /**
- * `Y = Aᵀ M A` for each output channel of the block and a phase's tiles `from .. to` (tile
- * `from` in slot `mOff` of the block; `M[ξ]` from {@link products}, `ξ` stepping by
- * `xiStride`), written where the 4×4 tile lies inside the phase: its output `(u, v)` is output
- * `(p + dh·u, q + dw·v)` of the `oh × ow` plane.
+ * `Y = Aᵀ M A` (3×3) or `Aᵀ M` (1×3, 3×1) for each output channel of the block and a phase's
+ * tiles (`M[ξ]` from {@link products}), written where the tile lies inside the phase: its
+ * output `(u, v)` is output `(p + dh·u, q + dw·v)` of the `oh × ow` plane.
  */
 function transformOutputs(
   out: Float32Array,
   outBase: number,
   oCount: number,
   phase: Phase,
-  from: number,
-  to: number,
-  mOff: number,
+  geo: Geometry,
+  slots: Slots,
   oh: number,
   ow: number,
-  dh: number,
-  dw: number,
-  block: number,
-  xiStride: number,
 ): void {
-  const rowStep = dh * ow;
+  const { from, to, mOff, block, xiStride } = slots;
+  const { th, tw, dw } = geo;
+  const rowStep = geo.dh * ow;
   const { tilesW, firstTile } = phase;
+  const strip = geo.xi !== XI;
+  // A strip's outputs lie along the row (1×3) or down the column (3×1).
+  const along = tw === TILE ? dw : rowStep;
   for (let o = 0; o < oCount; o++) {
     const planeBase = outBase + o * oh * ow + phase.outOffset;
     for (let tile = from; tile < to; tile++) {
-      // Aᵀ M column by column (6 → 4), then each of its rows times A into `row`.
       const s = o * block + mOff + tile - from;
+      const local = tile - firstTile;
+      const ty = Math.floor(local / tilesW);
+      const u0 = ty * th;
+      const v0 = (local - ty * tilesW) * tw;
+      const rows = Math.min(th, phase.rows - u0);
+      const cols = Math.min(tw, phase.cols - v0);
+      const d0 = planeBase + u0 * rowStep + v0 * dw;
+      if (strip) {
+        const x1 = xiStride;
+        outputLine(
+          row,
+          0,
+          1,
+          products[s],
+          products[s + x1],
+          products[s + 2 * x1],
+          products[s + 3 * x1],
+          products[s + 4 * x1],
+          products[s + 5 * x1],
+        );
+        const n = tw === TILE ? cols : rows;
+        for (let k = 0; k < n; k++) out[d0 + k * along] = row[k];
+        continue;
+      }
+      // Aᵀ M column by column (6 → 4), then each of its rows times A into `row`.
+      const x6 = 6 * xiStride;
       for (let j = 0; j < PATCH; j++) {
         const m = s + j * xiStride;
-        const x6 = 6 * xiStride;
         outputLine(
           tmp,
           j,
@@ -429,17 +541,11 @@ function transformOutputs(
           products[m + 5 * x6],
         );
       }
-      const local = tile - firstTile;
-      const ty = Math.floor(local / tilesW);
-      const u0 = ty * TILE;
-      const v0 = (local - ty * tilesW) * TILE;
-      const rows = Math.min(TILE, phase.rows - u0);
-      const cols = Math.min(TILE, phase.cols - v0);
       // The valid part of each row.
       for (let i = 0; i < rows; i++) {
         const r = 6 * i;
         outputLine(row, 0, 1, tmp[r], tmp[r + 1], tmp[r + 2], tmp[r + 3], tmp[r + 4], tmp[r + 5]);
-        const d = planeBase + (u0 + i) * rowStep + v0 * dw;
+        const d = d0 + i * rowStep;
         for (let k = 0; k < cols; k++) out[d + k * dw] = row[k];
       }
     }

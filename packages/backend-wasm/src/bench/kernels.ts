@@ -17,10 +17,8 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { JsBackend } from '@kernelzoo/backend-js';
 import { KERNEL_BENCH_ROWS, type KernelBenchRow } from '@kernelzoo/conformance';
 import type { Backend, Conv2dInfo, MatMulInfo, TensorInfo } from '@kernelzoo/core';
-import * as tf from '@tensorflow/tfjs-core';
-import * as ort from 'onnxruntime-web';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
+import type { Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
+import type { Tensor as OrtTensor } from 'onnxruntime-web';
 import { WasmBackend } from '../backend.js';
 import { decodeBase64 } from '../features.js';
 import { WASM_RELAXED, WASM_SIMD } from '../generated/wasm.js';
@@ -142,6 +140,20 @@ function ours(b: Backend, r: Row): Runner {
 }
 
 /**
+ * The peers, imported only when one of their columns runs: importing TF.js made backend-js
+ * slower in the same process (apps/peers measured 5–20 % on whole networks), so a js-only run
+ * (`--skip=` every peer column) holds none of them.
+ */
+let tf: typeof import('@tensorflow/tfjs-core');
+let ort: typeof import('onnxruntime-web');
+
+async function loadTfjs(): Promise<void> {
+  tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-cpu');
+  await import('@tensorflow/tfjs-backend-wasm');
+}
+
+/**
  * A runner for one row on a tfjs backend (NHWC). tfjs has no grouped convolution, so a grouped
  * row runs the way a tfjs user would write it: split into groups, one conv2d each, concat.
  */
@@ -168,7 +180,7 @@ function tfjsRunner(r: Row): Runner {
     [pw, pw],
     [0, 0],
   ];
-  const one = (xi: tf.Tensor4D, wi: tf.Tensor4D, bi: tf.Tensor1D | undefined) =>
+  const one = (xi: Tensor4D, wi: Tensor4D, bi: Tensor1D | undefined) =>
     tf.fused.conv2d({
       x: xi,
       filter: wi,
@@ -186,7 +198,7 @@ function tfjsRunner(r: Row): Runner {
           const xs = tf.split(x, r.groups, 3);
           const bs = tf.split(bias, r.groups);
           return tf.concat(
-            xs.map((xi, g) => one(xi as tf.Tensor4D, ws[g], bs[g] as tf.Tensor1D)),
+            xs.map((xi, g) => one(xi as Tensor4D, ws[g], bs[g] as Tensor1D)),
             3,
           );
         })
@@ -203,7 +215,7 @@ function tfjsRunner(r: Row): Runner {
  */
 async function ortRunner(r: Row): Promise<Runner> {
   let bytes: Uint8Array;
-  let feeds: Record<string, ort.Tensor>;
+  let feeds: Record<string, OrtTensor>;
   if (r.kind === 'gemm') {
     bytes = matmulModel(r.m, r.k, r.n, random(r.k * r.n, 2));
     feeds = { a: new ort.Tensor('float32', random(r.m * r.k, 1), [r.m, r.k]) };
@@ -280,13 +292,20 @@ async function main(): Promise<void> {
   // The relaxed-SIMD build wherever the runtime validates it (Node 24, Chromium), unless
   // `--no-relaxed-simd` asks for the plain SIMD128 one.
   const wasm = await WasmBackend.create({ threads: 2, relaxedSimd: !args.includes('--no-relaxed-simd') });
-  await tf.setBackend('wasm');
-  await tf.ready();
-  const tfjsWasmThreads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'threads' : '1 thread';
-  const tfjsWasmSimd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'SIMD' : 'no SIMD';
+  const peers = (name: string) => !skip.has(name);
+  let tfjsWasm = '';
+  if (peers('tfjs-wasm') || peers('tfjs-cpu')) await loadTfjs();
+  if (peers('tfjs-wasm')) {
+    await tf.setBackend('wasm');
+    await tf.ready();
+    const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'threads' : '1 thread';
+    const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'SIMD' : 'no SIMD';
+    tfjsWasm = ` tfjs-wasm 4.22 ${threads} (XNNPACK, ${simd}; its threaded build needs a browser).`;
+  }
+  if (peers('ort-wasm')) ort = await import('onnxruntime-web');
   const peak = ceilings(wasm.variant.startsWith('relaxed'));
   const ortThreads = args.find((a) => a.startsWith('--ort-threads='))?.slice(14);
-  if (ortThreads !== undefined) ort.env.wasm.numThreads = Number(ortThreads);
+  if (ortThreads !== undefined && peers('ort-wasm')) ort.env.wasm.numThreads = Number(ortThreads);
   // ORT's own default: min(4, ⌈logical CPUs / 2⌉), fixed when its wasm starts.
   const ortThreadCount =
     ortThreads !== undefined ? Number(ortThreads) : Math.min(4, Math.ceil(availableParallelism() / 2));
@@ -350,7 +369,7 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(
         ' ',
-      )} at start of output. backend-wasm build: ${wasm.variant}. tfjs-wasm 4.22 ${tfjsWasmThreads} (XNNPACK, ${tfjsWasmSimd}; its threaded build needs a browser). ONNX Runtime Web 1.30 wasm (SIMD, ${ortThreadCount} thread${ortThreadCount > 1 ? 's' : ''}). ` +
+      )} at start of output. backend-wasm build: ${wasm.variant}.${tfjsWasm}${peers('ort-wasm') ? ` ONNX Runtime Web 1.30 wasm (SIMD, ${ortThreadCount} thread${ortThreadCount > 1 ? 's' : ''}).` : ''} ` +
       `SIMD128 ceilings, one thread: ${peak.micro.toFixed(1)} GFLOP/s for the GEMM kernel on a cache-resident 40×64×256 product, ${peak.chains.toFixed(1)} GFLOP/s for 12 independent f32x4 mul→add chains without loads.`,
   );
   out.push('');
