@@ -328,7 +328,8 @@ function runI(op: i32, a: usize, sa: i32, b: usize, sb: i32, o: usize, len: i32)
 
 /**
  * Broadcast binary op. `p`: rank r, shape[r], strideA[r], strideB[r]; `idx` is r words of
- * scratch. Thread `tid` takes a share of the outer rows (all but the innermost dimension).
+ * scratch. Thread `tid` takes a share of the output elements (a range that may begin and end
+ * inside a row of the innermost dimension); returns how many.
  */
 export function binary_run(
   op: i32,
@@ -347,11 +348,16 @@ export function binary_run(
   const innerB = pi(p, 1 + 2 * r + r - 1);
   let rows = 1;
   for (let d = 0; d < r - 1; d++) rows *= pi(p, 1 + d);
-  const r0 = lo(rows, tid, nt);
-  const r1 = lo(rows, tid + 1, nt);
-  if (r0 >= r1) return 0;
+  // Each thread takes a range of output elements, not of rows: a same-shape operation collapses
+  // to a single row, which a split by rows would leave to one thread.
+  const total = <i64>rows * inner;
+  const e0 = <i64>((total * tid) / nt);
+  const e1 = <i64>((total * (tid + 1)) / nt);
+  if (e0 >= e1) return 0;
   const idx = idxBase + ((<usize>(tid * 16)) << 2);
-  // Position of row r0.
+  // Position of the row holding e0, and e0's column in it.
+  const r0 = <i32>(e0 / inner);
+  let col = <i32>(e0 - <i64>r0 * inner);
   let ia = 0;
   let ib = 0;
   let rem = r0;
@@ -363,28 +369,35 @@ export function binary_run(
     ia += q * pi(p, 1 + r + d);
     ib += q * pi(p, 1 + 2 * r + d);
   }
-  for (let row = r0; row < r1; row++) {
-    const o = out + ((<usize>(row * inner)) << 2);
-    if (isInt !== 0) runI(op, a + ((<usize>ia) << 2), innerA, b + ((<usize>ib) << 2), innerB, o, inner);
-    else runF(op, a + ((<usize>ia) << 2), innerA, b + ((<usize>ib) << 2), innerB, o, inner);
+  let e = e0;
+  while (e < e1) {
+    const n = <i32>min(<i64>(inner - col), e1 - e);
+    const o = out + ((<usize>e) << 2);
+    const pa = a + ((<usize>(ia + col * innerA)) << 2);
+    const pb = b + ((<usize>(ib + col * innerB)) << 2);
+    if (isInt !== 0) runI(op, pa, innerA, pb, innerB, o, n);
+    else runF(op, pa, innerA, pb, innerB, o, n);
+    e += n;
+    col = 0;
+    // The next row's start.
     for (let d = r - 2; d >= 0; d--) {
-      const e = idx + ((<usize>d) << 2);
-      const q = load<i32>(e) + 1;
+      const at = idx + ((<usize>d) << 2);
+      const q = load<i32>(at) + 1;
       const sa = pi(p, 1 + r + d);
       const sb = pi(p, 1 + 2 * r + d);
       ia += sa;
       ib += sb;
       const len = pi(p, 1 + d);
       if (q < len) {
-        store<i32>(e, q);
+        store<i32>(at, q);
         break;
       }
-      store<i32>(e, 0);
+      store<i32>(at, 0);
       ia -= sa * len;
       ib -= sb * len;
     }
   }
-  return max(0, r1 - r0);
+  return <i32>(e1 - e0);
 }
 
 /** Batch-norm inference: `(x − mean) / sqrt(var + eps) · scale + offset` per channel. */

@@ -286,6 +286,51 @@ describe('wasm splits the long-sum shapes marked `splits` in the conformance sui
     );
     for (const n of jobs) expect(n, `jobs per thread ${jobs}`).toBeGreaterThan(0);
   });
+  it('splits binary ops by elements: a same-shape add (one collapsed row) and a broadcast whose split falls inside a row', () => {
+    // [1, 64, 48, 64] + the same shape collapses to one row of 196,608 elements; [3, 40001] · [3, 1]
+    // to 3 rows, split by two threads inside the second. Both are exact (one float32 operation).
+    const cases: [string, 'add' | 'mul' | 'sub', number[], number[]][] = [
+      ['add, same shape', 'add', [1, 64, 48, 64], [1, 64, 48, 64]],
+      ['mul, broadcast per row', 'mul', [3, 40001], [3, 1]],
+      ['sub, broadcast along rows', 'sub', [3, 40001], [1, 40001]],
+    ];
+    cases.forEach(([label, op, sa, sb], i) => {
+      const r = rng(7450 + i);
+      const x = floats(r, sa);
+      const y = floats(r, sb);
+      const outShape = sa.map((d, k) => Math.max(d, sb[k]!));
+      const xi = upload(b, x);
+      const yi = upload(b, y);
+      let out: TensorInfo | null = null;
+      const jobs = jobsOf(() => {
+        out = b.binary(op, xi, yi, outShape);
+      });
+      const got = b.readSync(out!.dataId) as Float32Array;
+      // b's element for output element e: its index, with the broadcast dimensions held at 0.
+      const bIndex = (e: number): number => {
+        let at = 0;
+        let stride = 1;
+        for (let d = outShape.length - 1; d >= 0; d--) {
+          const i = e % outShape[d]!;
+          e = Math.floor(e / outShape[d]!);
+          if (sb[d] !== 1) at += i * stride;
+          stride *= sb[d]!;
+        }
+        return at;
+      };
+      const bad: string[] = [];
+      for (let e = 0; e < got.length; e++) {
+        const av = x.values[e]!;
+        const bv = y.values[bIndex(e)]!;
+        const want = Math.fround(op === 'add' ? av + bv : op === 'mul' ? av * bv : av - bv);
+        if (got[e] !== want && bad.length < 3)
+          bad.push(`${label}: element ${e} got ${got[e]}, expected ${want}`);
+      }
+      expect(bad).toEqual([]);
+      expect(jobs, `${label}: jobs per thread`).toEqual([1, 1]);
+      for (const t of [xi, yi, out!]) b.disposeData(t.dataId);
+    });
+  });
   it('counts no job for a thread whose share is empty, and every job of a kernel below the threshold on thread 0', () => {
     // 3 planes of 1 pixel: below the threshold, one job of the calling thread.
     const x = floats(rng(7500), [1, 3, 1, 1]);
