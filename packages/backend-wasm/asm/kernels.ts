@@ -444,11 +444,33 @@ export function batchnorm_run(
   return max(0, r1 - r0);
 }
 
+/** The running maximum `m` after value `v`: `v` when greater or NaN (so NaN propagates), four lanes. */
+@inline
+function maxStep(m: v128, v: v128): v128 {
+  return v128.bitselect(v, m, v128.or(f32x4.gt(v, m), f32x4.ne(v, v)));
+}
+
+/** The same for one value. */
+@inline
+function maxStep1(m: f32, v: f32): f32 {
+  return v > m || v != v ? v : m;
+}
+
+/** Floats of a max-pooling row buffer: the row plus 4, so a stride-2 vector may read one past it. */
+export function maxpoolRowFloats(iw: i32): i32 {
+  return iw + 4;
+}
+
 /**
- * Max (type 0) or average (type 1) pooling. Params: batch, channels, ih, iw, oh, ow, kh, kw,
- * sh, sw, dh, dw, pt, pb, pl, pr, countIncludePad.
+ * Max pooling (the params of {@link avgpool_run}; dilation applies), one output row at a time.
+ * First the maxima of the window's rows, column by column and four columns a vector, into a row
+ * buffer (thread `tid`'s, {@link maxpoolRowFloats} floats from `buf`); then each output's
+ * maximum over its window's columns in that row, four outputs a vector where the window lies
+ * inside the row and the stride is 1 or 2. The maximum takes a value when it is greater or NaN,
+ * as the scalar scan does, so NaN propagates (rows first, then columns: only the sign of a
+ * zero maximum can differ from a row-major scan).
  */
-export function pool_run(type: i32, x: usize, out: usize, p: usize, tid: i32, nt: i32): i32 {
+export function maxpool_run(x: usize, out: usize, p: usize, buf: usize, tid: i32, nt: i32): i32 {
   const planes = pi(p, 0) * pi(p, 1);
   const ih = pi(p, 2);
   const iw = pi(p, 3);
@@ -461,6 +483,95 @@ export function pool_run(type: i32, x: usize, out: usize, p: usize, tid: i32, nt
   const dh = pi(p, 10);
   const dw = pi(p, 11);
   const pt = pi(p, 12);
+  const pl = pi(p, 14);
+  const p0 = lo(planes, tid, nt);
+  const p1 = lo(planes, tid + 1, nt);
+  const rowBytes = (<usize>iw) << 2;
+  const row = buf + ((<usize>(tid * maxpoolRowFloats(iw))) << 2);
+  const vecEnd = iw & ~3;
+  // Outputs oxIn ≤ ox < oxOut have their whole window inside the row: ox·sw − pl ≥ 0 and
+  // ox·sw − pl + (kw − 1)·dw ≤ iw − 1.
+  const oxIn = min(ow, (pl + sw - 1) / sw);
+  const last = iw - 1 + pl - (kw - 1) * dw;
+  const oxOut = last < 0 ? oxIn : max(oxIn, min(ow, last / sw + 1));
+  const tapBytes = (<usize>dw) << 2;
+  const vectorCols = sw === 1 || sw === 2;
+  const minusInf = f32x4.splat(-Infinity);
+  for (let q = p0; q < p1; q++) {
+    const base = x + <usize>q * <usize>ih * rowBytes;
+    let o = out + ((<usize>(q * oh * ow)) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      // The window's rows, into the row buffer.
+      const y0 = oy * sh - pt;
+      const kyLo = y0 < 0 ? (-y0 + dh - 1) / dh : 0;
+      const kyHi = ih - 1 - y0 < 0 ? 0 : min(kh, (ih - 1 - y0) / dh + 1);
+      if (kyLo >= kyHi) {
+        for (let c = 0; c < iw; c++) store<f32>(row + ((<usize>c) << 2), -Infinity);
+      } else {
+        memory.copy(row, base + <usize>(y0 + kyLo * dh) * rowBytes, rowBytes);
+        for (let ky = kyLo + 1; ky < kyHi; ky++) {
+          const src = base + <usize>(y0 + ky * dh) * rowBytes;
+          let c = 0;
+          for (; c < vecEnd; c += 4) {
+            const off = (<usize>c) << 2;
+            v128.store(row + off, maxStep(v128.load(row + off), v128.load(src + off)));
+          }
+          for (; c < iw; c++) {
+            const off = (<usize>c) << 2;
+            store<f32>(row + off, maxStep1(load<f32>(row + off), load<f32>(src + off)));
+          }
+        }
+      }
+      // The window's columns: the edges scalar with bounds, the inside four outputs a vector.
+      let ox = 0;
+      for (; ox < oxIn; ox++, o += 4) store<f32>(o, edgeMax(row, ox * sw - pl, kw, dw, iw));
+      if (vectorCols) {
+        for (; ox + 4 <= oxOut; ox += 4, o += 16) {
+          let at = row + ((<usize>(ox * sw - pl)) << 2);
+          let m = minusInf;
+          for (let kx = 0; kx < kw; kx++, at += tapBytes) {
+            const v = sw === 1 ? v128.load(at) : v128.shuffle<f32>(v128.load(at), v128.load(at + 16), 0, 2, 4, 6);
+            m = maxStep(m, v);
+          }
+          v128.store(o, m);
+        }
+      }
+      for (; ox < oxOut; ox++, o += 4) {
+        let at = row + ((<usize>(ox * sw - pl)) << 2);
+        let m: f32 = -Infinity;
+        for (let kx = 0; kx < kw; kx++, at += tapBytes) m = maxStep1(m, load<f32>(at));
+        store<f32>(o, m);
+      }
+      for (; ox < ow; ox++, o += 4) store<f32>(o, edgeMax(row, ox * sw - pl, kw, dw, iw));
+    }
+  }
+  return max(0, p1 - p0);
+}
+
+/** The maximum over the taps `x0 + kx · dw` (`kx < kw`) of a row of `iw` floats that fall inside it. */
+function edgeMax(row: usize, x0: i32, kw: i32, dw: i32, iw: i32): f32 {
+  const kxLo = x0 < 0 ? (-x0 + dw - 1) / dw : 0;
+  const kxHi = iw - 1 - x0 < 0 ? 0 : min(kw, (iw - 1 - x0) / dw + 1);
+  let m: f32 = -Infinity;
+  for (let kx = kxLo; kx < kxHi; kx++) m = maxStep1(m, load<f32>(row + ((<usize>(x0 + kx * dw)) << 2)));
+  return m;
+}
+
+/**
+ * Average pooling. Params: batch, channels, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw (unused:
+ * average pooling has no dilation), pt, pb, pl, pr, countIncludePad.
+ */
+export function avgpool_run(x: usize, out: usize, p: usize, tid: i32, nt: i32): i32 {
+  const planes = pi(p, 0) * pi(p, 1);
+  const ih = pi(p, 2);
+  const iw = pi(p, 3);
+  const oh = pi(p, 4);
+  const ow = pi(p, 5);
+  const kh = pi(p, 6);
+  const kw = pi(p, 7);
+  const sh = pi(p, 8);
+  const sw = pi(p, 9);
+  const pt = pi(p, 12);
   const pb = pi(p, 13);
   const pl = pi(p, 14);
   const pr = pi(p, 15);
@@ -471,46 +582,25 @@ export function pool_run(type: i32, x: usize, out: usize, p: usize, tid: i32, nt
     const base = x + ((<usize>(q * ih * iw)) << 2);
     let o = out + ((<usize>(q * oh * ow)) << 2);
     for (let oy = 0; oy < oh; oy++) {
-      if (type === 0) {
-        const y0 = oy * sh - pt;
-        const kyLo = y0 < 0 ? (-y0 + dh - 1) / dh : 0;
-        const kyHi = ih - 1 - y0 < 0 ? 0 : min(kh, (ih - 1 - y0) / dh + 1);
-        for (let ox = 0; ox < ow; ox++) {
-          const x0 = ox * sw - pl;
-          const kxLo = x0 < 0 ? (-x0 + dw - 1) / dw : 0;
-          const kxHi = iw - 1 - x0 < 0 ? 0 : min(kw, (iw - 1 - x0) / dw + 1);
-          let m: f32 = -Infinity;
-          for (let ky = kyLo; ky < kyHi; ky++) {
-            const row = base + ((<usize>((y0 + ky * dh) * iw + x0)) << 2);
-            for (let kx = kxLo; kx < kxHi; kx++) {
-              const v = load<f32>(row + ((<usize>(kx * dw)) << 2));
-              if (v > m || F32.isNaN(v)) m = v;
-            }
-          }
-          store<f32>(o, m);
-          o += 4;
+      let y0 = oy * sh - pt;
+      let y1 = min(y0 + kh, ih + pb);
+      const spanY = y1 - y0;
+      y0 = max(y0, 0);
+      y1 = min(y1, ih);
+      for (let ox = 0; ox < ow; ox++) {
+        let x0 = ox * sw - pl;
+        let x1 = min(x0 + kw, iw + pr);
+        const spanX = x1 - x0;
+        x0 = max(x0, 0);
+        x1 = min(x1, iw);
+        let s: f64 = 0;
+        for (let y = y0; y < y1; y++) {
+          const row = base + ((<usize>(y * iw)) << 2);
+          for (let xx = x0; xx < x1; xx++) s += <f64>load<f32>(row + ((<usize>xx) << 2));
         }
-      } else {
-        let y0 = oy * sh - pt;
-        let y1 = min(y0 + kh, ih + pb);
-        const spanY = y1 - y0;
-        y0 = max(y0, 0);
-        y1 = min(y1, ih);
-        for (let ox = 0; ox < ow; ox++) {
-          let x0 = ox * sw - pl;
-          let x1 = min(x0 + kw, iw + pr);
-          const spanX = x1 - x0;
-          x0 = max(x0, 0);
-          x1 = min(x1, iw);
-          let s: f64 = 0;
-          for (let y = y0; y < y1; y++) {
-            const row = base + ((<usize>(y * iw)) << 2);
-            for (let xx = x0; xx < x1; xx++) s += <f64>load<f32>(row + ((<usize>xx) << 2));
-          }
-          const count = includePad !== 0 ? spanY * spanX : (y1 - y0) * (x1 - x0);
-          store<f32>(o, <f32>(s / <f64>count));
-          o += 4;
-        }
+        const count = includePad !== 0 ? spanY * spanX : (y1 - y0) * (x1 - x0);
+        store<f32>(o, <f32>(s / <f64>count));
+        o += 4;
       }
     }
   }

@@ -38,7 +38,7 @@ export const PARALLEL_KERNELS = [
   'unary_f32',
   'binary_run',
   'batchnorm_run',
-  'pool_run',
+  'avgpool_run',
   'adaptive_avg_run',
   'resize_run',
   'direct_pad_run',
@@ -46,6 +46,7 @@ export const PARALLEL_KERNELS = [
   'conv_ind_run',
   'wino_filter_run',
   'wino_run',
+  'maxpool_run',
 ] as const;
 
 /** A kernel that splits across threads. */

@@ -356,3 +356,107 @@ describe('wasm splits the long-sum shapes marked `splits` in the conformance sui
     expect(jobs).toEqual([1, 0]);
   });
 });
+
+// Max pooling takes each output row's window rows four columns a vector (maxpool_run): rows whose
+// width is not a multiple of 4, dilations, strides, padding, and Inf/NaN, which must come out as
+// the scalar scan's (the oracle's: a value replaces the maximum when greater or NaN).
+/** The naive oracle's pooling options. */
+type NaivePoolOptions = Parameters<typeof oracle.naive.pool2d>[2];
+
+describe('wasm max pooling against the oracle, with Inf and NaN, on 1 and 2 threads', () => {
+  const configs: [string, number[], NaivePoolOptions][] = [
+    [
+      'ResNet stem 3/2/1 on 64 × 37 × 41',
+      [1, 64, 37, 41],
+      {
+        kernel: [3, 3],
+        stride: [2, 2],
+        padding: [1, 1, 1, 1],
+        dilation: [1, 1],
+        ceilMode: false,
+        countIncludePad: true,
+      },
+    ],
+    [
+      'dilation 2, stride 1, 2 × 5 × 23 × 30',
+      [2, 5, 23, 30],
+      {
+        kernel: [3, 2],
+        stride: [1, 1],
+        padding: [1, 1, 1, 0],
+        dilation: [2, 2],
+        ceilMode: false,
+        countIncludePad: true,
+      },
+    ],
+    [
+      'ceil mode 2/2 on 3 × 15 × 13',
+      [1, 3, 15, 13],
+      {
+        kernel: [2, 2],
+        stride: [2, 2],
+        padding: [0, 0, 0, 0],
+        dilation: [1, 1],
+        ceilMode: true,
+        countIncludePad: true,
+      },
+    ],
+  ];
+  for (const threads of [1, 2]) {
+    configs.forEach(([label, shape, o], i) => {
+      it(`${label}, ${threads} thread(s)`, async () => {
+        const b = await WasmBackend.create({ threads });
+        setParallelThreshold(0);
+        try {
+          const x = floats(rng(7600 + i), shape);
+          // Specials scattered over the planes: NaN, +Inf and −Inf, some in the same window.
+          const n = x.values.length;
+          for (let k = 0; k < 40; k++) {
+            const at = (k * 104_729) % n;
+            x.values[at] = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY][k % 3]!;
+          }
+          const want = oracle.naive.pool2d(x, 'max', o);
+          const [oh, ow] = [want.shape[2]!, want.shape[3]!];
+          const xi = upload(b, x);
+          const y = b.pool2d(xi, 'max', {
+            batch: shape[0]!,
+            channels: shape[1]!,
+            inHeight: shape[2]!,
+            inWidth: shape[3]!,
+            outHeight: oh,
+            outWidth: ow,
+            kernelHeight: o.kernel[0],
+            kernelWidth: o.kernel[1],
+            strideHeight: o.stride[0],
+            strideWidth: o.stride[1],
+            dilationHeight: o.dilation[0],
+            dilationWidth: o.dilation[1],
+            padTop: o.padding[0],
+            padBottom: o.padding[1],
+            padLeft: o.padding[2],
+            padRight: o.padding[3],
+            countIncludePad: true,
+          });
+          const got = b.readSync(y.dataId) as Float32Array;
+          b.disposeData(xi.dataId);
+          b.disposeData(y.dataId);
+          expect(got.length).toBe(want.values.length);
+          const bad: string[] = [];
+          let nan = 0;
+          for (let k = 0; k < got.length; k++) {
+            const e = want.values[k]!;
+            if (Number.isNaN(e)) nan++;
+            if (!Object.is(got[k], e) && !(got[k] === e) && bad.length < 3)
+              bad.push(`${k}: got ${got[k]}, expected ${e}`);
+          }
+          expect(bad).toEqual([]);
+          expect(nan, 'NaN outputs in the expected result').toBeGreaterThan(0);
+          expect(b.memory().buffers).toBe(0);
+        } finally {
+          setParallelThreshold(1 << 16);
+          b.dispose();
+        }
+      });
+    });
+  }
+});

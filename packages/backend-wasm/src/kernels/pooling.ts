@@ -31,11 +31,18 @@ export function pool2d(ctx: KernelContext, x: TensorInfo, type: 'max' | 'avg', i
     info.padRight,
     info.countIncludePad ? 1 : 0,
   ]);
-  ctx.par(
-    'pool_run',
-    [type === 'max' ? 0 : 1, ctx.ptr(x, op), out.ptr, p],
-    out.size * info.kernelHeight * info.kernelWidth,
-  );
+  const work = out.size * info.kernelHeight * info.kernelWidth;
+  if (type === 'avg') {
+    ctx.par('avgpool_run', [ctx.ptr(x, op), out.ptr, p], work);
+    return out.info;
+  }
+  // Max pooling keeps one row of the window's row-wise maxima per thread (see maxpool_run).
+  const row = ctx.alloc(ctx.exports.maxpoolRowFloats(info.inWidth) * 4 * ctx.threads, 'maxPool2d row buffers');
+  try {
+    ctx.par('maxpool_run', [ctx.ptr(x, op), out.ptr, p, row], work);
+  } finally {
+    ctx.free(row);
+  }
   return out.info;
 }
 
