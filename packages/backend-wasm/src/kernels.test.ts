@@ -6,6 +6,7 @@ import { kernelCases } from './cases.js';
 import { setParallelThreshold } from './context.js';
 import { setConvPath, setDirectThresholds } from './kernels/conv2d.js';
 import { setWinogradMode, winogradCalls } from './kernels/winograd.js';
+import { useWinogradDilated } from './kernels/winograd-dilated.js';
 import { checkAccumulated, floats, rng, upload } from './test-util.js';
 
 for (const threads of [1, 2]) {
@@ -55,12 +56,27 @@ for (const [path, grouped, dense, convPath, winogradMode] of [
       });
       for (const c of kernelCases().filter((k) => k.name.startsWith('conv2d'))) it(c.name, () => c.run(b));
       if (path === 'Winograd')
-        it('took the Winograd path for every 3×3, stride-1, undilated, ungrouped case without sigmoid', () => {
+        it('took the Winograd path for every 3×3, stride-1, ungrouped case without sigmoid (dilated ones by phases)', () => {
           const eligible = kernelCases().filter((k) =>
             /^conv2d .* k3×3 s1×1 d1×1 p\[[\d,]+\] g1 -> .* (linear|relu)$/.test(k.name),
           );
+          // Dilated ones whose phase images hold at least 8 tiles each (useWinogradDilated).
+          const dilated = kernelCases().filter((k) => {
+            const m =
+              /^conv2d x\[(\d+),(\d+),(\d+),(\d+)\] k3×3 s1×1 d(\d+)×(\d+) p\[(\d+),(\d+),(\d+),(\d+)\] g1 -> (\d+) .*(linear|relu)$/.exec(
+                k.name,
+              );
+            if (m === null || (m[5] === '1' && m[6] === '1')) return false;
+            const [n, c, h, w, dh, dw, pt, pb, pl, pr, o] = m.slice(1, 12).map(Number);
+            const info = conv2dInfo([n!, c!, h!, w!], [o!, c!, 3, 3], {
+              dilation: [dh!, dw!],
+              padding: [pt!, pb!, pl!, pr!],
+            });
+            return useWinogradDilated(info, 'linear');
+          });
           expect(eligible.length).toBeGreaterThanOrEqual(12);
-          expect(winogradCalls() - winograd).toBe(eligible.length);
+          expect(dilated.length).toBeGreaterThanOrEqual(2);
+          expect(winogradCalls() - winograd).toBe(eligible.length + dilated.length);
         });
       it('leaves no buffers behind', () => {
         if (b.memory().buffers !== 0) throw new Error(`${b.memory().buffers} buffers left`);

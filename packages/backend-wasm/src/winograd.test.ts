@@ -1,8 +1,10 @@
+import { oracle } from '@kernelzoo/conformance';
 import { type Conv2dInfo, conv2dInfo } from '@kernelzoo/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WasmBackend } from './backend.js';
 import { chunkSize, setWinogradMode, useWinograd, winogradCalls } from './kernels/winograd.js';
-import { floats, rng, upload } from './test-util.js';
+import { useWinogradDilated } from './kernels/winograd-dilated.js';
+import { checkAccumulated, floats, padSpatial, rng, upload } from './test-util.js';
 
 // Numerics of the Winograd path are checked against the float64 oracle by the conv2d cases of
 // kernels.test.ts, every eligible one sent through it. Here: when it is taken, non-finite
@@ -112,5 +114,99 @@ describe('wasm Winograd F(2×2, 3×3) on data', () => {
       expect(Array.from(winograd.values)).toEqual(Array.from(gemm.values));
       expect(winograd.values.some((v) => !Number.isFinite(v))).toBe(true);
     });
+  }
+});
+
+// Dilated convolutions run as the undilated convolution of their phase images
+// (winograd-dilated.ts), and convolutions with many channels take a scratch of their own.
+describe('wasm Winograd: dilated convolutions by phases, and many channels', () => {
+  const dilated = (c: number, h: number, w: number, d: number, cout = c, pad = d): Conv2dInfo =>
+    conv2dInfo([1, c, h, w], [cout, c, 3, 3], { padding: pad, dilation: d });
+
+  it("takes SPNet-50's dilation 2, 4 and 8 convolutions on its 60×60 maps, not dilation 16", () => {
+    expect(useWinogradDilated(dilated(256, 60, 60, 2), 'relu')).toBe(true);
+    expect(useWinogradDilated(dilated(512, 60, 60, 4), 'relu')).toBe(true);
+    expect(useWinogradDilated(dilated(512, 60, 60, 8), 'relu')).toBe(true);
+    // 16 × 16 phase images of 4 × 4 outputs: 4 tiles each, half an 8-tile chunk.
+    expect(useWinogradDilated(dilated(512, 60, 60, 16), 'relu')).toBe(false);
+    expect(useWinogradDilated(dilated(256, 60, 60, 1), 'relu')).toBe(false); // not dilated
+    expect(useWinogradDilated(dilated(8, 60, 60, 2, 32), 'relu')).toBe(false); // 8 input channels
+    expect(useWinogradDilated(dilated(32, 60, 60, 2), 'sigmoid')).toBe(false);
+    expect(
+      useWinogradDilated(
+        conv2dInfo([1, 32, 60, 60], [32, 32, 3, 3], { padding: 2, dilation: 2, stride: 2 }),
+        'relu',
+      ),
+    ).toBe(false);
+  });
+
+  it('takes the head convolution of SPNet (1024 → 512 channels) with its own scratch, not beyond 4096 channels', () => {
+    expect(useWinograd(conv2dInfo([1, 1024, 60, 60], [512, 1024, 3, 3], { padding: 1 }), 'relu')).toBe(true);
+    expect(useWinograd(conv2dInfo([1, 4096, 16, 16], [64, 4096, 3, 3], { padding: 1 }), 'relu')).toBe(false);
+  });
+
+  it('counts the pixels of the whole batch against the least for the path', () => {
+    // 8 × 6 maps: 48 pixels an image; a batch of 4 reaches 192.
+    expect(useWinograd(conv2dInfo([1, 64, 8, 6], [64, 64, 3, 3], { padding: 1 }), 'relu')).toBe(false);
+    expect(useWinograd(conv2dInfo([4, 64, 8, 6], [64, 64, 3, 3], { padding: 1 }), 'relu')).toBe(true);
+  });
+
+  // Against the float64 oracle with the accumulation bound, each through the path (the call count).
+  const cases: [
+    string,
+    number[],
+    number,
+    [number, number],
+    [number, number, number, number],
+    'relu' | 'linear',
+  ][] = [
+    ['dilation 2, 34 × 30 (phases 17 × 15)', [1, 24, 34, 30], 20, [2, 2], [2, 2, 2, 2], 'relu'],
+    [
+      'dilation 3, 31 × 29, batch 2: phases of unequal sizes',
+      [2, 16, 31, 29],
+      16,
+      [3, 3],
+      [3, 3, 3, 3],
+      'linear',
+    ],
+    ['dilations 2 × 4, asymmetric padding', [1, 16, 30, 44], 24, [2, 4], [1, 3, 4, 2], 'relu'],
+    ['dilation 8 with SPNet-like phase images', [1, 16, 64, 64], 16, [8, 8], [8, 8, 8, 8], 'relu'],
+    ['many channels: own scratch (1536 + 400 channels)', [1, 1536, 8, 8], 400, [1, 1], [1, 1, 1, 1], 'relu'],
+  ];
+  for (const threads of [1, 2]) {
+    for (const [label, shape, cout, dilation, padding, act] of cases) {
+      it(`${label}, ${threads} thread(s)`, async () => {
+        const b = await WasmBackend.create({ threads });
+        setWinogradMode('always');
+        try {
+          const r = rng(900 + cout + shape[1]!);
+          const x = floats(r, shape);
+          const w = floats(r, [cout, shape[1]!, 3, 3]);
+          const bias = floats(r, [cout]);
+          const info = conv2dInfo(shape, [cout, shape[1]!, 3, 3], { dilation, padding });
+          // The oracle pads symmetrically: give it the input padded explicitly.
+          const expected = oracle.accumulate.convolve(padSpatial(x, padding), w, {
+            stride: [1, 1],
+            padding: [0, 0],
+            dilation,
+            groups: 1,
+            bias,
+          });
+          const calls = winogradCalls();
+          checkAccumulated(
+            b,
+            [x, w, bias],
+            (be, [xi, wi, bi]) => be.conv2d(xi!, wi!, bi, info, act),
+            expected,
+            act,
+            label,
+          );
+          expect(winogradCalls() - calls).toBe(1);
+        } finally {
+          setWinogradMode('auto');
+          b.dispose();
+        }
+      });
+    }
   }
 });

@@ -11,6 +11,7 @@ import { ACT, gemmScratch, kBlock, MR, NC, SCRATCH_BYTES } from './gemm.js';
 import { packedWeights } from './packed-weights.js';
 import { padInput } from './padded-input.js';
 import { useWinograd, winogradConv2d } from './winograd.js';
+import { useWinogradDilated, winogradDilated } from './winograd-dilated.js';
 
 /** 2-D convolution: packed SIMD GEMM over the implicit im2col matrix, direct depthwise path. */
 export function conv2d(
@@ -78,6 +79,12 @@ export function conv2d(
     useWinograd(info, activation) &&
     packed.finite &&
     winogradConv2d(ctx, xp, packA, kc, bp, act, info, out.ptr)
+  )
+    return out.info;
+  if (
+    useWinogradDilated(info, activation) &&
+    packed.finite &&
+    winogradDilated(ctx, xp, packA, kc, bp, act, info, out.ptr)
   )
     return out.info;
   const pointwise =

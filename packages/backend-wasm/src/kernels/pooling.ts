@@ -37,7 +37,10 @@ export function pool2d(ctx: KernelContext, x: TensorInfo, type: 'max' | 'avg', i
     return out.info;
   }
   // Max pooling keeps one row of the window's row-wise maxima per thread (see maxpool_run).
-  const row = ctx.alloc(ctx.exports.maxpoolRowFloats(info.inWidth) * 4 * ctx.threads, 'maxPool2d row buffers');
+  const row = ctx.alloc(
+    ctx.exports.maxpoolRowFloats(info.inWidth) * 4 * ctx.threads,
+    'maxPool2d row buffers',
+  );
   try {
     ctx.par('maxpool_run', [ctx.ptr(x, op), out.ptr, p, row], work);
   } finally {

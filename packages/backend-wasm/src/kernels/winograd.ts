@@ -17,10 +17,11 @@ import { gemmScratch, kBlock, MR, SCRATCH_BYTES } from './gemm.js';
 import { padInput } from './padded-input.js';
 
 /**
- * The least output pixels per channel for the Winograd path. Transforming the filters on every
- * call costs the same whatever the map's size: on HRNet's 16×12 maps (192 pixels) the path is
- * 2× faster than the GEMM, on its 8×6 maps (48 pixels) 1.2×, which is not worth a 4 MiB
- * transient block per call for 256 × 256 filters (scripts/profile/wasm-winograd.mjs).
+ * The least output pixels per channel, over the batch, for the Winograd path. Transforming the
+ * filters on every call costs the same whatever the map's size and the batch: on HRNet's 16×12
+ * maps (192 pixels) the path is 2× faster than the GEMM, on its 8×6 maps (48 pixels) 1.2×,
+ * which is not worth a 4 MiB transient block per call for 256 × 256 filters
+ * (scripts/profile/wasm-winograd.mjs).
  */
 const MIN_PIXELS = 192;
 
@@ -52,6 +53,21 @@ const SKEW_MAX = 4096;
 function chunkTiles(ic: number, mp: number): number {
   const room = SCRATCH_BYTES - 256 - 32 * SKEW_MAX;
   return Math.floor(room / (64 * (ic + mp)) / 8) * 8;
+}
+
+/**
+ * Tiles per chunk for convolutions whose chunk of 8 tiles does not fit the GEMM scratch (input
+ * plus output channels over ~1,900): they get a scratch of their own for the call, sized for
+ * chunks of this many tiles, so that each U[ξν] block streamed from memory serves 32 tiles.
+ */
+const OWN_SCRATCH_TILES = 32;
+
+/** Most input plus (padded) output channels for which the Winograd path takes its own scratch (8 MiB a thread). */
+const MAX_CHANNELS = 4096;
+
+/** Bytes a thread's scratch needs for chunks of `tc` tiles: the partial-tile buffer, then V and M. */
+function scratchBytes(ic: number, mp: number, tc: number): number {
+  return 256 + 16 * (skewed(ic * tc * 4) + skewed(mp * tc * 4));
 }
 
 /**
@@ -93,10 +109,11 @@ function skewed(bytes: number): number {
 
 /**
  * Whether a convolution takes the Winograd path. The kernel computes 3×3, stride-1,
- * undilated, ungrouped convolutions with a linear or ReLU epilogue whose chunk of 8 tiles fits
- * a thread's GEMM scratch. It is taken for those with at least 16 channels on both sides
- * (below that the transforms cost as much as they save), at least 192 output pixels per
- * channel, and tiles at least 3/4 filled (the tile grid's width is rounded up to even).
+ * undilated, ungrouped convolutions with a linear or ReLU epilogue and at most
+ * {@link MAX_CHANNELS} input plus output channels. It is taken for those with at least 16
+ * channels on both sides (below that the transforms cost as much as they save), at least
+ * {@link MIN_PIXELS} output pixels per channel over the batch, and tiles at least 3/4 filled
+ * (the tile grid's width is rounded up to even).
  */
 export function useWinograd(info: Conv2dInfo, activation: Activation): boolean {
   if (MODE === 'never') return false;
@@ -105,9 +122,9 @@ export function useWinograd(info: Conv2dInfo, activation: Activation): boolean {
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return false;
   if (activation === 'sigmoid') return false;
   const { inChannels: ic, outChannels: oc, outHeight: oh, outWidth: ow } = info;
-  if (chunkTiles(ic, Math.ceil(oc / MR) * MR) < 8) return false;
+  if (ic + Math.ceil(oc / MR) * MR > MAX_CHANNELS) return false;
   if (MODE === 'always') return true;
-  if (ic < 16 || oc < 16 || oh * ow < MIN_PIXELS) return false;
+  if (ic < 16 || oc < 16 || info.batch * oh * ow < MIN_PIXELS) return false;
   const grid = 4 * Math.ceil(oh / 2) * Math.ceil(Math.ceil(ow / 2) / 2) * 2;
   return 4 * oh * ow >= 3 * grid;
 }
@@ -135,16 +152,22 @@ export function winogradConv2d(
   const th = Math.ceil(oh / 2);
   const tw = Math.ceil(Math.ceil(ow / 2) / 2) * 2;
   const tiles = th * tw;
-  const tc = chunkSize(tiles, batch, chunkTiles(ic, mp), ctx.threads);
+  // Chunks of tiles whose V and M fit the GEMM's scratch, or, for many channels, a scratch of
+  // the call's own.
+  const shared = chunkTiles(ic, mp) >= 8;
+  const tc = chunkSize(tiles, batch, shared ? chunkTiles(ic, mp) : OWN_SCRATCH_TILES, ctx.threads);
   const vPos = skewed(ic * tc * 4);
   const mPos = skewed(mp * tc * 4);
   const uPos = skewed(mp * ic * 4);
-  // Per thread, in the GEMM's scratch: the partial-tile buffer, then V and M.
+  // Per thread: the partial-tile buffer, then V and M.
   const kc = kBlock(ic);
-  const scratch = gemmScratch(ctx);
+  const perThread = shared ? SCRATCH_BYTES : scratchBytes(ic, mp, tc);
+  let own = 0;
   let u = 0;
   let pad = 0;
   try {
+    if (!shared) own = ctx.alloc(perThread * ctx.threads, 'Winograd conv2d scratch');
+    const scratch = shared ? gemmScratch(ctx) : own;
     let hp: number;
     let wq: number;
     // Tile (ty, tx) reads padded rows 2ty..2ty+3 and phase columns tx..tx+1, four tiles a
@@ -170,7 +193,7 @@ export function winogradConv2d(
       bp,
       act,
       scratch,
-      SCRATCH_BYTES,
+      perThread,
       tc,
       vPos,
       mPos,
@@ -183,6 +206,7 @@ export function winogradConv2d(
   } finally {
     ctx.free(u);
     ctx.free(pad);
+    ctx.free(own);
   }
   return true;
 }

@@ -1,0 +1,145 @@
+/**
+ * Dilated 3×3 convolutions on the Winograd path, by their phases ("space to batch"). With
+ * dilations `(dh, dw)`, the outputs whose row and column leave remainders `(p, q)` read only
+ * the inputs with the same remainders: an undilated 3×3 convolution of that sub-grid. So the
+ * input is gathered into `dh · dw` phase images per image (each `Hu + 2 × Wu + 2`, zero where
+ * the sub-grid leaves the input; `Hu × Wu` = the most outputs of a phase), the undilated
+ * convolution runs on that batch by Winograd F(2×2, 3×3) (`winograd.ts`, bias and activation
+ * included), and its outputs are scattered back. SPNet's dilation 2 and 4 convolutions
+ * (`layer3`, `layer4`) take it; the gather and scatter copy the input and the output once each.
+ *
+ * @module
+ */
+import type { Activation, Conv2dInfo } from '@kernelzoo/core';
+import type { KernelContext } from '../context.js';
+import { useWinograd, winogradConv2d } from './winograd.js';
+
+/**
+ * The undilated convolution of a dilated one's phase images (batch `batch · dh · dw`, input
+ * `Hu + 2 × Wu + 2`, output `Hu × Wu`, no padding), or null when it is not dilated or not a
+ * 3×3, stride-1, ungrouped convolution.
+ */
+export function phaseInfo(info: Conv2dInfo): Conv2dInfo | null {
+  const { dilationHeight: dh, dilationWidth: dw } = info;
+  if (dh === 1 && dw === 1) return null;
+  if (info.kernelHeight !== 3 || info.kernelWidth !== 3 || info.groups !== 1) return null;
+  if (info.strideHeight !== 1 || info.strideWidth !== 1) return null;
+  const hu = Math.ceil(info.outHeight / dh);
+  const wu = Math.ceil(info.outWidth / dw);
+  return {
+    ...info,
+    batch: info.batch * dh * dw,
+    inHeight: hu + 2,
+    inWidth: wu + 2,
+    outHeight: hu,
+    outWidth: wu,
+    dilationHeight: 1,
+    dilationWidth: 1,
+    padTop: 0,
+    padBottom: 0,
+    padLeft: 0,
+    padRight: 0,
+  };
+}
+
+/**
+ * Whether a dilated convolution takes this path: its phase convolution takes the Winograd
+ * path ({@link useWinograd}), every phase has outputs (no more phases than output rows or
+ * columns) and a phase image holds at least 8 tiles (the Winograd kernel's smallest chunk of
+ * tiles lies within one image, so fewer would leave it part empty).
+ */
+export function useWinogradDilated(info: Conv2dInfo, activation: Activation): boolean {
+  const sub = phaseInfo(info);
+  if (sub === null) return false;
+  if (info.dilationHeight > info.outHeight || info.dilationWidth > info.outWidth) return false;
+  const tiles = Math.ceil(sub.outHeight / 2) * Math.ceil(Math.ceil(sub.outWidth / 2) / 2) * 2;
+  return tiles >= 8 && useWinograd(sub, activation);
+}
+
+/**
+ * Runs a dilated convolution ({@link useWinogradDilated}) through its phases into `outPtr`;
+ * returns false, the output partly written, where the Winograd kernel met an Inf or NaN result
+ * (the caller then runs the GEMM, as for an undilated convolution).
+ */
+export function winogradDilated(
+  ctx: KernelContext,
+  xp: number,
+  packA: number,
+  kc9: number,
+  bp: number,
+  act: number,
+  info: Conv2dInfo,
+  outPtr: number,
+): boolean {
+  const sub = phaseInfo(info)!;
+  const {
+    batch,
+    inChannels: c,
+    inHeight: ih,
+    inWidth: iw,
+    outChannels: oc,
+    outHeight: oh,
+    outWidth: ow,
+  } = info;
+  const { dilationHeight: dh, dilationWidth: dw, padTop: pt, padLeft: pl } = info;
+  const { inHeight: hs, inWidth: ws, outHeight: hu, outWidth: wu } = sub;
+  let xs = 0;
+  let ys = 0;
+  try {
+    xs = ctx.alloc(sub.batch * c * hs * ws * 4, 'dilated conv2d phase images');
+    ys = ctx.alloc(sub.batch * oc * hu * wu * 4, 'dilated conv2d phase outputs');
+    const f = ctx.f32();
+    const x0 = xp >> 2;
+    const s0 = xs >> 2;
+    // Gather: phase image (n, p, q), channel ch, (m, k) = input (p − pt + dh·m, q − pl + dw·k).
+    f.fill(0, s0, s0 + sub.batch * c * hs * ws);
+    for (let n = 0; n < batch; n++) {
+      for (let p = 0; p < dh; p++) {
+        // Rows of the phase image inside the input: p − pt + dh·m ∈ [0, ih).
+        const mLo = Math.max(0, Math.ceil((pt - p) / dh));
+        const mHi = Math.min(hs, Math.floor((ih - 1 - p + pt) / dh) + 1);
+        for (let q = 0; q < dw; q++) {
+          const kLo = Math.max(0, Math.ceil((pl - q) / dw));
+          const kHi = Math.min(ws, Math.floor((iw - 1 - q + pl) / dw) + 1);
+          const image = (n * dh + p) * dw + q;
+          for (let ch = 0; ch < c; ch++) {
+            const src = x0 + (n * c + ch) * ih * iw;
+            const dst = s0 + (image * c + ch) * hs * ws;
+            for (let m = mLo; m < mHi; m++) {
+              const from = src + (p - pt + dh * m) * iw + q - pl;
+              const to = dst + m * ws;
+              for (let k = kLo; k < kHi; k++) f[to + k] = f[from + dw * k];
+            }
+          }
+        }
+      }
+    }
+    if (!winogradConv2d(ctx, xs, packA, kc9, bp, act, sub, ys)) return false;
+    // Scatter: output (n, o, p + dh·u, q + dw·v) = phase output (n, p, q), o, (u, v).
+    const g = ctx.f32();
+    const y0 = ys >> 2;
+    const o0 = outPtr >> 2;
+    for (let n = 0; n < batch; n++) {
+      for (let p = 0; p < dh; p++) {
+        const rows = Math.ceil((oh - p) / dh);
+        for (let q = 0; q < dw; q++) {
+          const cols = Math.ceil((ow - q) / dw);
+          const image = (n * dh + p) * dw + q;
+          for (let o = 0; o < oc; o++) {
+            const src = y0 + (image * oc + o) * hu * wu;
+            const dst = o0 + (n * oc + o) * oh * ow + p * ow + q;
+            for (let u = 0; u < rows; u++) {
+              const from = src + u * wu;
+              const to = dst + dh * u * ow;
+              for (let v = 0; v < cols; v++) g[to + dw * v] = g[from + v];
+            }
+          }
+        }
+      }
+    }
+  } finally {
+    ctx.free(xs);
+    ctx.free(ys);
+  }
+  return true;
+}
