@@ -445,15 +445,13 @@ export function batchnorm_run(
 }
 
 /** The running maximum `m` after value `v`: `v` when greater or NaN (so NaN propagates), four lanes. */
-@inline
 function maxStep(m: v128, v: v128): v128 {
   return v128.bitselect(v, m, v128.or(f32x4.gt(v, m), f32x4.ne(v, v)));
 }
 
 /** The same for one value. */
-@inline
 function maxStep1(m: f32, v: f32): f32 {
-  return v > m || v != v ? v : m;
+  return v > m || F32.isNaN(v) ? v : m;
 }
 
 /** Floats of a max-pooling row buffer: the row plus 4, so a stride-2 vector may read one past it. */
@@ -530,7 +528,8 @@ export function maxpool_run(x: usize, out: usize, p: usize, buf: usize, tid: i32
           let at = row + ((<usize>(ox * sw - pl)) << 2);
           let m = minusInf;
           for (let kx = 0; kx < kw; kx++, at += tapBytes) {
-            const v = sw === 1 ? v128.load(at) : v128.shuffle<f32>(v128.load(at), v128.load(at + 16), 0, 2, 4, 6);
+            const v =
+              sw === 1 ? v128.load(at) : v128.shuffle<f32>(v128.load(at), v128.load(at + 16), 0, 2, 4, 6);
             m = maxStep(m, v);
           }
           v128.store(o, m);
