@@ -12,6 +12,7 @@ import {
   type TypedArray,
   type UnaryOp,
 } from '@kernelzoo/core';
+import { bitsOf, reluBits } from './activation.js';
 
 /** Applies a unary function; int32 input (neg/abs/square/relu) gives int32 output. */
 export function unary(op: UnaryOp, x: TypedArray): TypedArray {
@@ -63,10 +64,8 @@ export function unary(op: UnaryOp, x: TypedArray): TypedArray {
       for (let i = 0; i < n; i++) out[i] = 1 / x[i];
       break;
     case 'relu':
-      for (let i = 0; i < n; i++) {
-        const v = x[i];
-        out[i] = v > 0 || Number.isNaN(v) ? v : 0;
-      }
+      out.set(x);
+      reluBits(bitsOf(out), 0, n);
       break;
     case 'sigmoid':
       for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
