@@ -8,8 +8,12 @@ import { type Shape, sizeFromShape, stridesOf, type TensorInfo } from '@kernelzo
 import { collapse } from '../collapse.js';
 import { IDX, type KernelContext } from '../context.js';
 
-/** Copies a strided block of 4-byte elements (dimensions collapsed first). */
-function copy(
+/**
+ * Copies a strided block of 4-byte elements (dimensions collapsed first): element `i` of
+ * `shape` from `src + Σ i_d·srcStrides[d]` to `dst + Σ i_d·dstStrides[d]` (byte addresses, strides
+ * in elements).
+ */
+export function copyStrided(
   ctx: KernelContext,
   src: number,
   srcStrides: number[],
@@ -42,7 +46,8 @@ export function concat(
   let start = 0;
   for (const x of xs) {
     const block = x.shape[axis] * inner;
-    if (block > 0) copy(ctx, ctx.ptr(x, op), [block, 1], out.ptr + start * 4, [outRow, 1], [outer, block]);
+    if (block > 0)
+      copyStrided(ctx, ctx.ptr(x, op), [block, 1], out.ptr + start * 4, [outRow, 1], [outer, block]);
     start += block;
   }
   return out.info;
@@ -61,7 +66,7 @@ export function slice(
   const inStrides = stridesOf(x.shape);
   let off = 0;
   for (let d = 0; d < x.shape.length; d++) off += begin[d] * inStrides[d];
-  copy(ctx, ctx.ptr(x, op) + off * 4, inStrides, out.ptr, stridesOf(size), size);
+  copyStrided(ctx, ctx.ptr(x, op) + off * 4, inStrides, out.ptr, stridesOf(size), size);
   return out.info;
 }
 
@@ -72,7 +77,7 @@ export function transpose(ctx: KernelContext, x: TensorInfo, perm: readonly numb
   const out = ctx.make(outShape, x.dtype, op);
   if (out.size === 0) return out.info;
   const inStrides = stridesOf(x.shape);
-  copy(
+  copyStrided(
     ctx,
     ctx.ptr(x, op),
     perm.map((p) => inStrides[p]),
@@ -99,7 +104,7 @@ export function flip(ctx: KernelContext, x: TensorInfo, axes: readonly number[])
     off += (x.shape[a] - 1) * strides[a];
     srcStrides[a] = -strides[a];
   }
-  copy(ctx, ctx.ptr(x, op) + off * 4, srcStrides, out.ptr, strides, x.shape);
+  copyStrided(ctx, ctx.ptr(x, op) + off * 4, srcStrides, out.ptr, strides, x.shape);
   return out.info;
 }
 
@@ -121,6 +126,6 @@ export function pad(
   const outStrides = stridesOf(outShape);
   let off = 0;
   for (let d = 0; d < x.shape.length; d++) off += paddings[d][0] * outStrides[d];
-  copy(ctx, ctx.ptr(x, op), stridesOf(x.shape), out.ptr + off * 4, outStrides, x.shape);
+  copyStrided(ctx, ctx.ptr(x, op), stridesOf(x.shape), out.ptr + off * 4, outStrides, x.shape);
   return out.info;
 }

@@ -5,13 +5,15 @@
  * input is gathered into `dh · dw` phase images per image (each `Hu + 2 × Wu + 2`, zero where
  * the sub-grid leaves the input; `Hu × Wu` = the most outputs of a phase), the undilated
  * convolution runs on that batch by Winograd F(2×2, 3×3) (`winograd.ts`, bias and activation
- * included), and its outputs are scattered back. SPNet's dilation 2 and 4 convolutions
- * (`layer3`, `layer4`) take it; the gather and scatter copy the input and the output once each.
+ * included), and its outputs are scattered back. SPNet's dilation 2, 4 and 8 convolutions
+ * (`layer3`, `layer4`) take it; the gather and scatter are the backend's strided copy
+ * (`copy_strided`), one call per phase image.
  *
  * @module
  */
 import type { Activation, Conv2dInfo } from '@kernelzoo/core';
 import type { KernelContext } from '../context.js';
+import { copyStrided } from './transform.js';
 import { useWinograd, winogradConv2d } from './winograd.js';
 
 /**
@@ -88,11 +90,9 @@ export function winogradDilated(
   try {
     xs = ctx.alloc(sub.batch * c * hs * ws * 4, 'dilated conv2d phase images');
     ys = ctx.alloc(sub.batch * oc * hu * wu * 4, 'dilated conv2d phase outputs');
-    const f = ctx.f32();
-    const x0 = xp >> 2;
-    const s0 = xs >> 2;
-    // Gather: phase image (n, p, q), channel ch, (m, k) = input (p − pt + dh·m, q − pl + dw·k).
-    f.fill(0, s0, s0 + sub.batch * c * hs * ws);
+    // Gather, one strided copy per phase image: channel ch, (m, k) = input (p − pt + dh·m,
+    // q − pl + dw·k), zero where that leaves the input.
+    ctx.exports.fill32(xs, sub.batch * c * hs * ws, 0);
     for (let n = 0; n < batch; n++) {
       for (let p = 0; p < dh; p++) {
         // Rows of the phase image inside the input: p − pt + dh·m ∈ [0, ih).
@@ -101,39 +101,38 @@ export function winogradDilated(
         for (let q = 0; q < dw; q++) {
           const kLo = Math.max(0, Math.ceil((pl - q) / dw));
           const kHi = Math.min(ws, Math.floor((iw - 1 - q + pl) / dw) + 1);
+          if (mHi <= mLo || kHi <= kLo) continue;
           const image = (n * dh + p) * dw + q;
-          for (let ch = 0; ch < c; ch++) {
-            const src = x0 + (n * c + ch) * ih * iw;
-            const dst = s0 + (image * c + ch) * hs * ws;
-            for (let m = mLo; m < mHi; m++) {
-              const from = src + (p - pt + dh * m) * iw + q - pl;
-              const to = dst + m * ws;
-              for (let k = kLo; k < kHi; k++) f[to + k] = f[from + dw * k];
-            }
-          }
+          const from = n * c * ih * iw + (p - pt + dh * mLo) * iw + q - pl + dw * kLo;
+          const to = image * c * hs * ws + mLo * ws + kLo;
+          copyStrided(
+            ctx,
+            xp + from * 4,
+            [ih * iw, dh * iw, dw],
+            xs + to * 4,
+            [hs * ws, ws, 1],
+            [c, mHi - mLo, kHi - kLo],
+          );
         }
       }
     }
     if (!winogradConv2d(ctx, xs, packA, kc9, bp, act, sub, ys)) return false;
-    // Scatter: output (n, o, p + dh·u, q + dw·v) = phase output (n, p, q), o, (u, v).
-    const g = ctx.f32();
-    const y0 = ys >> 2;
-    const o0 = outPtr >> 2;
+    // Scatter, one strided copy per phase image: output (n, o, p + dh·u, q + dw·v) = its (o, u, v).
     for (let n = 0; n < batch; n++) {
       for (let p = 0; p < dh; p++) {
         const rows = Math.ceil((oh - p) / dh);
         for (let q = 0; q < dw; q++) {
           const cols = Math.ceil((ow - q) / dw);
           const image = (n * dh + p) * dw + q;
-          for (let o = 0; o < oc; o++) {
-            const src = y0 + (image * oc + o) * hu * wu;
-            const dst = o0 + (n * oc + o) * oh * ow + p * ow + q;
-            for (let u = 0; u < rows; u++) {
-              const from = src + u * wu;
-              const to = dst + dh * u * ow;
-              for (let v = 0; v < cols; v++) g[to + dw * v] = g[from + v];
-            }
-          }
+          const to = n * oc * oh * ow + p * ow + q;
+          copyStrided(
+            ctx,
+            ys + image * oc * hu * wu * 4,
+            [hu * wu, wu, 1],
+            outPtr + to * 4,
+            [oh * ow, dh * ow, dw],
+            [oc, rows, cols],
+          );
         }
       }
     }
