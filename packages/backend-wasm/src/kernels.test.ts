@@ -3,7 +3,7 @@ import { type Conv2dInfo, conv2dInfo, type MatMulInfo, type TensorInfo } from '@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WasmBackend } from './backend.js';
 import { kernelCases } from './cases.js';
-import { setParallelThreshold } from './context.js';
+import { KernelContext, setParallelThreshold } from './context.js';
 import { setConvPath, setDirectThresholds } from './kernels/conv2d.js';
 import { setWinogradMode, winogradCalls } from './kernels/winograd.js';
 import { useWinogradDilated } from './kernels/winograd-dilated.js';
@@ -301,6 +301,38 @@ describe('wasm splits the long-sum shapes marked `splits` in the conformance sui
       ),
     );
     for (const n of jobs) expect(n, `jobs per thread ${jobs}`).toBeGreaterThan(0);
+  });
+  it('splits the padded copy of a 128×16×12 input (HRNet-W32) for the Winograd path', () => {
+    // Its phase-split copy holds 128 planes × 18 rows × 2 phases × 7 floats = 32,256 floats:
+    // under 65,536 as elements, over it at PAD_WORK_PER_FLOAT = 4 per float.
+    const info = conv2dInfo([1, 128, 16, 12], [128, 128, 3, 3], { padding: 1 });
+    const r = rng(7440);
+    const x = floats(r, [1, 128, 16, 12]);
+    const w = floats(r, [128, 128, 3, 3]);
+    const padJobs: number[][] = [];
+    const par = KernelContext.prototype.par;
+    KernelContext.prototype.par = function (this: KernelContext, fn, args, work) {
+      if (fn !== 'direct_pad_run') return par.call(this, fn, args, work);
+      const before = this.jobs();
+      par.call(this, fn, args, work);
+      padJobs.push(this.jobs().map((n, i) => n - before[i]!));
+    };
+    const calls = winogradCalls();
+    try {
+      checkAccumulated(
+        b,
+        [x, w],
+        (be, [xi, wi]) => be.conv2d(xi!, wi!, null, info, 'linear'),
+        oracle.accumulate.convolve(x, w, { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 }),
+        'linear',
+        'conv2d 128×16×12',
+      );
+    } finally {
+      KernelContext.prototype.par = par;
+    }
+    expect(winogradCalls(), 'calls on the Winograd path').toBe(calls + 1);
+    expect(padJobs, 'padded copies').toHaveLength(1);
+    expect(padJobs[0], 'jobs per thread of the copy').toEqual([1, 1]);
   });
   it('splits binary ops by elements: a same-shape add (one collapsed row) and a broadcast whose split falls inside a row', () => {
     // [1, 64, 48, 64] + the same shape collapses to one row of 196,608 elements; [3, 40001] · [3, 1]

@@ -7,6 +7,14 @@
 import type { Conv2dInfo } from '@kernelzoo/core';
 import type { KernelContext } from '../context.js';
 
+/**
+ * What one float of a padded copy weighs against the parallel threshold (`ctx.par`'s work, in
+ * elements of an elementwise op): the copy fills and copies row pieces and splits phases, and
+ * costs ~4.5× an `add` per float on one thread (0.77 against 0.17 ns at HRNet-W32's 128×16×12
+ * and 24,576-element sizes), so it splits from 16,384 floats instead of 65,536.
+ */
+export const PAD_WORK_PER_FLOAT = 4;
+
 /** The shape of a padded copy: column phases, rows per plane and floats per phase row. */
 export interface PaddedLayout {
   readonly phases: number;
@@ -60,10 +68,11 @@ export function padInput(
     hp,
     wq,
   ]);
-  // Split over the threads like any elementwise kernel (from 65,536 elements): on 2 threads a
-  // copy kept on the calling thread left the worker idle and cost HRNet-W32 ~10 % (183 against
-  // 165 ms a forward); below that, one thread saves a pool round trip.
+  // Split over the threads like the elementwise kernels, each float weighing PAD_WORK_PER_FLOAT
+  // elements. On 2 threads a copy kept on the calling thread leaves the worker idle: that cost
+  // HRNet-W32 ~10 % when no copy split (183 against 165 ms a forward), and ~4 % while each float
+  // weighed one element and its 156 copies of 17–57 thousand floats stayed on one thread.
   const elems = batch * inChannels * hp * sw * wq;
-  ctx.par('direct_pad_run', [p], elems);
+  ctx.par('direct_pad_run', [p], elems * PAD_WORK_PER_FLOAT);
   return { buf, hp, wq };
 }
