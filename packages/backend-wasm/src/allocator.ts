@@ -1,8 +1,9 @@
 /**
  * The allocator of the wasm backend: hands out 64-byte-aligned blocks of the WebAssembly
- * memory, reuses freed blocks through exact-size free lists, and, before the memory would have
- * to grow, merges adjacent free blocks and splits the smallest that fits; only then grows the
- * memory, page by page up to its maximum.
+ * memory. A freed block merges at once with the free blocks beside it (found by their start
+ * and end addresses), or gives its space back to the top; an allocation takes the lowest free
+ * block of its exact size, else splits the lowest of the smallest size that fits, and only then
+ * grows the memory, page by page up to its maximum.
  *
  * @module
  */
@@ -30,11 +31,13 @@ export class Allocator {
   private readonly maxBytes: number;
   private top: number;
   private readonly base: number;
-  /** Free blocks by (rounded) size. */
-  private free = new Map<number, number[]>();
+  /** Free blocks: start address → size. No two are adjacent, and none ends at the top. */
+  private readonly freeAt = new Map<number, number>();
+  /** Free blocks: end address → start address. */
+  private readonly freeEnd = new Map<number, number>();
+  /** Free blocks by size: their start addresses, in no order. */
+  private readonly bySize = new Map<number, number[]>();
   private freeBytes = 0;
-  /** Whether no block was freed since the free blocks were last merged (merging again finds nothing). */
-  private merged = true;
   /** Live blocks: address → rounded size. */
   private readonly live = new Map<number, number>();
   private liveBytes = 0;
@@ -76,22 +79,14 @@ export class Allocator {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
     let ptr = -1;
     if (longLived) {
-      if (this.freeBytes >= size) {
-        if (!this.merged) this.coalesce();
-        ptr = this.lowestFit(size);
-      }
+      if (this.freeBytes >= size) ptr = this.lowestFit(size);
     } else {
-      // An exact-size free block, else the smallest free block that fits (after merging
-      // neighbours), else room above the top: freed space is reused before the top moves, so
-      // the top stays free for the largest blocks (a segmentation network's full-size output).
+      // Best fit at the lowest address: the lowest free block of the exact size, else of the
+      // smallest size that fits, else room above the top. Freed space is reused before the top
+      // moves, so the top stays free for the largest blocks (a segmentation network's
+      // full-size output).
       ptr = this.take(size);
-      if (ptr < 0 && this.freeBytes >= size) {
-        if (!this.merged) {
-          this.coalesce();
-          ptr = this.take(size);
-        }
-        if (ptr < 0) ptr = this.firstFit(size);
-      }
+      if (ptr < 0 && this.freeBytes >= size) ptr = this.firstFit(size);
     }
     if (ptr < 0) ptr = this.bump(size, false);
     if (ptr < 0) ptr = this.bump(size, true);
@@ -107,32 +102,79 @@ export class Allocator {
     return ptr;
   }
 
-  /** Returns a block to the free lists (unknown addresses are ignored). */
+  /**
+   * Frees a block (unknown addresses are ignored), merged with the free blocks just before and
+   * after it; a free run that reaches the top lowers the top instead.
+   */
   release(ptr: number): void {
     const size = this.live.get(ptr);
     if (size === undefined) return;
     this.live.delete(ptr);
     this.liveBytes -= size;
-    this.merged = false;
-    if (ptr + size === this.top) this.top = ptr;
-    else this.push(ptr, size);
+    let start = ptr;
+    let end = ptr + size;
+    const after = this.freeAt.get(end);
+    if (after !== undefined) {
+      this.unlink(end, after);
+      end += after;
+    }
+    const before = this.freeEnd.get(start);
+    if (before !== undefined) {
+      this.unlink(before, start - before);
+      start = before;
+    }
+    if (end === this.top) this.top = start;
+    else this.link(start, end - start);
   }
 
   /** Frees everything. */
   reset(): void {
-    this.free.clear();
+    this.freeAt.clear();
+    this.freeEnd.clear();
+    this.bySize.clear();
     this.live.clear();
     this.freeBytes = 0;
     this.liveBytes = 0;
     this.top = this.base;
-    this.merged = true;
   }
 
+  /** Takes the lowest free block of exactly `size` bytes, or returns −1. */
   private take(size: number): number {
-    const list = this.free.get(size);
-    if (list === undefined || list.length === 0) return -1;
+    const list = this.bySize.get(size);
+    if (list === undefined) return -1;
+    let k = 0;
+    for (let i = 1; i < list.length; i++) if (list[i]! < list[k]!) k = i;
+    const ptr = list[k]!;
+    list[k] = list[list.length - 1]!;
+    list.pop();
+    if (list.length === 0) this.bySize.delete(size);
+    this.freeAt.delete(ptr);
+    this.freeEnd.delete(ptr + size);
     this.freeBytes -= size;
-    return list.pop()!;
+    return ptr;
+  }
+
+  /** Records a free block. */
+  private link(start: number, size: number): void {
+    this.freeAt.set(start, size);
+    this.freeEnd.set(start + size, start);
+    const list = this.bySize.get(size);
+    if (list === undefined) this.bySize.set(size, [start]);
+    else list.push(start);
+    this.freeBytes += size;
+  }
+
+  /** Forgets a free block (one being merged or handed out). */
+  private unlink(start: number, size: number): void {
+    this.freeAt.delete(start);
+    this.freeEnd.delete(start + size);
+    const list = this.bySize.get(size)!;
+    if (list.length === 1) this.bySize.delete(size);
+    else {
+      list[list.indexOf(start)] = list[list.length - 1]!;
+      list.pop();
+    }
+    this.freeBytes -= size;
   }
 
   /** A block at the top; `grow`: growing the memory if it must. */
@@ -163,60 +205,24 @@ export class Allocator {
     return ptr;
   }
 
-  /** Merges adjacent free blocks and gives a free tail back to the bump pointer. */
-  private coalesce(): void {
-    const blocks: [number, number][] = [];
-    for (const [size, list] of this.free) for (const p of list) blocks.push([p, size]);
-    blocks.sort((a, b) => a[0] - b[0]);
-    const merged: [number, number][] = [];
-    for (const [p, s] of blocks) {
-      const last = merged[merged.length - 1];
-      if (last !== undefined && last[0] + last[1] === p) last[1] += s;
-      else merged.push([p, s]);
-    }
-    const tail = merged[merged.length - 1];
-    if (tail !== undefined && tail[0] + tail[1] === this.top) {
-      this.top = tail[0];
-      merged.pop();
-    }
-    this.free = new Map();
-    this.freeBytes = 0;
-    for (const [p, s] of merged) this.push(p, s);
-    this.merged = true;
-  }
-
-  private push(ptr: number, size: number): void {
-    let list = this.free.get(size);
-    if (list === undefined) {
-      list = [];
-      this.free.set(size, list);
-    }
-    list.push(ptr);
-    this.freeBytes += size;
-  }
-
   /** The free block at the lowest address of at least `size` bytes, split. */
   private lowestFit(size: number): number {
     let ptr = -1;
     let have = 0;
-    for (const [s, list] of this.free)
-      if (s >= size) for (const p of list) if (ptr < 0 || p < ptr) [ptr, have] = [p, s];
+    for (const [p, s] of this.freeAt) if (s >= size && (ptr < 0 || p < ptr)) [ptr, have] = [p, s];
     if (ptr < 0) return -1;
-    const list = this.free.get(have)!;
-    list.splice(list.indexOf(ptr), 1);
-    this.freeBytes -= have;
-    if (have > size) this.push(ptr + size, have - size);
+    this.unlink(ptr, have);
+    if (have > size) this.link(ptr + size, have - size);
     return ptr;
   }
 
   /** The smallest free block of at least `size` bytes, split. */
   private firstFit(size: number): number {
     let best = -1;
-    for (const s of this.free.keys())
-      if (s >= size && (best < 0 || s < best) && this.free.get(s)!.length > 0) best = s;
+    for (const s of this.bySize.keys()) if (s >= size && (best < 0 || s < best)) best = s;
     if (best < 0) return -1;
     const ptr = this.take(best);
-    if (best > size) this.push(ptr + size, best - size);
+    if (best > size) this.link(ptr + size, best - size);
     return ptr;
   }
 }

@@ -146,6 +146,60 @@ describe('wasm backend memory', () => {
     expect(grown % PAGE).toBe(0);
   });
 
+  it('merges a freed block with its free neighbours at once, and lowers the top under a free run', () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 256 });
+    const a = new Allocator(memory, 64, 256);
+    const KiB = 1024;
+    const p = [a.alloc(KiB, 'p0'), a.alloc(2 * KiB, 'p1'), a.alloc(KiB, 'p2'), a.alloc(64, 'pin')];
+    a.release(p[0]);
+    a.release(p[2]);
+    // p1 joins p0 before it and p2 after it: one free block of 4 KiB, handed out whole.
+    a.release(p[1]);
+    expect(a.alloc(4 * KiB, 'merged')).toBe(p[0]);
+    const q = a.alloc(KiB, 'q');
+    expect(q).toBe(p[3] + 64);
+    // Freeing the block under the top, then the pin under it, gives both back to the top.
+    a.release(q);
+    a.release(p[3]);
+    expect(a.alloc(KiB, 'again')).toBe(p[3]);
+  });
+
+  it('never hands out overlapping blocks, and returns to an empty memory, over 20,000 random calls', () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1024 });
+    const a = new Allocator(memory, 64, 1024);
+    let s = 12345;
+    const next = (n: number): number => {
+      s = (s * 1103515245 + 12345) >>> 0;
+      return s % n;
+    };
+    const live = new Map<number, number>();
+    for (let i = 0; i < 20000; i++) {
+      if (live.size >= 300 || (live.size > 0 && next(2) === 0)) {
+        const ptrs = [...live.keys()];
+        const ptr = ptrs[next(ptrs.length)]!;
+        a.release(ptr);
+        live.delete(ptr);
+      } else {
+        const bytes = 1 + next(next(4) === 0 ? 1 << 18 : 4096);
+        const ptr = a.alloc(bytes, 'random', next(8) === 0);
+        expect(ptr % 64).toBe(0);
+        expect(a.sizeOf(ptr)).toBeGreaterThanOrEqual(bytes);
+        live.set(ptr, a.sizeOf(ptr));
+      }
+      if (i % 1000 === 0) {
+        const blocks = [...live].sort((x, y) => x[0] - y[0]);
+        for (let k = 1; k < blocks.length; k++)
+          expect(blocks[k]![0], 'a block starts before the one below it ends').toBeGreaterThanOrEqual(
+            blocks[k - 1]![0] + blocks[k - 1]![1],
+          );
+      }
+    }
+    for (const ptr of live.keys()) a.release(ptr);
+    expect(a.usedBytes).toBe(0);
+    // Every free block merged back into the top: the next block starts at the base.
+    expect(a.alloc(1 << 20, 'whole')).toBe(64);
+  });
+
   it('reuses freed blocks', () => {
     const b = new WasmBackend({ singleThreaded: true });
     const id = b.write(new Float32Array(1000), [1000], 'float32');
