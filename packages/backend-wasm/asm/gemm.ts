@@ -423,15 +423,38 @@ export function gemm_run(p: usize, tid: i32, nt: i32): i32 {
     if (ncBlock < NR) ncBlock = NR;
     chunks = (n + ncBlock - 1) / ncBlock;
   }
-  const units = bg * chunks;
+  // Row parts: one batch × group item whose columns fit one chunk (n ≤ NC) splits into `nt`
+  // chunks of whole NR-column panels, which cannot be even for some widths (49 columns, a 7×7
+  // map: 4 panels against 3). There the threads split the rows instead, each packing all of B
+  // (K × n floats, against M/nt × K × n multiply-adds), when that gives the busiest thread a
+  // smaller share.
+  let parts = 1;
+  const rowPanels = mp / MR;
+  if (nt > 1 && bg === 1 && chunks === nt && n <= pi(p, P_NC)) {
+    const panels = (n + NR - 1) / NR;
+    const busiestCols = (ncBlock + NR - 1) / NR;
+    const busiestRows = (rowPanels + nt - 1) / nt;
+    // busiest / total, compared as cross products.
+    if (<i64>busiestRows * panels < <i64>busiestCols * rowPanels) {
+      parts = nt;
+      chunks = 1;
+      ncBlock = n;
+    }
+  }
+  const partRows = ((rowPanels + parts - 1) / parts) * MR;
+  const units = bg * chunks * parts;
   const u0 = <i32>((<i64>units * tid) / nt);
   const u1 = <i32>((<i64>units * (tid + 1)) / nt);
   const scratch = <usize>pi(p, P_SCRATCH) + <usize>tid * <usize>pi(p, P_SCRATCH_BYTES);
   const tile = scratch;
   const packB = scratch + 256;
   for (let u = u0; u < u1; u++) {
-    const bgIdx = u / chunks;
-    const chunk = u - bgIdx * chunks;
+    const part = u % parts;
+    const bgChunk = u / parts;
+    const bgIdx = bgChunk / chunks;
+    const chunk = bgChunk - bgIdx * chunks;
+    const ip0 = part * partRows;
+    const ip1 = min(mp, ip0 + partRows);
     const bi = bgIdx / groups;
     const g = bgIdx - bi * groups;
     const n0 = chunk * ncBlock;
@@ -447,7 +470,7 @@ export function gemm_run(p: usize, tid: i32, nt: i32): i32 {
       if (kind === 0) pack_b_mat(bBase, brs, bcs, pc, kc, n0, nc, packB);
       else pack_b_conv_pad(padBase, p, pc, kc, n0, nc, packB);
       const mode = (pc > 0 ? 1 : 0) | (pc + kc >= k ? 2 : 0);
-      for (let ip = 0; ip < mp; ip += MR) {
+      for (let ip = ip0; ip < ip1; ip += MR) {
         const rows = min(MR, m - ip);
         const pa = aBase + ((<usize>(pc * mp + ip * kc)) << 2);
         const crow = cBase + ((<usize>(ip * ldc)) << 2);

@@ -230,6 +230,14 @@ describe('wasm splits the long-sum shapes marked `splits` in the conformance sui
     ['conv2d 32 groups of 8 channels (ResNeXt), direct path', conv([1, 256, 14, 14], 256, 3, 1, 32), false],
     ['conv2d 3×3, 64 → 96 channels, packed GEMM', conv([1, 64, 24, 24], 96, 3, 1, 1), true],
     ['conv2d 1×1, 256 → 64 channels, pointwise GEMM', conv([1, 256, 28, 28], 64, 1, 0, 1), false],
+    // 49 columns: 7 panels of 8 split 4 : 3, so the GEMM splits its 41 row panels instead (21 : 20).
+    ['conv2d 1×1 on 7×7, 256 → 203 channels, GEMM split by rows', conv([1, 256, 7, 7], 203, 1, 0, 1), true],
+    // 3×3 on 7×7 with padding: 49 columns of a packed im2col B, split by rows.
+    [
+      'conv2d 3×3 on 7×7, 32 → 203 channels, packed GEMM split by rows',
+      conv([1, 32, 7, 7], 203, 3, 1, 1),
+      true,
+    ],
   ];
   let b: WasmBackend;
   beforeAll(async () => {
