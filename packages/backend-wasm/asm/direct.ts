@@ -2,15 +2,16 @@
 // (SKNet/ResNeXt G=32) and other small-M convolutions. The input is first copied into a
 // zero-padded, stride-phase-split buffer so every tap of 8 adjacent output pixels is two
 // contiguous v128 loads; 4 output channels × 8 pixels accumulate in 8 v128 registers.
-// The `_run` kernels take `(tid, nt)` and return how many work units thread `tid` did (the
+// The `_run` kernels take `(share, nt)` and return how many work units share `share` of `nt` held (the
 // worker pool counts a job only when that is > 0).
+import { SLOT } from './slot';
 
 function pi(p: usize, i: i32): i32 {
   return load<i32>(p + ((<usize>i) << 2));
 }
 
-function lo(n: i32, tid: i32, nt: i32): i32 {
-  return <i32>((<i64>n * tid) / nt);
+function lo(n: i32, share: i32, nt: i32): i32 {
+  return <i32>((<i64>n * share) / nt);
 }
 
 // Params (i32 words): 0 x, 1 wpack, 2 out, 3 bias, 4 act, 5 batch, 6 inC, 7 outC, 8 groups,
@@ -22,7 +23,7 @@ function lo(n: i32, tid: i32, nt: i32): i32 {
  * Fills the padded buffer: plane (n, c), row y, phase s, column q holds input
  * (y − pt, q·sw + s − pl), zero outside. Parallel over planes.
  */
-export function direct_pad_run(p: usize, tid: i32, nt: i32): i32 {
+export function direct_pad_run(p: usize, share: i32, nt: i32): i32 {
   const x = <usize>pi(p, 0);
   const planes = pi(p, 5) * pi(p, 6);
   const ih = pi(p, 9);
@@ -33,8 +34,8 @@ export function direct_pad_run(p: usize, tid: i32, nt: i32): i32 {
   const buf = <usize>pi(p, 21);
   const hp = pi(p, 22);
   const wq = pi(p, 23);
-  const p0 = lo(planes, tid, nt);
-  const p1 = lo(planes, tid + 1, nt);
+  const p0 = lo(planes, share, nt);
+  const p1 = lo(planes, share + 1, nt);
   const rowLen = sw * wq;
   for (let q = p0; q < p1; q++) {
     const src = x + ((<usize>(q * ih * iw)) << 2);
@@ -134,7 +135,7 @@ function finish(o: usize, v: v128, bias: f32, act: i32, cols: i32, tile: usize):
 }
 
 /** The direct convolution; work units are (batch, group, block of 4 output channels). */
-export function direct_conv_run(p: usize, tid: i32, nt: i32): i32 {
+export function direct_conv_run(p: usize, share: i32, nt: i32): i32 {
   const wpack = <usize>pi(p, 1);
   const out = <usize>pi(p, 2);
   const bias = <usize>pi(p, 3);
@@ -154,7 +155,7 @@ export function direct_conv_run(p: usize, tid: i32, nt: i32): i32 {
   const buf = <usize>pi(p, 21);
   const hp = pi(p, 22);
   const wq = pi(p, 23);
-  const scratch = <usize>pi(p, 24) + <usize>tid * <usize>pi(p, 25);
+  const scratch = <usize>pi(p, 24) + <usize>SLOT * <usize>pi(p, 25);
   const tile = scratch;
   const offs = scratch + 64; // per kx: float offset within a padded row (phase · Wq + shift)
   const cg = inC / groups;
@@ -168,8 +169,8 @@ export function direct_conv_run(p: usize, tid: i32, nt: i32): i32 {
     store<i32>(offs + ((<usize>kx) << 2), (t % sw) * wq + t / sw);
   }
   const units = batch * groups * blocks;
-  const u0 = lo(units, tid, nt);
-  const u1 = lo(units, tid + 1, nt);
+  const u0 = lo(units, share, nt);
+  const u1 = lo(units, share + 1, nt);
   for (let u = u0; u < u1; u++) {
     const b = u % blocks;
     const ng = u / blocks;

@@ -3,8 +3,9 @@
 // Every function works on raw pointers into linear memory, which the TypeScript side owns
 // (its allocator hands out every buffer and scratch area). Nothing here allocates, and there
 // are no mutable globals in memory, so several instances (one per worker) can share one
-// memory. Parallel kernels take `(tid, nt)`, do their share of the work and return how many
-// work units that share held (0: nothing for this thread), which the worker pool counts.
+// memory. Parallel kernels take `(share, nt)`, do their share of the work and return how many
+// work units that share held (0: nothing), which the worker pool counts. A share may run on
+// any thread; per-thread scratch is indexed by the instance's SLOT (slot.ts).
 //
 // C = A · B with A `M × K` (weights, packed once into MR-row panels per K block) and B
 // `K × N` (a matrix, or the implicit im2col matrix of a convolution, packed per K×N block
@@ -12,6 +13,7 @@
 // ten v128 accumulators.
 
 import { MR, micro, NR, sigmoidf } from './micro';
+import { SLOT } from './slot';
 
 // ---- parameter block layout (i32 words), written by the TypeScript side ----
 const P_KIND = 0; // 0: B is a matrix, 1: B is the im2col matrix of a convolution, read from its padded copy (P_PAD_BUF)
@@ -389,10 +391,10 @@ function micro_ind(
 }
 
 /**
- * The GEMM driver (matrix or convolution B), run by `nt` threads; thread `tid` takes a
- * contiguous share of the work units (batch × group × column chunk). See the P_* layout.
+ * The GEMM driver (matrix or convolution B), split into `nt` shares; share `share` takes a
+ * contiguous part of the work units (batch × group × column chunk). See the P_* layout.
  */
-export function gemm_run(p: usize, tid: i32, nt: i32): i32 {
+export function gemm_run(p: usize, share: i32, nt: i32): i32 {
   const kind = pi(p, P_KIND);
   const m = pi(p, P_M);
   const n = pi(p, P_N);
@@ -443,9 +445,9 @@ export function gemm_run(p: usize, tid: i32, nt: i32): i32 {
   }
   const partRows = ((rowPanels + parts - 1) / parts) * MR;
   const units = bg * chunks * parts;
-  const u0 = <i32>((<i64>units * tid) / nt);
-  const u1 = <i32>((<i64>units * (tid + 1)) / nt);
-  const scratch = <usize>pi(p, P_SCRATCH) + <usize>tid * <usize>pi(p, P_SCRATCH_BYTES);
+  const u0 = <i32>((<i64>units * share) / nt);
+  const u1 = <i32>((<i64>units * (share + 1)) / nt);
+  const scratch = <usize>pi(p, P_SCRATCH) + <usize>SLOT * <usize>pi(p, P_SCRATCH_BYTES);
   const tile = scratch;
   const packB = scratch + 256;
   for (let u = u0; u < u1; u++) {
@@ -508,7 +510,7 @@ export function gemm_run(p: usize, tid: i32, nt: i32): i32 {
  * from the tile's base, computed once per call. Work units: batch × group × chunks of
  * pixel tiles; inside a unit, per K block and weight panel, every tile of the chunk.
  */
-export function conv_ind_run(p: usize, tid: i32, nt: i32): i32 {
+export function conv_ind_run(p: usize, share: i32, nt: i32): i32 {
   const m = pi(p, P_M);
   const k = pi(p, P_K);
   const batch = pi(p, P_BATCH);
@@ -547,9 +549,9 @@ export function conv_ind_run(p: usize, tid: i32, nt: i32): i32 {
     chunks = (tiles + chunkTiles - 1) / chunkTiles;
   }
   const units = bg * chunks;
-  const u0 = <i32>((<i64>units * tid) / nt);
-  const u1 = <i32>((<i64>units * (tid + 1)) / nt);
-  const scratch = <usize>pi(p, P_SCRATCH) + <usize>tid * <usize>pi(p, P_SCRATCH_BYTES);
+  const u0 = <i32>((<i64>units * share) / nt);
+  const u1 = <i32>((<i64>units * (share + 1)) / nt);
+  const scratch = <usize>pi(p, P_SCRATCH) + <usize>SLOT * <usize>pi(p, P_SCRATCH_BYTES);
   const tile = scratch;
   const offs = scratch + 256;
   // Byte offset of im2col row q from a tile's base (its top-left tap of channel 0).

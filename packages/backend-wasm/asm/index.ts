@@ -3,4 +3,5 @@
 export * from './direct';
 export * from './gemm';
 export * from './kernels';
+export { set_slot } from './slot';
 export * from './winograd';

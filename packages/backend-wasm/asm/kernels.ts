@@ -1,8 +1,10 @@
 // AssemblyScript: every kernel besides the GEMM — depthwise convolution, elementwise,
 // batch norm, pooling, resize, reductions, softmax, argmax, strided (and reversed) copies and casts.
 // Pointers are byte addresses in linear memory; element counts are i32. Parallel kernels take
-// `(tid, nt)`, split their outermost loop and return how many units of it (planes, rows,
-// elements) thread `tid` did: the worker pool counts a job only when that is > 0.
+// `(share, nt)`, split their outermost loop and return how many units of it (planes, rows,
+// elements) share `share` held: the worker pool counts a job only when that is > 0. Any thread
+// may run any share; per-thread scratch is indexed by the instance's SLOT (slot.ts).
+import { SLOT } from './slot';
 
 function pi(p: usize, i: i32): i32 {
   return load<i32>(p + ((<usize>i) << 2));
@@ -12,8 +14,8 @@ function pf(p: usize, i: i32): f32 {
   return load<f32>(p + ((<usize>i) << 2));
 }
 
-function lo(n: i32, tid: i32, nt: i32): i32 {
-  return <i32>((<i64>n * tid) / nt);
+function lo(n: i32, share: i32, nt: i32): i32 {
+  return <i32>((<i64>n * share) / nt);
 }
 
 function sigmoid(v: f32): f32 {
@@ -51,7 +53,7 @@ function epilogue(o: usize, len: i32, b: f32, act: i32): void {
  * SIMD along output columns for stride-1 rows. Params: x, w, out, bias (0: none), act, batch,
  * inC, mult, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl.
  */
-export function depthwise_run(p: usize, tid: i32, nt: i32): i32 {
+export function depthwise_run(p: usize, share: i32, nt: i32): i32 {
   const x = <usize>pi(p, 0);
   const w = <usize>pi(p, 1);
   const out = <usize>pi(p, 2);
@@ -75,8 +77,8 @@ export function depthwise_run(p: usize, tid: i32, nt: i32): i32 {
   const outC = inC * mult;
   const planes = batch * outC;
   const hw = oh * ow;
-  const p0 = lo(planes, tid, nt);
-  const p1 = lo(planes, tid + 1, nt);
+  const p0 = lo(planes, share, nt);
+  const p1 = lo(planes, share + 1, nt);
   for (let pl_ = p0; pl_ < p1; pl_++) {
     const n = pl_ / outC;
     const oc = pl_ - n * outC;
@@ -165,11 +167,11 @@ function unaryScalar(op: i32, v: f64): f64 {
   return v;
 }
 
-/** Float32 unary over elements [lo, hi) of the share of thread `tid`. */
-export function unary_f32(op: i32, x: usize, out: usize, n: i32, tid: i32, nt: i32): i32 {
-  let i = lo(n, tid, nt) & ~3;
-  let end = lo(n, tid + 1, nt) & ~3;
-  if (tid === nt - 1) end = n;
+/** Float32 unary over elements [lo, hi) of share `share`. */
+export function unary_f32(op: i32, x: usize, out: usize, n: i32, share: i32, nt: i32): i32 {
+  let i = lo(n, share, nt) & ~3;
+  let end = lo(n, share + 1, nt) & ~3;
+  if (share === nt - 1) end = n;
   const done = max(0, end - i);
   const z = f32x4.splat(0);
   if (op === 0 || op === 1 || op === 4 || op === 6 || op === 8) {
@@ -328,7 +330,7 @@ function runI(op: i32, a: usize, sa: i32, b: usize, sb: i32, o: usize, len: i32)
 
 /**
  * Broadcast binary op. `p`: rank r, shape[r], strideA[r], strideB[r]; `idx` is r words of
- * scratch. Thread `tid` takes a share of the output elements (a range that may begin and end
+ * scratch. Share `share` takes a part of the output elements (a range that may begin and end
  * inside a row of the innermost dimension); returns how many.
  */
 export function binary_run(
@@ -339,7 +341,7 @@ export function binary_run(
   out: usize,
   p: usize,
   idxBase: usize,
-  tid: i32,
+  share: i32,
   nt: i32,
 ): i32 {
   const r = pi(p, 0);
@@ -351,10 +353,10 @@ export function binary_run(
   // Each thread takes a range of output elements, not of rows: a same-shape operation collapses
   // to a single row, which a split by rows would leave to one thread.
   const total = <i64>rows * inner;
-  const e0 = <i64>((total * tid) / nt);
-  const e1 = <i64>((total * (tid + 1)) / nt);
+  const e0 = <i64>((total * share) / nt);
+  const e1 = <i64>((total * (share + 1)) / nt);
   if (e0 >= e1) return 0;
-  const idx = idxBase + ((<usize>(tid * 16)) << 2);
+  const idx = idxBase + ((<usize>(SLOT * 16)) << 2);
   // Position of the row holding e0, and e0's column in it.
   const r0 = <i32>(e0 / inner);
   let col = <i32>(e0 - <i64>r0 * inner);
@@ -412,12 +414,12 @@ export function batchnorm_run(
   scale: usize,
   offset: usize,
   eps: f64,
-  tid: i32,
+  share: i32,
   nt: i32,
 ): i32 {
   const rows = outer * channels;
-  const r0 = lo(rows, tid, nt);
-  const r1 = lo(rows, tid + 1, nt);
+  const r0 = lo(rows, share, nt);
+  const r1 = lo(rows, share + 1, nt);
   for (let r = r0; r < r1; r++) {
     const c = r % channels;
     const m = load<f32>(mean + ((<usize>c) << 2));
@@ -462,13 +464,13 @@ export function maxpoolRowFloats(iw: i32): i32 {
 /**
  * Max pooling (the params of {@link avgpool_run}; dilation applies), one output row at a time.
  * First the maxima of the window's rows, column by column and four columns a vector, into a row
- * buffer (thread `tid`'s, {@link maxpoolRowFloats} floats from `buf`); then each output's
+ * buffer (the running thread's, {@link maxpoolRowFloats} floats a thread from `buf`); then each output's
  * maximum over its window's columns in that row, four outputs a vector where the window lies
  * inside the row and the stride is 1 or 2. The maximum takes a value when it is greater or NaN,
  * as the scalar scan does, so NaN propagates (rows first, then columns: only the sign of a
  * zero maximum can differ from a row-major scan).
  */
-export function maxpool_run(x: usize, out: usize, p: usize, buf: usize, tid: i32, nt: i32): i32 {
+export function maxpool_run(x: usize, out: usize, p: usize, buf: usize, share: i32, nt: i32): i32 {
   const planes = pi(p, 0) * pi(p, 1);
   const ih = pi(p, 2);
   const iw = pi(p, 3);
@@ -482,10 +484,10 @@ export function maxpool_run(x: usize, out: usize, p: usize, buf: usize, tid: i32
   const dw = pi(p, 11);
   const pt = pi(p, 12);
   const pl = pi(p, 14);
-  const p0 = lo(planes, tid, nt);
-  const p1 = lo(planes, tid + 1, nt);
+  const p0 = lo(planes, share, nt);
+  const p1 = lo(planes, share + 1, nt);
   const rowBytes = (<usize>iw) << 2;
-  const row = buf + ((<usize>(tid * maxpoolRowFloats(iw))) << 2);
+  const row = buf + ((<usize>(SLOT * maxpoolRowFloats(iw))) << 2);
   const vecEnd = iw & ~3;
   // Outputs oxIn ≤ ox < oxOut have their whole window inside the row: ox·sw − pl ≥ 0 and
   // ox·sw − pl + (kw − 1)·dw ≤ iw − 1.
@@ -560,7 +562,7 @@ function edgeMax(row: usize, x0: i32, kw: i32, dw: i32, iw: i32): f32 {
  * Average pooling. Params: batch, channels, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw (unused:
  * average pooling has no dilation), pt, pb, pl, pr, countIncludePad.
  */
-export function avgpool_run(x: usize, out: usize, p: usize, tid: i32, nt: i32): i32 {
+export function avgpool_run(x: usize, out: usize, p: usize, share: i32, nt: i32): i32 {
   const planes = pi(p, 0) * pi(p, 1);
   const ih = pi(p, 2);
   const iw = pi(p, 3);
@@ -575,8 +577,8 @@ export function avgpool_run(x: usize, out: usize, p: usize, tid: i32, nt: i32): 
   const pl = pi(p, 14);
   const pr = pi(p, 15);
   const includePad = pi(p, 16);
-  const p0 = lo(planes, tid, nt);
-  const p1 = lo(planes, tid + 1, nt);
+  const p0 = lo(planes, share, nt);
+  const p1 = lo(planes, share + 1, nt);
   for (let q = p0; q < p1; q++) {
     const base = x + ((<usize>(q * ih * iw)) << 2);
     let o = out + ((<usize>(q * oh * ow)) << 2);
@@ -615,11 +617,11 @@ export function adaptive_avg_run(
   iw: i32,
   oh: i32,
   ow: i32,
-  tid: i32,
+  share: i32,
   nt: i32,
 ): i32 {
-  const p0 = lo(planes, tid, nt);
-  const p1 = lo(planes, tid + 1, nt);
+  const p0 = lo(planes, share, nt);
+  const p1 = lo(planes, share + 1, nt);
   for (let q = p0; q < p1; q++) {
     const base = x + ((<usize>(q * ih * iw)) << 2);
     let o = out + ((<usize>(q * oh * ow)) << 2);
@@ -656,11 +658,11 @@ export function resize_run(
   oh: i32,
   ow: i32,
   tab: usize,
-  tid: i32,
+  share: i32,
   nt: i32,
 ): i32 {
-  const p0 = lo(planes, tid, nt);
-  const p1 = lo(planes, tid + 1, nt);
+  const p0 = lo(planes, share, nt);
+  const p1 = lo(planes, share + 1, nt);
   const cols = tab + ((<usize>(oh * 3)) << 2);
   for (let q = p0; q < p1; q++) {
     const base = x + ((<usize>(q * ih * iw)) << 2);

@@ -23,6 +23,7 @@
 // each) when they do not.
 
 import { MR, micro, NR } from './micro';
+import { SLOT } from './slot';
 
 // ---- parameter block of wino_run (i32 words) ----
 const W_PAD = 0; // the padded input, split into 2 column phases (direct_pad_run's layout)
@@ -70,7 +71,7 @@ function pi(p: usize, i: i32): i32 {
  * vector and row 4 alone. Float32 arithmetic: each value of U is at most 4 roundings from
  * exact (a sum of up to 9 weights, scaled by ¼). Threads split the panels.
  */
-export function wino_filter_run(p: usize, tid: i32, nt: i32): i32 {
+export function wino_filter_run(p: usize, share: i32, nt: i32): i32 {
   const a = <usize>pi(p, F_A);
   const kc9 = pi(p, F_KC9);
   const ic = pi(p, F_IC);
@@ -80,8 +81,8 @@ export function wino_filter_run(p: usize, tid: i32, nt: i32): i32 {
   const block = <usize>pi(p, F_UPOS);
   const k9 = ic * 9;
   const panels = mp / MR;
-  const p0 = <i32>((<i64>panels * tid) / nt);
-  const p1 = <i32>((<i64>panels * (tid + 1)) / nt);
+  const p0 = <i32>((<i64>panels * share) / nt);
+  const p1 = <i32>((<i64>panels * (share + 1)) / nt);
   for (let pn = p0; pn < p1; pn++) {
     const ip = pn * MR;
     for (let pc = 0; pc < ic; pc += kcBlock) {
@@ -318,7 +319,7 @@ function inputRow(t0: v128, t1: v128, t2: v128, t3: v128, dst: usize, posStride:
  * packed-B layout), the 16 GEMMs M_ξν = U_ξν · V_ξν (oc × T each), and the output transform
  * with bias and activation, written to the output.
  */
-export function wino_run(p: usize, tid: i32, nt: i32): i32 {
+export function wino_run(p: usize, share: i32, nt: i32): i32 {
   const pad = <usize>pi(p, W_PAD);
   const hp = pi(p, W_HP);
   const wq = pi(p, W_WQ);
@@ -339,9 +340,9 @@ export function wino_run(p: usize, tid: i32, nt: i32): i32 {
   const tiles = th * tw;
   const chunks = (tiles + tc - 1) / tc;
   const units = batch * chunks;
-  const u0 = <i32>((<i64>units * tid) / nt);
-  const u1 = <i32>((<i64>units * (tid + 1)) / nt);
-  const scratch = <usize>pi(p, W_SCRATCH) + <usize>tid * <usize>pi(p, W_SCRATCH_BYTES);
+  const u0 = <i32>((<i64>units * share) / nt);
+  const u1 = <i32>((<i64>units * (share + 1)) / nt);
+  const scratch = <usize>pi(p, W_SCRATCH) + <usize>SLOT * <usize>pi(p, W_SCRATCH_BYTES);
   const tile = scratch;
   const vBuf = scratch + 256;
   const vPos = <usize>pi(p, W_VPOS);

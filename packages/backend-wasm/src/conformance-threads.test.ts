@@ -3,6 +3,7 @@ import { getBackend, getBackendName, setBackend } from '@kernelzoo/core';
 import { expect, it } from 'vitest';
 import { setParallelThreshold } from './context.js';
 import { getThreads, registerWasmBackend, setThreads, type WasmBackend, wasmFeatures } from './index.js';
+import { setStealing } from './pool.js';
 
 let backend: WasmBackend | null = null;
 
@@ -10,8 +11,10 @@ async function setup(): Promise<void> {
   registerWasmBackend({ threads: 2 });
   await setBackend('wasm');
   await setThreads(2);
-  // Every kernel through the worker pool, however small.
+  // Every kernel through the worker pool, however small; one share per thread, so that the
+  // `splits` cases show the work split (with stealing, a late worker's share runs here).
   setParallelThreshold(0);
+  setStealing(false);
   backend = getBackend() as WasmBackend;
 }
 

@@ -31,7 +31,7 @@ export const MAX_THREADS = (IDX - JOBS) >> 2;
 /** Byte address where the allocator's heap begins. */
 export const HEAP = 131072;
 
-/** The kernels a job of the worker pool may name (each takes `(…, tid, nt)`), by index. */
+/** The kernels a job of the worker pool may name (each takes `(…, share, nt)`), by index. */
 export const PARALLEL_KERNELS = [
   'gemm_run',
   'depthwise_run',
@@ -255,9 +255,8 @@ export class KernelContext {
       return;
     }
     const f = this.exports[fn];
-    this.pool!.run(PARALLEL_KERNELS.indexOf(fn), args, nt, () => {
-      if (f(...args, 0, nt) > 0) this.countJob();
-    });
+    if (this.pool!.run(PARALLEL_KERNELS.indexOf(fn), args, nt, (share) => f(...args, share, nt)))
+      this.countJob();
   }
 
   /** Runs a parallel kernel entirely on the calling thread (one job of thread 0). */
@@ -274,8 +273,8 @@ export class KernelContext {
 
   /**
    * Jobs run so far by each of the `threads` threads, by thread id: 0 is the calling thread,
-   * i ≥ 1 pool worker i. A job is one thread's share of one parallel kernel call, counted
-   * when that share held any work (a call below the parallel threshold is one job of thread 0).
+   * i ≥ 1 pool worker i. A thread counts one job per parallel kernel call whose shares it ran
+   * held any work (a call below the parallel threshold is one job of thread 0).
    */
   jobs(): number[] {
     const v = this.i32();

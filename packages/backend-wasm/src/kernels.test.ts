@@ -7,6 +7,7 @@ import { KernelContext, setParallelThreshold } from './context.js';
 import { setConvPath, setDirectThresholds } from './kernels/conv2d.js';
 import { setWinogradMode, winogradCalls } from './kernels/winograd.js';
 import { useWinogradDilated } from './kernels/winograd-dilated.js';
+import { setStealing, type ThreadPool } from './pool.js';
 import { checkAccumulated, floats, rng, upload } from './test-util.js';
 
 for (const threads of [1, 2]) {
@@ -25,6 +26,116 @@ for (const threads of [1, 2]) {
     });
   });
 }
+
+// Every kernel case on 2 threads with every kernel through the pool, however small: shares of a
+// few elements, where the calling thread often runs the worker's share before the worker claims
+// it (stealing), so both orders of claiming run.
+describe('wasm kernels vs the conformance oracles, 2 threads, every kernel through the pool', () => {
+  let b: WasmBackend;
+  beforeAll(async () => {
+    b = await WasmBackend.create({ threads: 2 });
+    setParallelThreshold(0);
+  });
+  afterAll(() => {
+    setParallelThreshold(1 << 16);
+    b.dispose();
+  });
+  for (const c of kernelCases()) it(c.name, () => c.run(b));
+});
+
+describe('wasm worker pool: the calling thread runs the shares no worker has claimed', () => {
+  let b: WasmBackend;
+  let pool: ThreadPool;
+  beforeAll(async () => {
+    b = await WasmBackend.create({ threads: 2 });
+    pool = (b as unknown as { ctx: KernelContext }).ctx.pool!;
+  });
+  afterAll(() => {
+    pool.pauseWorkers(false);
+    b.dispose();
+  });
+  it('with the worker paused, a Winograd conv2d, a GEMM conv2d, a matmul and an add run whole on the calling thread', () => {
+    const r = rng(7480);
+    const x = floats(r, [1, 64, 24, 24]);
+    const w3 = floats(r, [96, 64, 3, 3]);
+    const w1 = floats(r, [64, 64, 1, 1]);
+    const bias = floats(r, [96]);
+    const a = floats(r, [256, 300]);
+    const m = floats(r, [300, 200]);
+    const y = floats(r, [1, 64, 24, 24]);
+    const conv3 = conv2dInfo([1, 64, 24, 24], [96, 64, 3, 3], { padding: 1 });
+    const conv1 = conv2dInfo([1, 64, 24, 24], [64, 64, 1, 1], {});
+    const mm: MatMulInfo = {
+      batch: 1,
+      aBatch: 1,
+      bBatch: 1,
+      m: 256,
+      n: 200,
+      k: 300,
+      transposeA: false,
+      transposeB: false,
+      outShape: [256, 200],
+    };
+    const none = { stride: [1, 1] as [number, number], dilation: [1, 1] as [number, number], groups: 1 };
+    pool.pauseWorkers(true);
+    const before = b.workerJobs();
+    const calls = winogradCalls();
+    checkAccumulated(
+      b,
+      [x, w3, bias],
+      (be, [xi, wi, bi]) => be.conv2d(xi!, wi!, bi, conv3, 'relu'),
+      oracle.accumulate.convolve(x, w3, { ...none, padding: [1, 1], bias }),
+      'relu',
+      'conv2d 3×3',
+    );
+    expect(winogradCalls(), 'the 3×3 conv2d took the Winograd path').toBe(calls + 1);
+    checkAccumulated(
+      b,
+      [x, w1],
+      (be, [xi, wi]) => be.conv2d(xi!, wi!, null, conv1, 'linear'),
+      oracle.accumulate.convolve(x, w1, { ...none, padding: [0, 0], bias: null }),
+      'linear',
+      'conv2d 1×1',
+    );
+    checkAccumulated(
+      b,
+      [a, m],
+      (be, [ai, mi]) => be.matmul(ai!, mi!, null, mm, 'linear'),
+      oracle.accumulate.multiply(a, m, false, null),
+      'linear',
+      'matmul',
+    );
+    const xi = upload(b, x);
+    const yi = upload(b, y);
+    const sum = b.binary('add', xi, yi, [1, 64, 24, 24]);
+    const got = b.readSync(sum.dataId) as Float32Array;
+    for (let i = 0; i < got.length; i++)
+      if (got[i] !== Math.fround(x.values[i]! + y.values[i]!)) throw new Error(`add: element ${i}`);
+    for (const t of [xi, yi, sum]) b.disposeData(t.dataId);
+    const jobs = b.workerJobs().map((n, i) => n - before[i]!);
+    // Every call ran on the calling thread (each counts once there, whatever its shares); the
+    // paused worker ran none.
+    expect(jobs[1], `jobs per thread ${jobs}`).toBe(0);
+    expect(jobs[0], `jobs per thread ${jobs}`).toBeGreaterThanOrEqual(4);
+    pool.pauseWorkers(false);
+    // Unpaused, the worker takes shares again (stealing off: one share each, deterministic).
+    setStealing(false);
+    try {
+      const again = b.workerJobs();
+      checkAccumulated(
+        b,
+        [a, m],
+        (be, [ai, mi]) => be.matmul(ai!, mi!, null, mm, 'linear'),
+        oracle.accumulate.multiply(a, m, false, null),
+        'linear',
+        'matmul after',
+      );
+      expect(b.workerJobs().map((n, i) => n - again[i]!)).toEqual([1, 1]);
+    } finally {
+      setStealing(true);
+    }
+  });
+});
 
 // Every convolution through each path: the GEMM with packed B (implicit im2col), the GEMM
 // with B read in place from a padded input (unpacked), the direct kernel, and Winograd
@@ -197,7 +308,8 @@ describe('wasm conv2d packed weights', () => {
  * The long-sum shapes the conformance suite marks `splits` (packages/conformance/src/cases/
  * large.ts), at the default parallel threshold (65536 multiply-adds): each must run a job on
  * both threads — the conformance environment lowers the threshold to 0, so this is where the
- * threshold itself is checked. `work` is what the kernel passes to the threshold test.
+ * threshold itself is checked. `work` is what the kernel passes to the threshold test. With
+ * stealing off, each thread runs one share, so a job on each thread means the work split.
  */
 describe('wasm splits the long-sum shapes marked `splits` in the conformance suite over 2 threads at the default threshold', () => {
   const conv = (
@@ -243,8 +355,13 @@ describe('wasm splits the long-sum shapes marked `splits` in the conformance sui
   beforeAll(async () => {
     b = await WasmBackend.create({ threads: 2 });
     setParallelThreshold(1 << 16);
+    // One share per thread: the split itself is under test, not who runs which share.
+    setStealing(false);
   });
-  afterAll(() => b.dispose());
+  afterAll(() => {
+    setStealing(true);
+    b.dispose();
+  });
   const jobsOf = (run: () => void): number[] => {
     const before = b.workerJobs();
     run();
@@ -331,7 +448,13 @@ describe('wasm splits the long-sum shapes marked `splits` in the conformance sui
         b,
         [x, w],
         (be, [xi, wi]) => be.conv2d(xi!, wi!, null, info, 'linear'),
-        oracle.accumulate.convolve(x, w, { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 }),
+        oracle.accumulate.convolve(x, w, {
+          stride: [1, 1],
+          padding: [1, 1],
+          dilation: [1, 1],
+          groups: 1,
+          bias: null,
+        }),
         'linear',
         'conv2d 128×16×12',
       );
