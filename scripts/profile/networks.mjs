@@ -1,16 +1,18 @@
 // The networks the profiling scripts run, built the same way in each: seeded weights
 // (nn.manualSeed(0)), eval mode, on the active backend.
-//   hrnet = HRNet-W32 pose at 256×192, sknet = SKNet-50 at 224², spnet = SPNet-50 ADE20K at 480².
+//   hrnet = HRNet-W32 pose at 256×192, sknet = SKNet-50 at 224², spnet = SPNet-50 ADE20K at 480²,
+//   skresnet18 = timm's SK-ResNet-18 at 224².
 
 import { nn } from '../../packages/core/dist/index.js';
 import { hrnetPose } from '../../packages/hrnet/dist/index.js';
-import { sknet50 } from '../../packages/sknet/dist/index.js';
+import { sknet50, skresnet18 } from '../../packages/sknet/dist/index.js';
 import { spnet50 } from '../../packages/spnet/dist/index.js';
 
 const NETWORKS = {
   hrnet: [() => hrnetPose({ width: 32 }), [1, 3, 256, 192]],
   sknet: [() => sknet50(), [1, 3, 224, 224]],
   spnet: [() => spnet50(150), [1, 3, 480, 480]],
+  skresnet18: [() => skresnet18(), [1, 3, 224, 224]],
 };
 
 /** `{ net, shape }` for a name of NETWORKS (net in eval mode); a one-line error otherwise. */

@@ -88,6 +88,8 @@ const out = [
   `${which} on wasm, ${threads} thread(s): forward ${(total / RUNS).toFixed(1)} ms (mean of ${RUNS}), in backend methods ${(backend / RUNS).toFixed(1)} ms, outside them ${((total - backend) / RUNS).toFixed(1)} ms`,
 ];
 for (const [key, [ms, calls]] of rows)
-  out.push(`  ${key.padEnd(28)} ${(ms / RUNS).toFixed(2).padStart(8)} ms  ${String(calls / RUNS).padStart(5)} calls`);
+  out.push(
+    `  ${key.padEnd(28)} ${(ms / RUNS).toFixed(2).padStart(8)} ms  ${String(calls / RUNS).padStart(5)} calls`,
+  );
 process.stdout.write(`${out.join('\n')}\n`);
 process.exit(0);

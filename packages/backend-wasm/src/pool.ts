@@ -209,7 +209,8 @@ export class ThreadPool {
 
   /**
    * @internal Test hook: while `true`, workers take no share of any job (the caller runs them
-   * all, as when the workers start late).
+   * all, as when the workers start late). Only with stealing on: with it off the caller runs one
+   * share and would wait for the others forever.
    */
   pauseWorkers(paused: boolean): void {
     Atomics.store(this.ctrl, PAUSE, paused ? 1 : 0);
