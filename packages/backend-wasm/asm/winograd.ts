@@ -314,10 +314,12 @@ function inputRow(t0: v128, t1: v128, t2: v128, t3: v128, dst: usize, posStride:
 }
 
 /**
- * The Winograd convolution, run by `nt` threads; work units are chunks of T tiles of one
- * batch item. Per unit: the input transform of its tiles (V: 16 blocks of ic × T in the GEMM's
- * packed-B layout), the 16 GEMMs M_ξν = U_ξν · V_ξν (oc × T each), and the output transform
- * with bias and activation, written to the output.
+ * The Winograd convolution, split into `nt` shares; work units are chunks of T consecutive
+ * tiles of the batch (the tiles of item 0, then of item 1, …), so a chunk may span items when
+ * each holds few tiles (a dilated convolution's phase images). Per unit: the input transform
+ * of its tiles (V: 16 blocks of ic × T in the GEMM's packed-B layout), the 16 GEMMs
+ * M_ξν = U_ξν · V_ξν (oc × T each), and the output transform with bias and activation,
+ * written to the output.
  */
 export function wino_run(p: usize, share: i32, nt: i32): i32 {
   const pad = <usize>pi(p, W_PAD);
@@ -338,8 +340,8 @@ export function wino_run(p: usize, share: i32, nt: i32): i32 {
   const act = pi(p, W_ACT);
   const tc = pi(p, W_T);
   const tiles = th * tw;
-  const chunks = (tiles + tc - 1) / tc;
-  const units = batch * chunks;
+  const total = batch * tiles;
+  const units = (total + tc - 1) / tc;
   const u0 = <i32>((<i64>units * share) / nt);
   const u1 = <i32>((<i64>units * (share + 1)) / nt);
   const scratch = <usize>pi(p, W_SCRATCH) + <usize>SLOT * <usize>pi(p, W_SCRATCH_BYTES);
@@ -354,16 +356,24 @@ export function wino_run(p: usize, share: i32, nt: i32): i32 {
   const uPos = <usize>pi(p, W_UPOS);
   const zero = f32x4.splat(0);
   let probe = zero;
+  const image = <usize>ic * plane;
+  const outImage = (<usize>(oc * oh * ow)) << 2;
   for (let un = u0; un < u1; un++) {
-    const b = un / chunks;
-    const t0 = (un - b * chunks) * tc;
-    const xb = pad + <usize>(b * ic) * plane;
+    const t0 = un * tc;
+    // The unit's first tile: item b0, tile row ty0, column tx0. Groups of four tiles step on
+    // from it (the grid's width is even, so a pair of tiles lies in one tile row of one item).
+    const b0 = t0 / tiles;
+    const ty0 = (t0 - b0 * tiles) / tw;
+    const tx0 = t0 - b0 * tiles - ty0 * tw;
     // Input transform: V[ξν][panel][c][lane], four tiles at a time.
+    let bA = b0;
+    let tyA = ty0;
+    let txA = tx0;
     for (let t = 0; t < tc; t += 4) {
       const g = t0 + t;
       // Byte offset of these 4 tiles in V's position block: panel t / NR, row c, lane t % NR.
       const vAt = vBuf + ((<usize>((t / NR) * NR * ic + (t % NR))) << 2);
-      if (g >= tiles) {
+      if (g >= total) {
         for (let c = 0; c < ic; c++) {
           const d = vAt + ((<usize>(c * NR)) << 2);
           for (let s = 0; s < 16; s++) v128.store(d + <usize>s * vPos, f32x4.splat(0));
@@ -371,16 +381,34 @@ export function wino_run(p: usize, share: i32, nt: i32): i32 {
         continue;
       }
       // Tiles g, g + 1 (pair A) and g + 2, g + 3 (pair B) each lie in one tile row (the grid's
-      // width is even); past the last tile, pair B repeats pair A (those lanes are never
-      // stored).
-      const tyA = g / tw;
-      const txA = g - tyA * tw;
-      const gB = g + 2 < tiles ? g + 2 : g;
-      const tyB = gB / tw;
-      const txB = gB - tyB * tw;
-      let rowA = xb + <usize>(2 * tyA) * rowBytes + ((<usize>txA) << 2);
-      const splitB =
-        <usize>(2 * tyB) * rowBytes + ((<usize>txB) << 2) - <usize>(2 * tyA) * rowBytes - ((<usize>txA) << 2);
+      // width is even), pair B possibly in the next row or item; past the last tile, pair B
+      // repeats pair A (those lanes are never stored).
+      let bB = bA;
+      let tyB = tyA;
+      let txB = txA;
+      if (g + 2 < total) {
+        txB += 2;
+        if (txB >= tw) {
+          txB = 0;
+          if (++tyB >= th) {
+            tyB = 0;
+            bB++;
+          }
+        }
+      }
+      let rowA = pad + <usize>bA * image + <usize>(2 * tyA) * rowBytes + ((<usize>txA) << 2);
+      const splitB = pad + <usize>bB * image + <usize>(2 * tyB) * rowBytes + ((<usize>txB) << 2) - rowA;
+      // The next group: pair B's position, two tiles on.
+      bA = bB;
+      tyA = tyB;
+      txA = txB + 2;
+      if (txA >= tw) {
+        txA = 0;
+        if (++tyA >= th) {
+          tyA = 0;
+          bA++;
+        }
+      }
       let d = vAt;
       for (let c = 0; c < ic; c++) {
         inputTiles(rowA, rowA + splitB, phase, rowBytes, d, vPos);
@@ -420,38 +448,53 @@ export function wino_run(p: usize, share: i32, nt: i32): i32 {
     }
     // Output transform: Aᵀ M A per output channel, four tiles at a time; `probe` sums every
     // result times 0 (before the activation, which would hide −Inf).
-    const ob = out + ((<usize>(b * oc * oh * ow)) << 2);
     for (let o = 0; o < oc; o++) {
       const bv = bias !== 0 ? v128.load32_splat(bias + ((<usize>o) << 2)) : f32x4.splat(0);
-      const oPlane = ob + ((<usize>(o * oh * ow)) << 2);
+      const oPlane = out + ((<usize>(o * oh * ow)) << 2);
+      let bA = b0;
+      let tyA = ty0;
+      let txA = tx0;
       for (let t = 0; t < tc; t += 4) {
         const g = t0 + t;
-        if (g >= tiles) break;
-        const tyA = g / tw;
-        const txA = g - tyA * tw;
-        // Pair B (tiles g + 2, g + 3) may start the next tile row, or lie past the last tile.
+        if (g >= total) break;
+        // Pair B (tiles g + 2, g + 3) may start the next tile row or item, or lie past the
+        // last tile (then nothing of it is stored).
+        let bB = bA;
         let tyB = tyA;
         let txB = txA + 2;
         if (txB >= tw) {
-          tyB++;
           txB = 0;
+          if (++tyB >= th) {
+            tyB = 0;
+            bB++;
+          }
         }
-        if (g + 2 >= tiles) tyB = oh; // nothing of pair B is stored
         const y = outputTiles(
           mBuf + ((<usize>(o * tc + t)) << 2),
           mPos,
           bv,
           act,
-          oPlane,
+          oPlane + <usize>bA * outImage,
           2 * tyA,
           2 * txA,
-          2 * tyB,
+          oPlane + <usize>bB * outImage,
+          g + 2 < total ? 2 * tyB : oh,
           2 * txB,
           oh,
           ow,
           tile,
         );
         probe = f32x4.add(probe, f32x4.mul(y, zero));
+        bA = bB;
+        tyA = tyB;
+        txA = txB + 2;
+        if (txA >= tw) {
+          txA = 0;
+          if (++tyA >= th) {
+            tyA = 0;
+            bA++;
+          }
+        }
       }
     }
   }
@@ -470,7 +513,8 @@ export function wino_run(p: usize, share: i32, nt: i32): i32 {
 /**
  * Output transform of four tiles (one per lane) of one output channel: Y = Aᵀ M A + bias,
  * activation, written where the tiles lie inside the output (pair A's two tiles at output row
- * yA, columns xA .. xA + 3, pair B's at yB, xB). `m` points at position 0's 4 values,
+ * yA, columns xA .. xA + 3 of the output channel's plane `planeA`, pair B's at yB, xB of
+ * `planeB`: the same plane, or the next batch item's). `m` points at position 0's 4 values,
  * `posStride` bytes between positions. Returns the sum of the four results per lane before
  * the activation: Inf or NaN when one of them is.
  */
@@ -479,9 +523,10 @@ function outputTiles(
   posStride: usize,
   bv: v128,
   act: i32,
-  oPlane: usize,
+  planeA: usize,
   yA: i32,
   xA: i32,
+  planeB: usize,
   yB: i32,
   xB: i32,
   oh: i32,
@@ -531,8 +576,8 @@ function outputTiles(
   const hi0 = v128.shuffle<f32>(y00, y01, 2, 6, 3, 7);
   const lo1 = v128.shuffle<f32>(y10, y11, 0, 4, 1, 5);
   const hi1 = v128.shuffle<f32>(y10, y11, 2, 6, 3, 7);
-  storePixels(oPlane, yA, xA, lo0, lo1, oh, ow, tile);
-  storePixels(oPlane, yB, xB, hi0, hi1, oh, ow, tile);
+  storePixels(planeA, yA, xA, lo0, lo1, oh, ow, tile);
+  storePixels(planeB, yB, xB, hi0, hi1, oh, ow, tile);
   return sum;
 }
 

@@ -47,6 +47,12 @@ describe('wasm Winograd F(2×2, 3×3): when it is taken', () => {
     expect(chunkSize(48, 1, 16, 2)).toBe(8);
     // Two batch items split evenly whatever the chunk: the largest chunk that fits.
     expect(chunkSize(48, 2, 16, 2)).toBe(16);
+    // Chunks run on across batch items: 256 items of 4 tiles (SPNet-50's dilation 16 phases)
+    // make 32 chunks of 32; 3 items of 6 tiles, 18 tiles: one chunk of 24 on one thread, and on
+    // two, 8 + 8 against 8 + 2 tiles rather than 16 against 2.
+    expect(chunkSize(4, 256, 32, 2)).toBe(32);
+    expect(chunkSize(6, 3, 32, 1)).toBe(24);
+    expect(chunkSize(6, 3, 32, 2)).toBe(8);
   });
 
   it('follows the test hook', () => {
@@ -123,12 +129,12 @@ describe('wasm Winograd: dilated convolutions by phases, and many channels', () 
   const dilated = (c: number, h: number, w: number, d: number, cout = c, pad = d): Conv2dInfo =>
     conv2dInfo([1, c, h, w], [cout, c, 3, 3], { padding: pad, dilation: d });
 
-  it("takes SPNet-50's dilation 2, 4 and 8 convolutions on its 60×60 maps, not dilation 16", () => {
+  it("takes SPNet-50's dilation 2, 4, 8 and 16 convolutions on its 60×60 maps", () => {
     expect(useWinogradDilated(dilated(256, 60, 60, 2), 'relu')).toBe(true);
     expect(useWinogradDilated(dilated(512, 60, 60, 4), 'relu')).toBe(true);
     expect(useWinogradDilated(dilated(512, 60, 60, 8), 'relu')).toBe(true);
-    // 16 × 16 phase images of 4 × 4 outputs: 4 tiles each, half an 8-tile chunk.
-    expect(useWinogradDilated(dilated(512, 60, 60, 16), 'relu')).toBe(false);
+    // 16 × 16 phase images of 4 × 4 outputs, 4 tiles each: chunks run on across images.
+    expect(useWinogradDilated(dilated(512, 60, 60, 16), 'relu')).toBe(true);
     expect(useWinogradDilated(dilated(256, 60, 60, 1), 'relu')).toBe(false); // not dilated
     expect(useWinogradDilated(dilated(8, 60, 60, 2, 32), 'relu')).toBe(false); // 8 input channels
     expect(useWinogradDilated(dilated(32, 60, 60, 2), 'sigmoid')).toBe(false);
@@ -171,6 +177,25 @@ describe('wasm Winograd: dilated convolutions by phases, and many channels', () 
     ],
     ['dilations 2 × 4, asymmetric padding', [1, 16, 30, 44], 24, [2, 4], [1, 3, 4, 2], 'relu'],
     ['dilation 8 with SPNet-like phase images', [1, 16, 64, 64], 16, [8, 8], [8, 8, 8, 8], 'relu'],
+    // Phase images of 4 × 4 outputs (4 tiles): every chunk spans images.
+    [
+      'dilation 16 on 60 × 60 (phase images of 4 tiles)',
+      [1, 16, 60, 60],
+      24,
+      [16, 16],
+      [16, 16, 16, 16],
+      'relu',
+    ],
+    // Phase images of 6 × 3 or 5 × 3 outputs: 3 × 2 = 6 tiles, so pairs of tiles cross images at
+    // every other image; batch 2.
+    [
+      'dilation 5 × 10, 30 × 30, batch 2 (phase images of 6 tiles)',
+      [2, 16, 30, 30],
+      16,
+      [5, 10],
+      [5, 5, 10, 10],
+      'linear',
+    ],
     ['many channels: own scratch (1536 + 400 channels)', [1, 1536, 8, 8], 400, [1, 1], [1, 1, 1, 1], 'relu'],
   ];
   for (const threads of [1, 2]) {

@@ -46,16 +46,16 @@ export function phaseInfo(info: Conv2dInfo): Conv2dInfo | null {
 
 /**
  * Whether a dilated convolution takes this path: its phase convolution takes the Winograd
- * path ({@link useWinograd}), every phase has outputs (no more phases than output rows or
- * columns) and a phase image holds at least 8 tiles (the Winograd kernel's smallest chunk of
- * tiles lies within one image, so fewer would leave it part empty).
+ * path ({@link useWinograd}: its pixels over all the phase images, its tiles' fill) and every
+ * phase has outputs (no more phases than output rows or columns). Phase images may hold few
+ * tiles: the Winograd kernel's chunks of tiles run on across images (SPNet-50's dilation 16 on
+ * a 60 × 60 map: 256 phase images of 2 × 2 tiles).
  */
 export function useWinogradDilated(info: Conv2dInfo, activation: Activation): boolean {
   const sub = phaseInfo(info);
   if (sub === null) return false;
   if (info.dilationHeight > info.outHeight || info.dilationWidth > info.outWidth) return false;
-  const tiles = Math.ceil(sub.outHeight / 2) * Math.ceil(Math.ceil(sub.outWidth / 2) / 2) * 2;
-  return tiles >= 8 && useWinograd(sub, activation);
+  return useWinograd(sub, activation);
 }
 
 /**

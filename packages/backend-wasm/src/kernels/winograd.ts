@@ -73,21 +73,21 @@ function scratchBytes(ic: number, mp: number, tc: number): number {
 /**
  * Tiles per chunk: a multiple of 8, at most `most` (the scratch's room), and among those the
  * one that gives the busiest of `nt` threads the fewest tiles (each takes a contiguous share of
- * the batch × chunk work units, as wino_run splits them), the largest on a tie.
+ * the chunks of the batch's `batch × tiles` tiles, as wino_run splits them), the largest on a
+ * tie.
  */
 export function chunkSize(tiles: number, batch: number, most: number, nt: number): number {
   let best = 8;
   let bestLoad = Number.POSITIVE_INFINITY;
-  const top = Math.min(Math.floor(most / 8) * 8, Math.ceil(tiles / 8) * 8);
+  const total = batch * tiles;
+  const top = Math.min(Math.floor(most / 8) * 8, Math.ceil(total / 8) * 8);
   for (let tc = top; tc >= 8; tc -= 8) {
-    const chunks = Math.ceil(tiles / tc);
-    const units = batch * chunks;
+    const units = Math.ceil(total / tc);
     let load = 0;
     for (let t = 0; t < nt; t++) {
-      let sum = 0;
-      for (let u = Math.floor((units * t) / nt); u < Math.floor((units * (t + 1)) / nt); u++)
-        sum += u % chunks === chunks - 1 ? tiles - (chunks - 1) * tc : tc;
-      load = Math.max(load, sum);
+      const u0 = Math.floor((units * t) / nt);
+      const u1 = Math.floor((units * (t + 1)) / nt);
+      load = Math.max(load, Math.min(total, u1 * tc) - Math.min(total, u0 * tc));
     }
     if (load < bestLoad) {
       best = tc;
