@@ -313,6 +313,46 @@ function inputRow(t0: v128, t1: v128, t2: v128, t3: v128, dst: usize, posStride:
   v128.store(dst + 3 * posStride, f32x4.sub(t1, t3));
 }
 
+/** A tile's position: batch item, tile row and tile column, as `item << 40 | row << 20 | column`. */
+function tilePos(item: i32, row: i32, col: i32): i64 {
+  return ((<i64>item) << 40) | ((<i64>row) << 20) | <i64>col;
+}
+
+function posItem(pos: i64): i32 {
+  return <i32>(pos >> 40);
+}
+
+function posRow(pos: i64): i32 {
+  return <i32>(pos >> 20) & 0xfffff;
+}
+
+function posCol(pos: i64): i32 {
+  return <i32>pos & 0xfffff;
+}
+
+/**
+ * The position two tiles on, in order: along the row, then the next row, then the next item's
+ * first row (the grid's width is even, so a pair never straddles a row's end).
+ */
+function nextPair(pos: i64, tw: i32, th: i32): i64 {
+  let item = posItem(pos);
+  let row = posRow(pos);
+  let col = posCol(pos) + 2;
+  if (col >= tw) {
+    col = 0;
+    if (++row >= th) {
+      row = 0;
+      item++;
+    }
+  }
+  return tilePos(item, row, col);
+}
+
+/** Byte offset, in the padded input, of the top-left phase-0 value of the tile at `pos`. */
+function padAt(pos: i64, image: usize, rowBytes: usize): usize {
+  return <usize>posItem(pos) * image + <usize>(2 * posRow(pos)) * rowBytes + ((<usize>posCol(pos)) << 2);
+}
+
 /**
  * The Winograd convolution, split into `nt` shares; work units are chunks of T consecutive
  * tiles of the batch (the tiles of item 0, then of item 1, …), so a chunk may span items when
@@ -360,15 +400,12 @@ export function wino_run(p: usize, share: i32, nt: i32): i32 {
   const outImage = (<usize>(oc * oh * ow)) << 2;
   for (let un = u0; un < u1; un++) {
     const t0 = un * tc;
-    // The unit's first tile: item b0, tile row ty0, column tx0. Groups of four tiles step on
-    // from it (the grid's width is even, so a pair of tiles lies in one tile row of one item).
+    // The unit's first tile; groups of four tiles step on from it, two pairs at a time.
     const b0 = t0 / tiles;
     const ty0 = (t0 - b0 * tiles) / tw;
-    const tx0 = t0 - b0 * tiles - ty0 * tw;
+    const first = tilePos(b0, ty0, t0 - b0 * tiles - ty0 * tw);
     // Input transform: V[ξν][panel][c][lane], four tiles at a time.
-    let bA = b0;
-    let tyA = ty0;
-    let txA = tx0;
+    let pA = first;
     for (let t = 0; t < tc; t += 4) {
       const g = t0 + t;
       // Byte offset of these 4 tiles in V's position block: panel t / NR, row c, lane t % NR.
@@ -383,32 +420,10 @@ export function wino_run(p: usize, share: i32, nt: i32): i32 {
       // Tiles g, g + 1 (pair A) and g + 2, g + 3 (pair B) each lie in one tile row (the grid's
       // width is even), pair B possibly in the next row or item; past the last tile, pair B
       // repeats pair A (those lanes are never stored).
-      let bB = bA;
-      let tyB = tyA;
-      let txB = txA;
-      if (g + 2 < total) {
-        txB += 2;
-        if (txB >= tw) {
-          txB = 0;
-          if (++tyB >= th) {
-            tyB = 0;
-            bB++;
-          }
-        }
-      }
-      let rowA = pad + <usize>bA * image + <usize>(2 * tyA) * rowBytes + ((<usize>txA) << 2);
-      const splitB = pad + <usize>bB * image + <usize>(2 * tyB) * rowBytes + ((<usize>txB) << 2) - rowA;
-      // The next group: pair B's position, two tiles on.
-      bA = bB;
-      tyA = tyB;
-      txA = txB + 2;
-      if (txA >= tw) {
-        txA = 0;
-        if (++tyA >= th) {
-          tyA = 0;
-          bA++;
-        }
-      }
+      const pB = g + 2 < total ? nextPair(pA, tw, th) : pA;
+      let rowA = pad + padAt(pA, image, rowBytes);
+      const splitB = padAt(pB, image, rowBytes) - padAt(pA, image, rowBytes);
+      pA = nextPair(pB, tw, th);
       let d = vAt;
       for (let c = 0; c < ic; c++) {
         inputTiles(rowA, rowA + splitB, phase, rowBytes, d, vPos);
@@ -451,50 +466,30 @@ export function wino_run(p: usize, share: i32, nt: i32): i32 {
     for (let o = 0; o < oc; o++) {
       const bv = bias !== 0 ? v128.load32_splat(bias + ((<usize>o) << 2)) : f32x4.splat(0);
       const oPlane = out + ((<usize>(o * oh * ow)) << 2);
-      let bA = b0;
-      let tyA = ty0;
-      let txA = tx0;
+      let pA = first;
       for (let t = 0; t < tc; t += 4) {
         const g = t0 + t;
         if (g >= total) break;
         // Pair B (tiles g + 2, g + 3) may start the next tile row or item, or lie past the
         // last tile (then nothing of it is stored).
-        let bB = bA;
-        let tyB = tyA;
-        let txB = txA + 2;
-        if (txB >= tw) {
-          txB = 0;
-          if (++tyB >= th) {
-            tyB = 0;
-            bB++;
-          }
-        }
+        const pB = nextPair(pA, tw, th);
         const y = outputTiles(
           mBuf + ((<usize>(o * tc + t)) << 2),
           mPos,
           bv,
           act,
-          oPlane + <usize>bA * outImage,
-          2 * tyA,
-          2 * txA,
-          oPlane + <usize>bB * outImage,
-          g + 2 < total ? 2 * tyB : oh,
-          2 * txB,
+          oPlane + <usize>posItem(pA) * outImage,
+          2 * posRow(pA),
+          2 * posCol(pA),
+          oPlane + <usize>posItem(pB) * outImage,
+          g + 2 < total ? 2 * posRow(pB) : oh,
+          2 * posCol(pB),
           oh,
           ow,
           tile,
         );
         probe = f32x4.add(probe, f32x4.mul(y, zero));
-        bA = bB;
-        tyA = tyB;
-        txA = txB + 2;
-        if (txA >= tw) {
-          txA = 0;
-          if (++tyA >= th) {
-            tyA = 0;
-            bA++;
-          }
-        }
+        pA = nextPair(pB, tw, th);
       }
     }
   }
