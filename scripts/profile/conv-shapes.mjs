@@ -5,23 +5,15 @@
 
 import { registerJsBackend } from '../../packages/backend-js/dist/index.js';
 import { registerWasmBackend } from '../../packages/backend-wasm/dist/index.js';
-import { randomNormal, setBackend, startKernelTrace } from '../../packages/core/dist/index.js';
-import { buildNetwork } from './networks.mjs';
+import { setBackend, startKernelTrace } from '../../packages/core/dist/index.js';
+import { networkForward } from './networks.mjs';
 
 const [which = 'hrnet', threads = '1'] = process.argv.slice(2);
 const backend = threads === 'js' ? 'js' : 'wasm';
 if (backend === 'js') registerJsBackend();
 else registerWasmBackend({ threads: Number(threads) });
 await setBackend(backend);
-const { net, shape } = buildNetwork(which, 'conv-shapes');
-const x = randomNormal(shape, 0, 1, { seed: 1 });
-const once = async () => {
-  const y = net.call(x);
-  await y.data();
-  y.dispose();
-};
-await once();
-await once();
+const once = await networkForward(which, 'conv-shapes');
 const REPS = 3;
 const byShape = new Map();
 let total = 0;

@@ -10,8 +10,8 @@ import { registerJsBackend } from '../../packages/backend-js/dist/index.js';
 import { registerWasmBackend } from '../../packages/backend-wasm/dist/index.js';
 import { setKBlock } from '../../packages/backend-wasm/dist/kernels/gemm.js';
 import { setSpin } from '../../packages/backend-wasm/dist/pool.js';
-import { randomNormal, setBackend } from '../../packages/core/dist/index.js';
-import { buildNetwork } from './networks.mjs';
+import { setBackend } from '../../packages/core/dist/index.js';
+import { networkForward } from './networks.mjs';
 
 const [which = 'hrnet', threads = '1', spin = '32768', runs = '7', kblock = '256'] = process.argv.slice(2);
 const backend = threads === 'js' ? 'js' : 'wasm';
@@ -22,15 +22,7 @@ else {
   registerWasmBackend({ threads: Number(threads) });
 }
 await setBackend(backend);
-const { net, shape } = buildNetwork(which, 'network-time');
-const x = randomNormal(shape, 0, 1, { seed: 1 });
-const once = async () => {
-  const y = net.call(x);
-  await y.data();
-  y.dispose();
-};
-await once();
-await once();
+const once = await networkForward(which, 'network-time');
 const t = [];
 for (let i = 0; i < Number(runs); i++) {
   const t0 = performance.now();

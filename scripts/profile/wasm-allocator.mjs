@@ -9,8 +9,8 @@
 
 import { Allocator } from '../../packages/backend-wasm/dist/allocator.js';
 import { registerWasmBackend } from '../../packages/backend-wasm/dist/index.js';
-import { randomNormal, setBackend } from '../../packages/core/dist/index.js';
-import { buildNetwork } from './networks.mjs';
+import { setBackend } from '../../packages/core/dist/index.js';
+import { networkForward } from './networks.mjs';
 
 const [which = 'hrnet', threads = '1'] = process.argv.slice(2);
 // The trace: [bytes, longLived] for an allocation, [-ptr] for a release of the block the
@@ -36,15 +36,7 @@ Allocator.prototype.release = function (ptr) {
 };
 registerWasmBackend({ threads: Number(threads) });
 await setBackend('wasm');
-const { net, shape } = buildNetwork(which, 'wasm-allocator');
-const x = randomNormal(shape, 0, 1, { seed: 1 });
-const once = async () => {
-  const y = net.call(x);
-  await y.data();
-  y.dispose();
-};
-await once();
-await once();
+const once = await networkForward(which, 'wasm-allocator');
 const start = trace.length;
 await once();
 const end = trace.length;

@@ -11,8 +11,8 @@ import { WasmBackend } from '../../packages/backend-wasm/dist/backend.js';
 import { KernelContext } from '../../packages/backend-wasm/dist/context.js';
 import { registerWasmBackend } from '../../packages/backend-wasm/dist/index.js';
 import { ThreadPool } from '../../packages/backend-wasm/dist/pool.js';
-import { randomNormal, setBackend } from '../../packages/core/dist/index.js';
-import { buildNetwork } from './networks.mjs';
+import { setBackend } from '../../packages/core/dist/index.js';
+import { networkForward } from './networks.mjs';
 
 const [which = 'hrnet', threads = '1'] = process.argv.slice(2);
 const RUNS = 7;
@@ -65,15 +65,7 @@ KernelContext.prototype.serial = function (fn, args) {
 
 registerWasmBackend({ threads: Number(threads) });
 await setBackend('wasm');
-const { net, shape } = buildNetwork(which, 'wasm-kernels');
-const x = randomNormal(shape, 0, 1, { seed: 1 });
-const once = async () => {
-  const y = net.call(x);
-  await y.data();
-  y.dispose();
-};
-await once();
-await once();
+const once = await networkForward(which, 'wasm-kernels');
 let total = 0;
 for (let r = 0; r < RUNS; r++) {
   on = true;
