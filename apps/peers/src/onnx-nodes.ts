@@ -330,9 +330,16 @@ export function emitNode(e: OnnxEmitter, n: GraphNode): void {
       return;
     }
     case 'binary': {
-      const [op, a, b] = n.args;
+      const [op, a, b, , activation] = n.args;
       const type = BINARY[op];
       if (type === undefined) throw new Error(`onnx: kernel binary, op '${op}' has no ONNX mapping`);
+      if (activation === 'relu') {
+        // A residual block's fused sum and ReLU: Add, then Relu (ORT fuses them where it can).
+        const sum = e.temp('sum');
+        e.op(type, [v(a), v(b)], [sum]);
+        e.op('Relu', [sum], [out]);
+        return;
+      }
       e.op(type, [v(a), v(b)], [out]); // ONNX broadcasts like NumPy
       return;
     }

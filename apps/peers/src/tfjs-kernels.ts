@@ -57,16 +57,25 @@ export function unaryStep(p: Prepare, op: UnaryOp, x: number): Step {
 }
 
 /**
- * Translates `binary(op, a, b, outShape)`. A rank-4 result is computed in NHWC with both
- * operands in NHWC form (a lower-rank operand is first padded to rank 4 with leading 1s, as
- * broadcasting reads it, so `[C,1,1]` becomes `[1,1,1,C]`).
+ * Translates `binary(op, a, b, outShape, activation)`. A rank-4 result is computed in NHWC with
+ * both operands in NHWC form (a lower-rank operand is first padded to rank 4 with leading 1s,
+ * as broadcasting reads it, so `[C,1,1]` becomes `[1,1,1,C]`); a fused ReLU is `tf.relu` after
+ * it, as TF.js users write a residual block.
  */
-export function binaryStep(p: Prepare, op: BinaryOp, a: number, b: number, outShape: Shape): Step {
+export function binaryStep(
+  p: Prepare,
+  op: BinaryOp,
+  a: number,
+  b: number,
+  outShape: Shape,
+  activation: 'linear' | 'relu' = 'linear',
+): Step {
   const f = BINARY[op];
   if (!f) throw unsupported('binary', op);
   const layout = layoutFor(outShape);
   const getA = p.use(a, layout);
   const getB = p.use(b, layout);
+  if (activation === 'relu') return (values) => [tf.relu(f(getA(values), getB(values))), layout];
   return (values) => [f(getA(values), getB(values)), layout];
 }
 

@@ -266,8 +266,29 @@ export class GpujsBackend implements Backend {
     return this.exec(src, [x], x.shape, x.dtype, op);
   }
 
-  /** Elementwise function of two tensors, broadcast to `outShape`. */
-  binary(op: BinaryOp, a: TensorInfo, b: TensorInfo, outShape: Shape): TensorInfo {
+  /**
+   * Elementwise function of two tensors, broadcast to `outShape`, then `activation` (float32;
+   * here a second kernel, the `relu` one, on the result).
+   */
+  binary(
+    op: BinaryOp,
+    a: TensorInfo,
+    b: TensorInfo,
+    outShape: Shape,
+    activation: 'linear' | 'relu' = 'linear',
+  ): TensorInfo {
+    if (activation !== 'linear') {
+      if (a.dtype !== 'float32')
+        throw new BackendError(
+          `gpujs backend: '${op}' with an activation takes float32 tensors, got ${a.dtype}`,
+        );
+      const sum = this.binary(op, a, b, outShape);
+      try {
+        return this.unary(activation, sum);
+      } finally {
+        this.disposeData(sum.dataId);
+      }
+    }
     const out = this.outSpec(outShape, a.dtype, op);
     const src = K.binary(
       op,

@@ -20,8 +20,9 @@ import type {
   TypedArray,
   UnaryOp,
 } from '@kernelzoo/core';
+import { BackendError } from '@kernelzoo/core';
 import { gemm, StridedMatrix } from './gemm.js';
-import { biasActivationPerColumn } from './kernels/activation.js';
+import { biasActivationPerColumn, biasActivationPerRow } from './kernels/activation.js';
 import { conv2d } from './kernels/conv2d.js';
 import * as elementwise from './kernels/elementwise.js';
 import * as pooling from './kernels/pooling.js';
@@ -136,9 +137,22 @@ export class JsBackend implements Backend {
     return this.out(elementwise.unary(op, this.data(x, op)), x.shape, x.dtype);
   }
 
-  /** Elementwise function of two tensors, broadcast to `outShape`. */
-  binary(op: BinaryOp, a: TensorInfo, b: TensorInfo, outShape: Shape): TensorInfo {
+  /** Elementwise function of two tensors, broadcast to `outShape`, then `activation` (float32). */
+  binary(
+    op: BinaryOp,
+    a: TensorInfo,
+    b: TensorInfo,
+    outShape: Shape,
+    activation: 'linear' | 'relu' = 'linear',
+  ): TensorInfo {
     const y = elementwise.binary(op, this.data(a, op), a.shape, this.data(b, op), b.shape, outShape, a.dtype);
+    if (activation !== 'linear') {
+      if (!(y instanceof Float32Array))
+        throw new BackendError(
+          `js backend: '${op}' with an activation takes float32 tensors, got ${a.dtype}`,
+        );
+      biasActivationPerRow(y, 1, 1, y.length, null, activation);
+    }
     return this.out(y, outShape, a.dtype);
   }
 

@@ -167,6 +167,20 @@ function unaryScalar(op: i32, v: f64): f64 {
   return v;
 }
 
+/** ReLU in place over `n` floats at `o` (NaN stays NaN, as in {@link relu}). */
+function reluRun(o: usize, n: i32): void {
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = o + ((<usize>i) << 2);
+    v128.store(at, f32x4.max(v128.load(at), z));
+  }
+  for (; i < n; i++) {
+    const at = o + ((<usize>i) << 2);
+    store<f32>(at, relu(load<f32>(at)));
+  }
+}
+
 /** Float32 unary over elements [lo, hi) of share `share`. */
 export function unary_f32(op: i32, x: usize, out: usize, n: i32, share: i32, nt: i32): i32 {
   let i = lo(n, share, nt) & ~3;
@@ -329,8 +343,8 @@ function runI(op: i32, a: usize, sa: i32, b: usize, sb: i32, o: usize, len: i32)
 }
 
 /**
- * Broadcast binary op. `p`: rank r, shape[r], strideA[r], strideB[r]; `idx` is r words of
- * scratch. Share `share` takes a part of the output elements (a range that may begin and end
+ * Broadcast binary op, then ReLU when `act` is 1 (float32; on each run of results while it is
+ * in cache). `p`: rank r, shape[r], strideA[r], strideB[r]; `idx` is r words of scratch. Share `share` takes a part of the output elements (a range that may begin and end
  * inside a row of the innermost dimension); returns how many.
  */
 export function binary_run(
@@ -341,6 +355,7 @@ export function binary_run(
   out: usize,
   p: usize,
   idxBase: usize,
+  act: i32,
   share: i32,
   nt: i32,
 ): i32 {
@@ -378,7 +393,10 @@ export function binary_run(
     const pa = a + ((<usize>(ia + col * innerA)) << 2);
     const pb = b + ((<usize>(ib + col * innerB)) << 2);
     if (isInt !== 0) runI(op, pa, innerA, pb, innerB, o, n);
-    else runF(op, pa, innerA, pb, innerB, o, n);
+    else {
+      runF(op, pa, innerA, pb, innerB, o, n);
+      if (act === 1) reluRun(o, n);
+    }
     e += n;
     col = 0;
     // The next row's start.

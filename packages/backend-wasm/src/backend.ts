@@ -294,8 +294,14 @@ export class WasmBackend implements Backend {
   }
 
   /** Elementwise function of two tensors, broadcast to `outShape`. */
-  binary(op: BinaryOp, a: TensorInfo, b: TensorInfo, outShape: Shape): TensorInfo {
-    return elementwise.binary(this.ctx, op, a, b, outShape);
+  binary(
+    op: BinaryOp,
+    a: TensorInfo,
+    b: TensorInfo,
+    outShape: Shape,
+    activation: 'linear' | 'relu' = 'linear',
+  ): TensorInfo {
+    return elementwise.binary(this.ctx, op, a, b, outShape, activation);
   }
 
   /** Batch-norm inference over `[N, C, ...]`. */

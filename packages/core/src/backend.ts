@@ -232,8 +232,18 @@ export interface Backend {
   ): TensorInfo;
   /** Elementwise function of one float32 tensor (`neg`/`abs`/`square` also take int32). */
   unary(op: UnaryOp, x: TensorInfo): TensorInfo;
-  /** Elementwise function of two tensors of one dtype, broadcast to `outShape`. */
-  binary(op: BinaryOp, a: TensorInfo, b: TensorInfo, outShape: Shape): TensorInfo;
+  /**
+   * Elementwise function of two tensors of one dtype, broadcast to `outShape`, then
+   * `activation` on each result: `linear` (when omitted) or, for float32 `add`, `relu` (a
+   * residual block's `relu(a + b)` as one kernel; NaN stays NaN).
+   */
+  binary(
+    op: BinaryOp,
+    a: TensorInfo,
+    b: TensorInfo,
+    outShape: Shape,
+    activation?: 'linear' | 'relu',
+  ): TensorInfo;
   /**
    * Batch-norm inference on `[N, C, ...]`: `(x - mean) / sqrt(variance + eps) * scale + offset`
    * per channel (axis 1); `scale`/`offset` default to 1/0 when null.

@@ -1,13 +1,4 @@
-import {
-  ArgumentError,
-  add,
-  checkInt,
-  checkShape,
-  describeValue,
-  mul,
-  nn,
-  type Tensor,
-} from '@kernelzoo/core';
+import { ArgumentError, checkInt, checkShape, describeValue, mul, nn, type Tensor } from '@kernelzoo/core';
 
 /** Where a block sits in its network: handed to the {@link BlockExtensions} factories. */
 export interface BlockPosition {
@@ -235,8 +226,8 @@ function makeGate(op: string, ext: BlockExtensions, spec: GateSpec, reserved: re
  * `downsample.0.weight`, `downsample.1.*` (with a projection), then the gate's
  * (`spm.*` in SPNet).
  *
- * In eval mode it runs three `conv2d` kernels (four with a projection shortcut), one `add` and
- * one `relu`, and no `batchNorm`: `conv1 → bn1 → relu`, `conv2 → bn2 → relu` and `conv3 → bn3`
+ * In eval mode it runs three `conv2d` kernels (four with a projection shortcut), one `add` with
+ * the ReLU fused into it ({@link nn.residualSum}), and no `batchNorm`: `conv1 → bn1 → relu`, `conv2 → bn2 → relu` and `conv3 → bn3`
  * are declared fusion chains (the second only when `conv2` is a plain `Conv2d`).
  */
 export class Bottleneck extends nn.Module {
@@ -335,7 +326,7 @@ export class Bottleneck extends nn.Module {
     if (this.gate) out = mul(out, this.gate.call(out));
     out = this.bn3.call(this.conv3.call(out));
     const identity = this.downsample ? this.downsample.call(x) : x;
-    return this.relu.call(add(out, identity));
+    return nn.residualSum(this, out, identity, this.relu);
   }
 }
 
@@ -344,7 +335,7 @@ export class Bottleneck extends nn.Module {
  * 3×3 → BatchNorm, ReLU after the residual sum. Keys: `conv1.weight`, `bn1.*`, `conv2.weight`,
  * `bn2.*`, `downsample.0.weight`, `downsample.1.*`, then the gate's. Groups and baseWidth other
  * than 1 and 64 are refused, as in torchvision. In eval mode: two `conv2d` kernels (three with
- * a projection), no `batchNorm`.
+ * a projection), one `add` with the ReLU fused into it, no `batchNorm`.
  *
  * Its spatial convolution (the one {@link BlockExtensions.spatialConv} replaces, and after which
  * the gate runs) is `conv1`, the strided one — where timm's SK-ResNet-18/34 put the SK unit.
@@ -446,6 +437,6 @@ export class BasicBlock extends nn.Module {
     if (this.gate) out = mul(out, this.gate.call(out));
     out = this.bn2.call(this.conv2.call(out));
     const identity = this.downsample ? this.downsample.call(x) : x;
-    return this.relu.call(add(out, identity));
+    return nn.residualSum(this, out, identity, this.relu);
   }
 }

@@ -1,4 +1,4 @@
-import { ArgumentError, add, checkInt, checkShape, describeValue, nn, type Tensor } from '@kernelzoo/core';
+import { ArgumentError, checkInt, checkShape, describeValue, nn, type Tensor } from '@kernelzoo/core';
 import type { BlockOptions, BlockType } from '@kernelzoo/resnet';
 import { ConvNormAct, SelectiveKernel } from './selective-kernel.js';
 
@@ -102,7 +102,7 @@ export class SelectiveKernelBottleneck extends nn.Module {
   protected forward(x: Tensor): Tensor {
     checkShape('SelectiveKernelBottleneck', 'x', x, [null, this.inChannels, null, null]);
     const y = this.conv3.call(this.conv2.call(this.conv1.call(x)));
-    return this.act.call(add(y, this.downsample ? this.downsample.call(x) : x));
+    return nn.residualSum(this, y, this.downsample ? this.downsample.call(x) : x, this.act);
   }
 }
 
@@ -168,7 +168,7 @@ export class SelectiveKernelBasic extends nn.Module {
   protected forward(x: Tensor): Tensor {
     checkShape('SelectiveKernelBasic', 'x', x, [null, this.inChannels, null, null]);
     const y = this.conv2.call(this.conv1.call(x));
-    return this.act.call(add(y, this.downsample ? this.downsample.call(x) : x));
+    return nn.residualSum(this, y, this.downsample ? this.downsample.call(x) : x, this.act);
   }
 }
 

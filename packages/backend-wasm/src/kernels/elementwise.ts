@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  BackendError,
   type BinaryOp,
   broadcastStrides,
   type DType,
@@ -43,14 +44,17 @@ export function unary(ctx: KernelContext, op: UnaryOp, x: TensorInfo): TensorInf
   return out.info;
 }
 
-/** Elementwise function of two tensors, broadcast to `outShape`. */
+/** Elementwise function of two tensors, broadcast to `outShape`, then `activation` (float32). */
 export function binary(
   ctx: KernelContext,
   op: BinaryOp,
   a: TensorInfo,
   b: TensorInfo,
   outShape: Shape,
+  activation: 'linear' | 'relu' = 'linear',
 ): TensorInfo {
+  if (activation !== 'linear' && a.dtype !== 'float32')
+    throw new BackendError(`wasm backend: '${op}' with an activation takes float32 tensors, got ${a.dtype}`);
   const out = ctx.make(outShape, a.dtype, op);
   if (out.size === 0) return out.info;
   const ap = ctx.ptr(a, op);
@@ -60,7 +64,12 @@ export function binary(
     broadcastStrides(b.shape, outShape),
   ]);
   const p = ctx.params([shape.length, ...shape, ...strides[0], ...strides[1]]);
-  ctx.par('binary_run', [BINARY[op], a.dtype === 'int32' ? 1 : 0, ap, bp, out.ptr, p, IDX], out.size * 2);
+  const act = activation === 'relu' ? 1 : 0;
+  ctx.par(
+    'binary_run',
+    [BINARY[op], a.dtype === 'int32' ? 1 : 0, ap, bp, out.ptr, p, IDX, act],
+    out.size * 2,
+  );
   return out.info;
 }
 

@@ -4,6 +4,7 @@
  * @module
  */
 import {
+  addActivation,
   BINARY_OPS,
   type BinaryOp,
   batchNorm,
@@ -195,6 +196,29 @@ export function binaryCases(): Case[] {
         ctx.check(binary(op, ctx.t(a), 3), naive.binary(a, s, f), `${op} int32 with number 3`);
       },
     });
+  PATTERNS.forEach(([label, as, bs], j) => {
+    cs.push({
+      name: `addActivation relu broadcast ${label}: [${as}] vs [${bs}]`,
+      needs: ['binary:add'],
+      run(ctx) {
+        const [a, b] = binaryInputs('add', new CaseRandom(760 + j), as, bs);
+        const expected = tfjs.unary('relu', tfjs.binary('add', a, b));
+        ctx.check(addActivation(ctx.t(a), ctx.t(b), 'relu'), expected, `relu(add) [${as}] vs [${bs}]`);
+      },
+    });
+  });
+  cs.push({
+    name: 'addActivation relu with NaN, ±Inf and signed zeros (NaN stays NaN)',
+    needs: ['binary:add'],
+    run(ctx) {
+      const nan = Number.NaN;
+      const inf = Number.POSITIVE_INFINITY;
+      const a = host([nan, -1, 1, -0, inf, -inf, 0.5, -0.5, inf], [9]);
+      const b = host([1, 0.5, -2, -0, -inf, 1, -0.5, 0.5, 1], [9]);
+      const expected = tfjs.unary('relu', tfjs.binary('add', a, b));
+      ctx.check(addActivation(ctx.t(a), ctx.t(b), 'relu'), expected, 'relu(add) specials');
+    },
+  });
   return cs;
 }
 

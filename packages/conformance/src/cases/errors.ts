@@ -65,6 +65,15 @@ function refusals(): Refusal[] {
     r('matmul', 'bias', 'rank 2 bias', () => core.matmul(f([2, 3]), f([3, 2]), { bias: f([2, 1]) })),
     r('matmul', 'bias', 'int32 bias', () => core.matmul(f([2, 3]), f([3, 2]), { bias: i32([2]) })),
     r('add', 'b', 'shapes that do not broadcast', () => core.add(f([2, 3]), f([4]))),
+    r('add', 'a', 'int32 tensors with a fused ReLU', () =>
+      core.addActivation(i32([2, 3]), i32([2, 3]), 'relu'),
+    ),
+    r('add', 'b', 'shapes that do not broadcast, with a fused ReLU', () =>
+      core.addActivation(f([2, 3]), f([4]), 'relu'),
+    ),
+    r('add', 'activation', 'an activation other than linear or relu', () =>
+      core.addActivation(f([2, 3]), f([2, 3]), 'sigmoid' as 'relu'),
+    ),
     r('mul', 'b', 'dtype mismatch', () => core.mul(f([2]), i32([2]))),
     r('sub', 'a', 'two numbers', () => core.sub(1 as unknown as Tensor, 2)),
     r('pow', 'a', 'int32 pow', () => core.pow(i32([2]), i32([2]))),

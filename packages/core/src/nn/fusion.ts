@@ -1,7 +1,7 @@
 import type { Activation } from '../backend.js';
 import { ENGINE } from '../engine.js';
 import { conv2d } from '../ops/conv.js';
-import { add, mul, rsqrt, sub } from '../ops/elementwise.js';
+import { add, addActivation, mul, rsqrt, sub } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
 import { reshape } from '../ops/transform.js';
 import type { Tensor } from '../tensor.js';
@@ -44,6 +44,24 @@ export function readChainTail(rest: readonly AnyModule[], channels: number | nul
   if (act !== undefined) i++;
   if (i < rest.length) return `nothing can follow the activation (got ${rest[i].typeName})`;
   return { bn, activation };
+}
+
+/**
+ * The end of a residual block, `act.call(a + b)` (`out += identity; out = relu(out)` in
+ * torchvision's blocks). When `owner` runs in eval mode and `act` is a `ReLU`, the sum and the
+ * activation run as one kernel ({@link addActivation}) and `act` passes the result through, so
+ * its hooks and feature capture still hear the call (with the activated tensor as input, as in
+ * a fused chain); otherwise an `add`, then `act`.
+ * @param owner - the block (its mode decides).
+ * @param a - the block's branch output.
+ * @param b - the shortcut.
+ * @param act - the activation module that follows the sum.
+ */
+export function residualSum(owner: AnyModule, a: Tensor, b: Tensor, act: AnyModule): Tensor {
+  if (!(act instanceof ReLU) || !owner.isEval || ENGINE.tracing) return act.call(add(a, b)) as Tensor;
+  const y = addActivation(a, b, 'relu');
+  ENGINE.markFused(y, 'add', [act]);
+  return act.call(y) as Tensor;
 }
 
 /** A `Linear` with its activation fused: what `Linear → ReLU` becomes in eval mode. */

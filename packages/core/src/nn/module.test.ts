@@ -12,6 +12,7 @@ import { BatchNorm2d } from './batchnorm.js';
 import { captureFeatures } from './capture.js';
 import { Sequential } from './containers.js';
 import { Conv2d } from './conv.js';
+import { residualSum } from './fusion.js';
 import { withoutInit } from './init.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
@@ -156,6 +157,31 @@ describe('registerFusion', () => {
       ['7', '8'],
     ]);
     seq.dispose();
+  });
+});
+
+/** A residual ending: `relu(x + y)`, the sum and the ReLU fused in eval mode. */
+class Residual extends Module<[Tensor, Tensor]> {
+  readonly relu = this.registerModule('relu', new ReLU());
+  protected forward(x: Tensor, y: Tensor): Tensor {
+    return residualSum(this, x, y, this.relu);
+  }
+}
+
+describe('residualSum', () => {
+  it('in eval mode runs the sum and its ReLU as one add kernel, and the ReLU module still hears its call', () => {
+    const block = new Residual().eval();
+    const x = tensor([1, -2, 3, -4]);
+    const y = tensor([-3, 1, 0.5, 4]);
+    const [[out, features], trace] = traceKernels(() =>
+      captureFeatures(block, ['relu'], () => block.call(x, y)),
+    );
+    // The storage backend has no relu kernel: the ReLU ran inside the add.
+    expect(trace.calls.map((c) => c.kernel)).toEqual(['add']);
+    expect(out.dataSync()).toEqual(new Float32Array([0, 0, 3.5, 0]));
+    expect(features.get('relu').dataSync()).toEqual(new Float32Array([0, 0, 3.5, 0]));
+    for (const t of [out, x, y]) t.dispose();
+    features.dispose();
   });
 });
 

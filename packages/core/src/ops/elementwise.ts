@@ -71,6 +71,33 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Te
 
 /** a + b (broadcasting). */
 export const add = (a: Tensor | number, b: Tensor | number): Tensor => binary('add', a, b);
+
+/**
+ * `relu(a + b)` (broadcasting, float32) in one kernel: a residual block's sum and ReLU without
+ * the sum's tensor in between. Equal to `relu(add(a, b))`: ReLU applies to the rounded float32
+ * sum, and keeps NaN. `linear` is a plain {@link add}.
+ */
+export function addActivation(a: Tensor, b: Tensor, activation: 'linear' | 'relu'): Tensor {
+  const op = 'add';
+  checkTensor(op, 'a', a);
+  checkTensor(op, 'b', b);
+  if (activation === 'linear') return binary(op, a, b);
+  if (activation !== 'relu')
+    throw new ArgumentError(op, 'activation', "'linear' or 'relu'", String(activation));
+  checkDtype(op, 'a', a, ['float32']);
+  checkDtype(op, 'b', b, ['float32']);
+  const outShape = broadcastShapes(a.shape, b.shape);
+  if (outShape === null)
+    throw new ArgumentError(
+      op,
+      'b',
+      `a shape that broadcasts with ${formatShape(a.shape)}`,
+      `shape ${formatShape(b.shape)}`,
+    );
+  return ENGINE.run(op, [a, b], outShape, 'float32', 0, (be, [ai, bi]) =>
+    be.binary(op, ai, bi, outShape, activation),
+  );
+}
 /** a − b (broadcasting). */
 export const sub = (a: Tensor | number, b: Tensor | number): Tensor => binary('sub', a, b);
 /** a · b (broadcasting). */

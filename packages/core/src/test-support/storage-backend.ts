@@ -33,11 +33,12 @@ export function storageBackend(name: string, leaky = false, writes: Shape[] = []
     dispose() {
       bufs.clear();
     },
-    binary(_op: string, a: TensorInfo, c: TensorInfo, outShape: Shape): TensorInfo {
+    binary(_op: string, a: TensorInfo, c: TensorInfo, outShape: Shape, activation = 'linear'): TensorInfo {
       const x = bufs.get(a.dataId)!;
       const y = bufs.get(c.dataId)!;
       const out = new Float32Array(x.length);
       for (let i = 0; i < out.length; i++) out[i] = x[i] + y[i % y.length];
+      if (activation === 'relu') for (let i = 0; i < out.length; i++) out[i] = Math.max(out[i], 0);
       if (leaky) b.write(new Float32Array(1));
       return { dataId: b.write(out), shape: outShape, dtype: 'float32' as DType };
     },
