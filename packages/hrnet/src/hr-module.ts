@@ -226,8 +226,10 @@ export class HighResolutionModule extends nn.Module<[Tensor[]], Tensor[]> {
     for (let i = 0; i < this.fuseLayers.length; i++) {
       const layer = this.fuseLayers.at(i);
       let y = i === 0 ? x[0] : this.fused(layer, i, 0, x);
-      for (let j = 1; j < this.numBranches; j++) y = add(y, i === j ? x[j] : this.fused(layer, i, j, x));
-      outputs.push(this.relu.call(y));
+      for (let j = 1; j < this.numBranches - 1; j++) y = add(y, i === j ? x[j] : this.fused(layer, i, j, x));
+      // The last term's sum and the ReLU after it: one kernel in eval mode.
+      const last = this.numBranches - 1;
+      outputs.push(nn.residualSum(this, y, i === last ? x[last] : this.fused(layer, i, last, x), this.relu));
     }
     return outputs;
   }
