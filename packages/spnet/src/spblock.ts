@@ -1,4 +1,4 @@
-import { add, checkInt, nn, relu, type Tensor } from '@kernelzoo/core';
+import { addActivation, checkInt, nn, type Tensor } from '@kernelzoo/core';
 
 /**
  * The strip pooling module (SPM) of SPNet — `SPBlock` in `models/resnet.py` — the gate SPNet
@@ -57,6 +57,6 @@ export class SPBlock extends nn.Module {
   protected forward(x: Tensor): Tensor {
     const x1 = this.bn1.call(this.conv1.call(this.pool1.call(x))); // [N, C, H, 1]
     const x2 = this.bn2.call(this.conv2.call(this.pool2.call(x))); // [N, C, 1, W]
-    return this.sigmoid.call(this.conv3.call(relu(add(x1, x2)))); // broadcast = expand
+    return this.sigmoid.call(this.conv3.call(addActivation(x1, x2, 'relu'))); // broadcast = expand
   }
 }

@@ -1,11 +1,11 @@
 import {
   type AdaptiveSize,
   add,
+  addActivation,
   checkInt,
   concat,
   interpolate,
   nn,
-  relu,
   type Tensor,
 } from '@kernelzoo/core';
 
@@ -111,9 +111,9 @@ export class StripPooling extends nn.Module {
     const x2_3 = up(this.conv2_2.call(this.pool2.call(x1)));
     const x2_4 = up(this.conv2_3.call(this.pool3.call(x2)));
     const x2_5 = up(this.conv2_4.call(this.pool4.call(x2)));
-    const short = this.conv2_5.call(relu(add(add(x2_1, x2_2), x2_3)));
-    const long = this.conv2_6.call(relu(add(x2_5, x2_4)));
+    const short = this.conv2_5.call(addActivation(add(x2_1, x2_2), x2_3, 'relu'));
+    const long = this.conv2_6.call(addActivation(x2_5, x2_4, 'relu'));
     const out = this.conv3.call(concat([short, long], 1));
-    return relu(add(x, out));
+    return addActivation(x, out, 'relu');
   }
 }
