@@ -6,7 +6,16 @@
  *
  * @module
  */
-import type { Activation, BinaryOp, DType, MatMulInfo, ReduceOp, Shape, UnaryOp } from '@kernelzoo/core';
+import type {
+  Activation,
+  BinaryActivation,
+  BinaryOp,
+  DType,
+  MatMulInfo,
+  ReduceOp,
+  Shape,
+  UnaryOp,
+} from '@kernelzoo/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Getter, Prepare, Step } from './tfjs-context.js';
 import { type Layout, NHWC_AXIS, nhwcAxes, remainingToNat, TO_NHWC, toNhwcOrder } from './tfjs-layout.js';
@@ -68,7 +77,7 @@ export function binaryStep(
   a: number,
   b: number,
   outShape: Shape,
-  activation: 'linear' | 'relu' = 'linear',
+  activation: BinaryActivation = 'linear',
 ): Step {
   const f = BINARY[op];
   if (!f) throw unsupported('binary', op);

@@ -9,6 +9,7 @@ import {
   type Backend,
   BackendError,
   type BackendMemory,
+  type BinaryActivation,
   type BinaryOp,
   type Conv2dInfo,
   type DataId,
@@ -275,7 +276,7 @@ export class GpujsBackend implements Backend {
     a: TensorInfo,
     b: TensorInfo,
     outShape: Shape,
-    activation: 'linear' | 'relu' = 'linear',
+    activation: BinaryActivation = 'linear',
   ): TensorInfo {
     if (activation !== 'linear') {
       if (a.dtype !== 'float32')

@@ -7,6 +7,7 @@ import type {
   Activation,
   Backend,
   BackendMemory,
+  BinaryActivation,
   BinaryOp,
   Conv2dInfo,
   DataId,
@@ -143,7 +144,7 @@ export class JsBackend implements Backend {
     a: TensorInfo,
     b: TensorInfo,
     outShape: Shape,
-    activation: 'linear' | 'relu' = 'linear',
+    activation: BinaryActivation = 'linear',
   ): TensorInfo {
     const y = elementwise.binary(op, this.data(a, op), a.shape, this.data(b, op), b.shape, outShape, a.dtype);
     if (activation !== 'linear') {

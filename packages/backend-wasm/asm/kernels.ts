@@ -167,20 +167,6 @@ function unaryScalar(op: i32, v: f64): f64 {
   return v;
 }
 
-/** ReLU in place over `n` floats at `o` (NaN stays NaN, as in {@link relu}). */
-function reluRun(o: usize, n: i32): void {
-  const z = f32x4.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const at = o + ((<usize>i) << 2);
-    v128.store(at, f32x4.max(v128.load(at), z));
-  }
-  for (; i < n; i++) {
-    const at = o + ((<usize>i) << 2);
-    store<f32>(at, relu(load<f32>(at)));
-  }
-}
-
 /** Float32 unary over elements [lo, hi) of share `share`. */
 export function unary_f32(op: i32, x: usize, out: usize, n: i32, share: i32, nt: i32): i32 {
   let i = lo(n, share, nt) & ~3;
@@ -395,7 +381,7 @@ export function binary_run(
     if (isInt !== 0) runI(op, pa, innerA, pb, innerB, o, n);
     else {
       runF(op, pa, innerA, pb, innerB, o, n);
-      if (act === 1) reluRun(o, n);
+      if (act === 1) epilogue(o, n, 0, 1);
     }
     e += n;
     col = 0;

@@ -9,6 +9,7 @@ import type {
   Activation,
   Backend,
   BackendMemory,
+  BinaryActivation,
   BinaryOp,
   Conv2dInfo,
   DataId,
@@ -299,7 +300,7 @@ export class WasmBackend implements Backend {
     a: TensorInfo,
     b: TensorInfo,
     outShape: Shape,
-    activation: 'linear' | 'relu' = 'linear',
+    activation: BinaryActivation = 'linear',
   ): TensorInfo {
     return elementwise.binary(this.ctx, op, a, b, outShape, activation);
   }

@@ -13,6 +13,9 @@ import type { DataId, DType, Shape, TensorInfo, TypedArray } from './types.js';
 /** An activation a kernel may apply in its epilogue. */
 export type Activation = 'linear' | 'relu' | 'sigmoid';
 
+/** The activations `binary` may apply to its results (a residual block's `relu(a + b)`). */
+export type BinaryActivation = Extract<Activation, 'linear' | 'relu'>;
+
 /** Every elementwise function of one argument, the one list of their names. */
 export const UNARY_OPS = [
   'neg',
@@ -242,7 +245,7 @@ export interface Backend {
     a: TensorInfo,
     b: TensorInfo,
     outShape: Shape,
-    activation?: 'linear' | 'relu',
+    activation?: BinaryActivation,
   ): TensorInfo;
   /**
    * Batch-norm inference on `[N, C, ...]`: `(x - mean) / sqrt(variance + eps) * scale + offset`

@@ -7,6 +7,7 @@ export type {
   Activation,
   Backend,
   BackendMemory,
+  BinaryActivation,
   BinaryOp,
   Conv2dInfo,
   MatMulInfo,

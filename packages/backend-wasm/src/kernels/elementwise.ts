@@ -6,6 +6,7 @@
  */
 import {
   BackendError,
+  type BinaryActivation,
   type BinaryOp,
   broadcastStrides,
   type DType,
@@ -51,7 +52,7 @@ export function binary(
   a: TensorInfo,
   b: TensorInfo,
   outShape: Shape,
-  activation: 'linear' | 'relu' = 'linear',
+  activation: BinaryActivation = 'linear',
 ): TensorInfo {
   if (activation !== 'linear' && a.dtype !== 'float32')
     throw new BackendError(`wasm backend: '${op}' with an activation takes float32 tensors, got ${a.dtype}`);

@@ -1,4 +1,4 @@
-import type { BinaryOp, UnaryOp } from '../backend.js';
+import type { BinaryActivation, BinaryOp, UnaryOp } from '../backend.js';
 import { ENGINE } from '../engine.js';
 import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
@@ -43,6 +43,16 @@ export const tanh = (x: Tensor): Tensor => unary('tanh', x);
  * stands for a scalar of the other argument's dtype.
  */
 export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Tensor {
+  return binaryThen(op, a, b, 'linear');
+}
+
+/** {@link binary}, then `activation` on each result (float32 only, unless `linear`). */
+function binaryThen(
+  op: BinaryOp,
+  a: Tensor | number,
+  b: Tensor | number,
+  activation: BinaryActivation,
+): Tensor {
   if (typeof a === 'number' && typeof b === 'number')
     throw new ArgumentError(op, 'a', 'at least one Tensor', 'two numbers');
   const ta = typeof a === 'number' ? null : checkTensor(op, 'a', a);
@@ -50,7 +60,7 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Te
   const dtype = (ta ?? tb)!.dtype;
   if (ta && tb && ta.dtype !== tb.dtype)
     throw new ArgumentError(op, 'b', `the dtype of 'a' (${ta.dtype})`, `${tb.dtype} tensor`);
-  if (op === 'pow') checkDtype(op, 'a', (ta ?? tb)!, ['float32']);
+  if (op === 'pow' || activation !== 'linear') checkDtype(op, 'a', (ta ?? tb)!, ['float32']);
   const made: Tensor[] = [];
   const x = ta ?? made[made.push(scalar(a as number, dtype)) - 1];
   const y = tb ?? made[made.push(scalar(b as number, dtype)) - 1];
@@ -63,7 +73,9 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Te
       `shape ${formatShape(y.shape)}`,
     );
   try {
-    return ENGINE.run(op, [x, y], outShape, dtype, 0, (be, [ai, bi]) => be.binary(op, ai, bi, outShape));
+    return ENGINE.run(op, [x, y], outShape, dtype, 0, (be, [ai, bi]) =>
+      activation === 'linear' ? be.binary(op, ai, bi, outShape) : be.binary(op, ai, bi, outShape, activation),
+    );
   } finally {
     for (const t of made) t.dispose();
   }
@@ -77,26 +89,10 @@ export const add = (a: Tensor | number, b: Tensor | number): Tensor => binary('a
  * the sum's tensor in between. Equal to `relu(add(a, b))`: ReLU applies to the rounded float32
  * sum, and keeps NaN. `linear` is a plain {@link add}.
  */
-export function addActivation(a: Tensor, b: Tensor, activation: 'linear' | 'relu'): Tensor {
-  const op = 'add';
-  checkTensor(op, 'a', a);
-  checkTensor(op, 'b', b);
-  if (activation === 'linear') return binary(op, a, b);
-  if (activation !== 'relu')
-    throw new ArgumentError(op, 'activation', "'linear' or 'relu'", String(activation));
-  checkDtype(op, 'a', a, ['float32']);
-  checkDtype(op, 'b', b, ['float32']);
-  const outShape = broadcastShapes(a.shape, b.shape);
-  if (outShape === null)
-    throw new ArgumentError(
-      op,
-      'b',
-      `a shape that broadcasts with ${formatShape(a.shape)}`,
-      `shape ${formatShape(b.shape)}`,
-    );
-  return ENGINE.run(op, [a, b], outShape, 'float32', 0, (be, [ai, bi]) =>
-    be.binary(op, ai, bi, outShape, activation),
-  );
+export function addActivation(a: Tensor, b: Tensor, activation: BinaryActivation): Tensor {
+  if (activation !== 'linear' && activation !== 'relu')
+    throw new ArgumentError('add', 'activation', "'linear' or 'relu'", String(activation));
+  return binaryThen('add', a, b, activation);
 }
 /** a − b (broadcasting). */
 export const sub = (a: Tensor | number, b: Tensor | number): Tensor => binary('sub', a, b);
