@@ -6,20 +6,13 @@
 
 import { JsBackend } from '../../packages/backend-js/dist/index.js';
 import { conv2dInfo, SeededRandom } from '../../packages/core/dist/index.js';
+import { timeCalls } from './timing.mjs';
 
 const be = new JsBackend();
 const rng = new SeededRandom(1);
 const random = (n) => Float32Array.from({ length: n }, () => rng.next() - 0.5);
-const median = (f) => {
-  for (let i = 0; i < 5; i++) f();
-  const times = [];
-  for (let i = 0; i < 15; i++) {
-    const t0 = performance.now();
-    f();
-    times.push(performance.now() - t0);
-  }
-  return times.sort((p, q) => p - q)[7];
-};
+// Median of 15 calls after 5 warm-ups.
+const median = (f) => timeCalls(f, 5, 15)[7];
 // [C, H, W, O, kernel, stride]
 for (const [c, h, w, o, k, s] of [
   [256, 56, 56, 128, 1, 1],

@@ -8,6 +8,7 @@
 import { gemmConv } from '../../packages/backend-js/dist/kernels/conv2d.js';
 import { useWinograd, winogradConv2d } from '../../packages/backend-js/dist/kernels/winograd.js';
 import { conv2dInfo, SeededRandom } from '../../packages/core/dist/index.js';
+import { timeCalls } from './timing.mjs';
 
 const HRNET = [
   [32, 64, 48, 32],
@@ -38,15 +39,8 @@ const shapes = which === 'spnet' ? SPNET : which === 'strips' ? STRIPS : which ?
 // Values in [−0.5, 0.5) from core's seeded generator.
 const rng = new SeededRandom(1);
 const random = () => rng.next() - 0.5;
-const median = (f) => {
-  const times = [];
-  for (let r = 0; r < 7; r++) {
-    const t0 = performance.now();
-    f();
-    times.push(performance.now() - t0);
-  }
-  return times.sort((p, q) => p - q)[3];
-};
+// Median of 7 calls.
+const median = (f) => timeCalls(f, 0, 7)[3];
 process.stdout.write(
   '| x (C×H×W) → O, groups, dilation, kernel | Winograd chosen | im2col GEMM ms | Winograd ms | ratio | max diff / max |y| |\n|---|---|---:|---:|---:|---:|\n',
 );

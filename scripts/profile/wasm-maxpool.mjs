@@ -5,6 +5,7 @@
 
 import { WasmBackend } from '../../packages/backend-wasm/dist/index.js';
 import { SeededRandom } from '../../packages/core/dist/index.js';
+import { timeCalls } from './timing.mjs';
 
 const threads = Number(process.argv[2] ?? 1);
 const b = await WasmBackend.create({ threads });
@@ -32,14 +33,7 @@ const info = {
   countIncludePad: true,
 };
 const run = () => b.disposeData(b.pool2d(xi, 'max', info).dataId);
-for (let i = 0; i < 20; i++) run();
-const times = [];
-for (let i = 0; i < 50; i++) {
-  const t0 = performance.now();
-  run();
-  times.push(performance.now() - t0);
-}
-times.sort((p, q) => p - q);
+const times = timeCalls(run, 20, 50);
 process.stdout.write(
   `maxPool2d 1×64×112×112, 3×3 stride 2 padding 1, ${threads} thread(s): median ${times[25].toFixed(3)} ms, fastest ${times[0].toFixed(3)} ms (50 calls)\n`,
 );
