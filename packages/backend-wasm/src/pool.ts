@@ -5,8 +5,8 @@
  * then every thread, the caller included, claims shares from a shared counter and runs them
  * until none is left, and the caller waits (Atomics.wait where allowed, a spin on the
  * browser's main thread) until every share is done. A worker that starts late (asleep, or not
- * scheduled: on a busy 2-core host one was seen to start each job ~0.3 ms late for tens of
- * milliseconds) finds its share run by the caller instead of making the caller wait for it.
+ * scheduled: scripts/profile/wasm-pool-waits.mjs shows such waits) finds its share run by the
+ * caller instead of making the caller wait for it.
  *
  * The claim counter holds the job's number beside the next share, so a worker that looks at a
  * job after it ended cannot claim a share of it (or of the next one, with the old arguments):
