@@ -1,17 +1,19 @@
 // One "same" convolution (3×3 unless told; 1×1 has no padding) on backend-wasm, repeated 200
 // times on 1 and on 2 threads (alternating twice): median ms, GFLOP/s and the jobs each thread
 // ran. The one-convolution thread-scaling figures of docs/benchmarks.md come from it:
-//   node scripts/profile/conv-threads.mjs <channels> <height> <width> [output channels] [kernel]
+//   node scripts/profile/conv-threads.mjs <channels> <height> <width> [output channels] [kernel] [groups]
 // e.g. 32 64 48 (HRNet-W32's first branch), 1024 7 7 2048 1 (a ResNet-50 / SKNet-50 layer4
-// 1×1). Run after `pnpm build`.
+// 1×1), 128 56 56 128 3 32 (SKNet-50's first grouped 3×3). Run after `pnpm build`.
 
 import { WasmBackend } from '../../packages/backend-wasm/dist/backend.js';
 import { conv2dInfo, SeededRandom } from '../../packages/core/dist/index.js';
 
-const [c, h, w, cout = c, k = 3] = process.argv.slice(2).map(Number);
-if (!(c > 0 && h > 0 && w > 0 && cout > 0 && k > 0 && k % 2 === 1)) {
+const [c, h, w, cout = c, k = 3, groups = 1] = process.argv.slice(2).map(Number);
+if (
+  !(c > 0 && h > 0 && w > 0 && cout > 0 && k > 0 && k % 2 === 1 && c % groups === 0 && cout % groups === 0)
+) {
   process.stderr.write(
-    'conv-threads: usage: conv-threads.mjs <channels> <height> <width> [output channels] [odd kernel size]\n',
+    'conv-threads: usage: conv-threads.mjs <channels> <height> <width> [output channels] [odd kernel size] [groups dividing both channel counts]\n',
   );
   process.exit(2);
 }
@@ -25,9 +27,9 @@ const put = (shape) => ({
   dtype: 'float32',
 });
 const x = put([1, c, h, w]);
-const weights = put([cout, c, k, k]);
-const info = conv2dInfo([1, c, h, w], [cout, c, k, k], { padding: (k - 1) / 2 });
-const gflop = (2 * cout * c * k * k * h * w) / 1e9;
+const weights = put([cout, c / groups, k, k]);
+const info = conv2dInfo([1, c, h, w], [cout, c / groups, k, k], { padding: (k - 1) / 2, groups });
+const gflop = (2 * cout * (c / groups) * k * k * h * w) / 1e9;
 for (const threads of [1, 2, 1, 2]) {
   await b.setThreads(threads);
   const jobs0 = b.workerJobs();
@@ -42,7 +44,7 @@ for (const threads of [1, 2, 1, 2]) {
   const ms = t[t.length >> 1];
   const jobs = b.workerJobs().map((v, i) => v - (jobs0[i] ?? 0));
   process.stdout.write(
-    `${k}×${k} ${c}×${h}×${w} → ${cout}, ${threads} thread(s): median ${ms.toFixed(3)} ms, ${(gflop / (ms / 1e3)).toFixed(1)} GFLOP/s, jobs per thread ${jobs.join('/')}\n`,
+    `${k}×${k}${groups > 1 ? ` G=${groups}` : ''} ${c}×${h}×${w} → ${cout}, ${threads} thread(s): median ${ms.toFixed(3)} ms, ${(gflop / (ms / 1e3)).toFixed(1)} GFLOP/s, jobs per thread ${jobs.join('/')}\n`,
   );
 }
 b.dispose();

@@ -1,7 +1,8 @@
 // Where a forward's time goes on backend-wasm, by exported wasm kernel: each parallel kernel's
 // calls through the worker pool and on the calling thread alone (below the parallel threshold),
-// in ms per forward (mean of 7 forwards after two warm-ups), beside the backend's methods (their
-// JavaScript included) and the time outside the backend. It wraps the backend's internals, so
+// in ms per forward (mean of 7 forwards after two warm-ups), beside the exports the backend calls
+// directly on the calling thread (weight packing, checks: "caller …"), the backend's methods
+// (their JavaScript included) and the time outside the backend. It wraps the backend's internals, so
 // it measures them as they run in a network; the 1- and 2-thread profiles of docs/benchmarks.md
 // ("Seventh round") come from it:
 //   node scripts/profile/wasm-kernels.mjs <hrnet|sknet|spnet> <threads>
@@ -11,7 +12,7 @@ import { WasmBackend } from '../../packages/backend-wasm/dist/backend.js';
 import { KernelContext } from '../../packages/backend-wasm/dist/context.js';
 import { registerWasmBackend } from '../../packages/backend-wasm/dist/index.js';
 import { ThreadPool } from '../../packages/backend-wasm/dist/pool.js';
-import { setBackend } from '../../packages/core/dist/index.js';
+import { getBackend, setBackend } from '../../packages/core/dist/index.js';
 import { networkForward } from './networks.mjs';
 
 const [which = 'hrnet', threads = '1'] = process.argv.slice(2);
@@ -65,6 +66,22 @@ KernelContext.prototype.serial = function (fn, args) {
 
 registerWasmBackend({ threads: Number(threads) });
 await setBackend('wasm');
+// The exports called outside the pool (`…_run` kernels go through par/serial, timed above).
+const ctx = getBackend().ctx;
+const direct = { ...ctx.exports };
+for (const [name, f] of Object.entries(ctx.exports)) {
+  if (typeof f !== 'function' || name.endsWith('_run')) continue;
+  direct[name] = (...args) => {
+    if (!on) return f(...args);
+    const t0 = performance.now();
+    try {
+      return f(...args);
+    } finally {
+      add(`caller ${name}`, performance.now() - t0);
+    }
+  };
+}
+ctx.exports = direct;
 const once = await networkForward(which, 'wasm-kernels');
 let total = 0;
 for (let r = 0; r < RUNS; r++) {

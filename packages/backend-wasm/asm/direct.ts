@@ -91,24 +91,23 @@ export function direct_pad_run(p: usize, share: i32, nt: i32): i32 {
 }
 
 /**
- * Packs weights `[outC, cg, kh, kw]` as, per group and block of 4 output channels,
- * `[cg][kh][kw][4]` (missing channels of a last block are 0).
+ * Packs weights `[outC, k]` (k = channels per group × kernel taps) as, per group and block of 4
+ * output channels, `[k][4]` (missing channels of a last block are 0): 4-row panels, the layout
+ * `direct_conv_run` reads. Run once per weight buffer (`src/kernels/packed-weights.ts`).
  */
-export function direct_pack_w(w: usize, dst: usize, outC: i32, groups: i32, cg: i32, khw: i32): void {
+export function direct_pack_w(w: usize, dst: usize, outC: i32, groups: i32, k: i32): void {
   const mg = outC / groups;
   const blocks = (mg + 3) >> 2;
   let d = dst;
   for (let g = 0; g < groups; g++) {
     for (let b = 0; b < blocks; b++) {
-      for (let c = 0; c < cg; c++) {
-        for (let t = 0; t < khw; t++) {
-          for (let j = 0; j < 4; j++) {
-            const o = b * 4 + j;
-            let v: f32 = 0;
-            if (o < mg) v = load<f32>(w + ((<usize>(((g * mg + o) * cg + c) * khw + t)) << 2));
-            store<f32>(d, v);
-            d += 4;
-          }
+      for (let q = 0; q < k; q++) {
+        for (let j = 0; j < 4; j++) {
+          const o = b * 4 + j;
+          let v: f32 = 0;
+          if (o < mg) v = load<f32>(w + ((<usize>((g * mg + o) * k + q)) << 2));
+          store<f32>(d, v);
+          d += 4;
         }
       }
     }

@@ -87,10 +87,16 @@ export class WasmDataId {
   ) {}
 }
 
-/** Convolution weights in the GEMM's packed layout (see `kernels/packed-weights.ts`). */
+/**
+ * Convolution weights in a kernel's packed layout (see `kernels/packed-weights.ts`): per group,
+ * panels of `rows` output channels, depth-major within a panel, in K blocks of `kc` — the GEMM's
+ * (`MR` rows) or the direct kernel's (4 rows, the whole K in one block).
+ */
 export interface PackedWeights {
   /** Byte address of the packed form. */
   readonly ptr: number;
+  /** Output channels of a panel. */
+  readonly rows: number;
   /** The K block it was packed for. */
   readonly kc: number;
   /** Output channels per group. */

@@ -304,6 +304,120 @@ describe('wasm conv2d packed weights', () => {
   });
 });
 
+describe('wasm conv2d direct-kernel weights, held packed in 4-row panels', () => {
+  // 12 output channels in 4 groups: 3 per group, padded to one 4-row panel; K = 2 · 9 = 18.
+  const info = conv2dInfo([1, 8, 9, 11], [12, 2, 3, 3], { padding: 1, groups: 4 });
+  const convolve = (
+    x: Parameters<typeof oracle.accumulate.convolve>[0],
+    w: typeof x,
+    groups: number,
+    padding: number,
+  ) =>
+    oracle.accumulate.convolve(x, w, {
+      stride: [1, 1],
+      padding: [padding, padding],
+      dilation: [1, 1],
+      groups,
+      bias: null,
+    });
+
+  it('packs once, reads back exactly, and gives way to the GEMM layout and back', async () => {
+    const b = await WasmBackend.create({ threads: 1 });
+    const ctx = (b as unknown as { ctx: KernelContext }).ctx;
+    try {
+      const start = b.heapBytesInUse();
+      const r = rng(21);
+      const x = floats(r, [1, 8, 9, 11]);
+      const wh = floats(r, [12, 2, 3, 3]);
+      const xi = upload(b, x);
+      const w = upload(b, wh);
+      const record = ctx.record(w.dataId, 'test');
+      const conv = () => {
+        const y = b.conv2d(xi, w, null, info, 'linear');
+        const v = b.readSync(y.dataId);
+        b.disposeData(y.dataId);
+        return v;
+      };
+      const before = b.heapBytesInUse();
+      const first = conv();
+      // Held once, packed: 4 groups × 4 rows × 18 = 288 floats in place of the 216 original
+      // ones, 288 bytes more, not a second 864-byte copy.
+      expect(record.ptr).toBe(0);
+      expect(record.packed?.rows).toBe(4);
+      const packedAt = record.packed?.ptr;
+      const grown = b.heapBytesInUse() - before;
+      expect(grown).toBeGreaterThanOrEqual(288 - 64);
+      expect(grown).toBeLessThanOrEqual(288 + 64);
+      // The second call uses the same packed form.
+      expect(conv()).toEqual(first);
+      expect(record.packed?.ptr).toBe(packedAt);
+      checkAccumulated(
+        b,
+        [x, wh],
+        (be, [xx, ww]) => be.conv2d(xx!, ww!, null, info, 'linear'),
+        convolve(x, wh, 4, 1),
+        'linear',
+        'direct kernel',
+      );
+      // Read back exactly (the packing only moves values; the padding row is dropped).
+      expect(b.readSync(w.dataId)).toEqual(wh.values);
+      // The GEMM path repacks the buffer in its own layout; the direct form is gone.
+      setDirectThresholds(0, 0);
+      const y = b.conv2d(xi, w, null, info, 'linear');
+      expect(record.packed?.rows).toBe(5);
+      const viaGemm = b.readSync(y.dataId);
+      b.disposeData(y.dataId);
+      setDirectThresholds(64, 0);
+      expect(conv()).toEqual(first);
+      expect(record.packed?.rows).toBe(4);
+      // Same sums in another order: both within the accumulation bound of the oracle above;
+      // here, close to each other.
+      for (let i = 0; i < first.length; i++) expect(viaGemm[i]).toBeCloseTo(first[i]!, 5);
+      for (const t of [xi, w]) b.disposeData(t.dataId);
+      expect(b.memory().buffers).toBe(0);
+      expect(b.heapBytesInUse()).toBe(start);
+    } finally {
+      setDirectThresholds(64, 0);
+      b.dispose();
+    }
+  });
+
+  it('keeps the original of a buffer that is also the input, and frees the form another kernel packed', async () => {
+    const b = await WasmBackend.create({ threads: 1 });
+    try {
+      const start = b.heapBytesInUse();
+      const r = rng(23);
+      // 1×1, 4 → 8 channels in 2 groups over a 2×2 map: input and weights are both 16 floats.
+      const sq = floats(r, [8, 2, 1, 1]);
+      const s = upload(b, sq);
+      const asInput: TensorInfo = { ...s, shape: [1, 4, 2, 2] };
+      const grouped = conv2dInfo([1, 4, 2, 2], [8, 2, 1, 1], { groups: 2 });
+      const expected = convolve({ ...sq, shape: [1, 4, 2, 2] }, sq, 2, 0);
+      for (const [direct, round] of [
+        [64, 0],
+        [0, 1],
+        [64, 2],
+      ] as const) {
+        setDirectThresholds(direct, 0);
+        const y = b.conv2d(asInput, s, null, grouped, 'linear');
+        const got = b.readSync(y.dataId);
+        b.disposeData(y.dataId);
+        // K = 2 products of values in [-1, 1]: float32 rounding stays far below 5e-6.
+        for (let i = 0; i < got.length; i++)
+          expect(got[i], `round ${round}`).toBeCloseTo(expected.values[i]!, 5);
+      }
+      expect(b.readSync(s.dataId)).toEqual(sq.values);
+      b.disposeData(s.dataId);
+      expect(b.memory().buffers).toBe(0);
+      // Each switch of kernels freed the other kernel's packed form.
+      expect(b.heapBytesInUse()).toBe(start);
+    } finally {
+      setDirectThresholds(64, 0);
+      b.dispose();
+    }
+  });
+});
+
 /**
  * The long-sum shapes the conformance suite marks `splits` (packages/conformance/src/cases/
  * large.ts), at the default parallel threshold (65536 multiply-adds): each must run a job on

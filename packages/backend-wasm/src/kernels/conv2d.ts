@@ -8,7 +8,7 @@
 import type { Activation, Conv2dInfo, TensorInfo } from '@kernelzoo/core';
 import type { KernelContext } from '../context.js';
 import { ACT, gemmScratch, kBlock, MR, NC, SCRATCH_BYTES } from './gemm.js';
-import { packedWeights } from './packed-weights.js';
+import { DIRECT_ROWS, packedWeights } from './packed-weights.js';
 import { padInput } from './padded-input.js';
 import { useWinograd, winogradConv2d } from './winograd.js';
 import { useWinogradDilated, winogradDilated } from './winograd-dilated.js';
@@ -60,8 +60,12 @@ export function conv2d(
     ctx.par('depthwise_run', [p], out.size * kh * kw);
     return out.info;
   }
+  const wid = ctx.record(weight.dataId, op);
+  // A weight buffer that is also the input or the bias keeps its original layout beside the packed one.
+  const shared = wid === x.dataId || wid === bias?.dataId;
   if (k > 0 && useDirect(info)) {
-    directConv(ctx, xp, ctx.ptr(weight, op), bp, act, info, out.ptr, out.size * k);
+    const packed = packedWeights(ctx, wid, groups, m, k, k, DIRECT_ROWS, shared);
+    directConv(ctx, xp, packed.ptr, bp, act, info, out.ptr, out.size * k);
     return out.info;
   }
   if (k === 0) {
@@ -71,9 +75,7 @@ export function conv2d(
   }
   const mp = Math.ceil(m / MR) * MR;
   const kc = kBlock(k);
-  const wid = ctx.record(weight.dataId, op);
-  const shared = wid === x.dataId || wid === bias?.dataId;
-  const packed = packedWeights(ctx, wid, groups, m, k, kc, shared);
+  const packed = packedWeights(ctx, wid, groups, m, k, kc, MR, shared);
   const packA = packed.ptr;
   if (
     useWinograd(info, activation) &&
@@ -157,11 +159,14 @@ export function conv2d(
   return out.info;
 }
 
-/** Direct convolution over a padded, stride-phase-split copy of the input (see asm/direct.ts). */
+/**
+ * Direct convolution over a padded, stride-phase-split copy of the input (see asm/direct.ts),
+ * with the weights packed in 4-row panels (`wpack`, {@link DIRECT_ROWS}).
+ */
 function directConv(
   ctx: KernelContext,
   xp: number,
-  wp: number,
+  wpack: number,
   bp: number,
   act: number,
   info: Conv2dInfo,
@@ -170,17 +175,11 @@ function directConv(
 ): void {
   const { batch, inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, groups } = info;
   const { kernelHeight: kh, kernelWidth: kw, strideWidth: sw, dilationWidth: dw } = info;
-  const cg = inChannels / groups;
-  const mg = outChannels / groups;
-  const blocks = Math.ceil(mg / 4);
   let buf = 0;
-  let wpack = 0;
   try {
     let hp: number;
     let wq: number;
     ({ buf, hp, wq } = padInput(ctx, xp, info));
-    wpack = ctx.alloc(groups * blocks * cg * kh * kw * 16, 'packed conv2d weights');
-    ctx.exports.direct_pack_w(wp, wpack, outChannels, groups, cg, kh * kw);
     // direct_conv_run reads the padded copy's address and sizes at the words direct_pad_run
     // takes them from (21–23).
     const p = ctx.params([
@@ -214,7 +213,6 @@ function directConv(
     ctx.par('direct_conv_run', [p], work);
   } finally {
     ctx.free(buf);
-    ctx.free(wpack);
   }
 }
 
