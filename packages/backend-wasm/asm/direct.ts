@@ -156,17 +156,20 @@ export function direct_conv_run(p: usize, share: i32, nt: i32): i32 {
   const wq = pi(p, 23);
   const scratch = <usize>pi(p, 24) + <usize>SLOT * <usize>pi(p, 25);
   const tile = scratch;
-  const offs = scratch + 64; // per kx: float offset within a padded row (phase · Wq + shift)
+  const offs = scratch + 64; // per tap (ky, kx): byte offset from its channel's row oy·sh, column ox
   const cg = inC / groups;
   const mg = outC / groups;
   const blocks = (mg + 3) >> 2;
   const khw = kh * kw;
   const rowLen = sw * wq;
   const planeLen = hp * rowLen;
-  for (let kx = 0; kx < kw; kx++) {
-    const t = kx * dw;
-    store<i32>(offs + ((<usize>kx) << 2), (t % sw) * wq + t / sw);
-  }
+  for (let ky = 0; ky < kh; ky++)
+    for (let kx = 0; kx < kw; kx++) {
+      // Column kx·dw of the tap lies in phase (kx·dw) % sw at (kx·dw) / sw.
+      const t = kx * dw;
+      const at = ky * dh * rowLen + (t % sw) * wq + t / sw;
+      store<i32>(offs + ((<usize>(ky * kw + kx)) << 2), at << 2);
+    }
   const units = batch * groups * blocks;
   const u0 = lo(units, share, nt);
   const u1 = lo(units, share + 1, nt);
@@ -189,6 +192,14 @@ export function direct_conv_run(p: usize, share: i32, nt: i32): i32 {
       if (nOut > 2) b2 = load<f32>(bias + ((<usize>(o0 + 2)) << 2));
       if (nOut > 3) b3 = load<f32>(bias + ((<usize>(o0 + 3)) << 2));
     }
+    const bv0 = f32x4.splat(b0);
+    const bv1 = f32x4.splat(b1);
+    const bv2 = f32x4.splat(b2);
+    const bv3 = f32x4.splat(b3);
+    const zero = f32x4.splat(0);
+    // Tiles of 4 channels and at least 4 pixels, without sigmoid, are stored here rather than
+    // through finish() (a call per vector cost as much as ~30 taps of a tile).
+    const whole = nOut === 4 && act !== 2;
     const oPlane = (<usize>(oh * ow)) << 2;
     const outBase = out + ((<usize>((n * outC + o0) * oh * ow)) << 2);
     for (let oy = 0; oy < oh; oy++) {
@@ -204,46 +215,82 @@ export function direct_conv_run(p: usize, share: i32, nt: i32): i32 {
         let a31 = f32x4.splat(0);
         let wp = wBase;
         for (let c = 0; c < cg; c++) {
-          const plane = xBase + ((<usize>(c * planeLen + ox)) << 2);
-          for (let ky = 0; ky < kh; ky++) {
-            const row = plane + ((<usize>((rowOff + ky * dh) * rowLen)) << 2);
-            for (let kx = 0; kx < kw; kx++) {
-              const src = row + ((<usize>load<i32>(offs + ((<usize>kx) << 2))) << 2);
-              const x0 = v128.load(src);
-              const x1 = v128.load(src, 16);
-              if (ASC_FEATURE_RELAXED_SIMD) {
-                let w = v128.load32_splat(wp);
-                a00 = f32x4.relaxed_madd(w, x0, a00);
-                a01 = f32x4.relaxed_madd(w, x1, a01);
-                w = v128.load32_splat(wp, 4);
-                a10 = f32x4.relaxed_madd(w, x0, a10);
-                a11 = f32x4.relaxed_madd(w, x1, a11);
-                w = v128.load32_splat(wp, 8);
-                a20 = f32x4.relaxed_madd(w, x0, a20);
-                a21 = f32x4.relaxed_madd(w, x1, a21);
-                w = v128.load32_splat(wp, 12);
-                a30 = f32x4.relaxed_madd(w, x0, a30);
-                a31 = f32x4.relaxed_madd(w, x1, a31);
-              } else {
-                let w = v128.load32_splat(wp);
-                a00 = f32x4.add(a00, f32x4.mul(w, x0));
-                a01 = f32x4.add(a01, f32x4.mul(w, x1));
-                w = v128.load32_splat(wp, 4);
-                a10 = f32x4.add(a10, f32x4.mul(w, x0));
-                a11 = f32x4.add(a11, f32x4.mul(w, x1));
-                w = v128.load32_splat(wp, 8);
-                a20 = f32x4.add(a20, f32x4.mul(w, x0));
-                a21 = f32x4.add(a21, f32x4.mul(w, x1));
-                w = v128.load32_splat(wp, 12);
-                a30 = f32x4.add(a30, f32x4.mul(w, x0));
-                a31 = f32x4.add(a31, f32x4.mul(w, x1));
-              }
-              wp += 16;
+          const plane = xBase + ((<usize>(c * planeLen + rowOff * rowLen + ox)) << 2);
+          for (let t = 0; t < khw; t++) {
+            const src = plane + <usize>load<i32>(offs + ((<usize>t) << 2));
+            const x0 = v128.load(src);
+            const x1 = v128.load(src, 16);
+            if (ASC_FEATURE_RELAXED_SIMD) {
+              let w = v128.load32_splat(wp);
+              a00 = f32x4.relaxed_madd(w, x0, a00);
+              a01 = f32x4.relaxed_madd(w, x1, a01);
+              w = v128.load32_splat(wp, 4);
+              a10 = f32x4.relaxed_madd(w, x0, a10);
+              a11 = f32x4.relaxed_madd(w, x1, a11);
+              w = v128.load32_splat(wp, 8);
+              a20 = f32x4.relaxed_madd(w, x0, a20);
+              a21 = f32x4.relaxed_madd(w, x1, a21);
+              w = v128.load32_splat(wp, 12);
+              a30 = f32x4.relaxed_madd(w, x0, a30);
+              a31 = f32x4.relaxed_madd(w, x1, a31);
+            } else {
+              let w = v128.load32_splat(wp);
+              a00 = f32x4.add(a00, f32x4.mul(w, x0));
+              a01 = f32x4.add(a01, f32x4.mul(w, x1));
+              w = v128.load32_splat(wp, 4);
+              a10 = f32x4.add(a10, f32x4.mul(w, x0));
+              a11 = f32x4.add(a11, f32x4.mul(w, x1));
+              w = v128.load32_splat(wp, 8);
+              a20 = f32x4.add(a20, f32x4.mul(w, x0));
+              a21 = f32x4.add(a21, f32x4.mul(w, x1));
+              w = v128.load32_splat(wp, 12);
+              a30 = f32x4.add(a30, f32x4.mul(w, x0));
+              a31 = f32x4.add(a31, f32x4.mul(w, x1));
             }
+            wp += 16;
           }
         }
         const cols = min(8, ow - ox);
         const o = outBase + ((<usize>(oy * ow + ox)) << 2);
+        if (whole && cols >= 4) {
+          // The first 4 pixels of each channel, then the next 4 whole or through finish().
+          let r0 = f32x4.add(a00, bv0);
+          let r1 = f32x4.add(a10, bv1);
+          let r2 = f32x4.add(a20, bv2);
+          let r3 = f32x4.add(a30, bv3);
+          if (act === 1) {
+            r0 = f32x4.max(r0, zero);
+            r1 = f32x4.max(r1, zero);
+            r2 = f32x4.max(r2, zero);
+            r3 = f32x4.max(r3, zero);
+          }
+          v128.store(o, r0);
+          v128.store(o + oPlane, r1);
+          v128.store(o + 2 * oPlane, r2);
+          v128.store(o + 3 * oPlane, r3);
+          if (cols === 8) {
+            r0 = f32x4.add(a01, bv0);
+            r1 = f32x4.add(a11, bv1);
+            r2 = f32x4.add(a21, bv2);
+            r3 = f32x4.add(a31, bv3);
+            if (act === 1) {
+              r0 = f32x4.max(r0, zero);
+              r1 = f32x4.max(r1, zero);
+              r2 = f32x4.max(r2, zero);
+              r3 = f32x4.max(r3, zero);
+            }
+            v128.store(o, r0, 16);
+            v128.store(o + oPlane, r1, 16);
+            v128.store(o + 2 * oPlane, r2, 16);
+            v128.store(o + 3 * oPlane, r3, 16);
+          } else if (cols > 4) {
+            finish(o + 16, a01, b0, act, cols - 4, tile);
+            finish(o + oPlane + 16, a11, b1, act, cols - 4, tile);
+            finish(o + 2 * oPlane + 16, a21, b2, act, cols - 4, tile);
+            finish(o + 3 * oPlane + 16, a31, b3, act, cols - 4, tile);
+          }
+          continue;
+        }
         finish(o, a00, b0, act, cols, tile);
         if (cols > 4) finish(o + 16, a01, b0, act, cols - 4, tile);
         if (nOut > 1) {
