@@ -404,9 +404,11 @@ export function wino_run(p: usize, share: i32, nt: i32): i32 {
     const b0 = t0 / tiles;
     const ty0 = (t0 - b0 * tiles) / tw;
     const first = tilePos(b0, ty0, t0 - b0 * tiles - ty0 * tw);
+    // The unit's tiles, in whole panels of the GEMM: a last, partial chunk computes no more.
+    const cols = ((min(tc, total - t0) + NR - 1) / NR) * NR;
     // Input transform: V[ξν][panel][c][lane], four tiles at a time.
     let pA = first;
-    for (let t = 0; t < tc; t += 4) {
+    for (let t = 0; t < cols; t += 4) {
       const g = t0 + t;
       // Byte offset of these 4 tiles in V's position block: panel t / NR, row c, lane t % NR.
       const vAt = vBuf + ((<usize>((t / NR) * NR * ic + (t % NR))) << 2);
@@ -442,7 +444,7 @@ export function wino_run(p: usize, share: i32, nt: i32): i32 {
         for (let ip = 0; ip < mp; ip += MR) {
           const pa = ua + ((<usize>(pc * mp + ip * kc)) << 2);
           const crow = mc + ((<usize>(ip * tc)) << 2);
-          for (let jp = 0; jp < tc; jp += NR) {
+          for (let jp = 0; jp < cols; jp += NR) {
             micro(
               kc,
               pa,

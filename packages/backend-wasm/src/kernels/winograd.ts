@@ -56,13 +56,26 @@ function chunkTiles(ic: number, mp: number): number {
 }
 
 /**
- * Tiles per chunk for convolutions whose chunk of 8 tiles does not fit the GEMM scratch (input
- * plus output channels over ~1,900): they get a scratch of their own for the call, sized for
- * chunks of this many tiles, so that each U[ξν] block streamed from memory serves 32 tiles.
+ * A thread's scratch for convolutions whose chunk of 8 tiles does not fit the GEMM scratch (input
+ * plus output channels over 704, SPNet's 512- and 1024-channel 3×3s): they get a scratch of their
+ * own for the call. Their transformed filters U (16 × mp × ic floats, 16 MiB at 512 → 512) do not
+ * stay in the last-level cache, and every chunk streams all of U from memory, so chunks are as
+ * large as this scratch holds, up to {@link OWN_MAX_TILES}: SPNet-50's 512-channel dilated 3×3 ran
+ * 1.09× faster with 64 tiles a chunk than with 32, 1.14× with 128, 1.18× with 256
+ * (`scripts/profile/conv-ab.mjs … 512 60 60 512 3 1 4`). At 256 channels (U 4 MiB) larger chunks
+ * were slower (0.95× with 32 tiles against the GEMM scratch's 8): V and M leave the L2 cache.
  */
-const OWN_SCRATCH_TILES = 32;
+const OWN_SCRATCH_BYTES = 16 << 20;
 
-/** Most input plus (padded) output channels for which the Winograd path takes its own scratch (8 MiB a thread). */
+/** Most tiles a chunk of an own scratch holds. */
+const OWN_MAX_TILES = 256;
+
+/** Tiles per chunk in an own scratch: as many as {@link OWN_SCRATCH_BYTES} holds, a multiple of 8. */
+function ownChunkTiles(ic: number, mp: number): number {
+  return Math.min(OWN_MAX_TILES, Math.floor(OWN_SCRATCH_BYTES / (64 * (ic + mp)) / 8) * 8);
+}
+
+/** Most input plus (padded) output channels for which the Winograd path takes its own scratch (64 tiles a chunk, 16 MiB a thread). */
 const MAX_CHANNELS = 4096;
 
 /** Bytes a thread's scratch needs for chunks of `tc` tiles: the partial-tile buffer, then V and M. */
@@ -155,7 +168,7 @@ export function winogradConv2d(
   // Chunks of tiles whose V and M fit the GEMM's scratch, or, for many channels, a scratch of
   // the call's own.
   const shared = chunkTiles(ic, mp) >= 8;
-  const tc = chunkSize(tiles, batch, shared ? chunkTiles(ic, mp) : OWN_SCRATCH_TILES, ctx.threads);
+  const tc = chunkSize(tiles, batch, shared ? chunkTiles(ic, mp) : ownChunkTiles(ic, mp), ctx.threads);
   const vPos = skewed(ic * tc * 4);
   const mPos = skewed(mp * tc * 4);
   const uPos = skewed(mp * ic * 4);
