@@ -4,6 +4,7 @@
 // contiguous v128 loads; 4 output channels × 8 pixels accumulate in 8 v128 registers.
 // The `_run` kernels take `(share, nt)` and return how many work units share `share` of `nt` held (the
 // worker pool counts a job only when that is > 0).
+import { sigmoidf } from './micro';
 import { SLOT } from './slot';
 
 function pi(p: usize, i: i32): i32 {
@@ -112,10 +113,6 @@ export function direct_pack_w(w: usize, dst: usize, outC: i32, groups: i32, k: i
       }
     }
   }
-}
-
-function sigmoidf(v: f32): f32 {
-  return <f32>(1.0 / (1.0 + Math.exp(-(<f64>v))));
 }
 
 function finish(o: usize, v: v128, bias: f32, act: i32, cols: i32, tile: usize): void {

@@ -4,6 +4,7 @@
 // `(share, nt)`, split their outermost loop and return how many units of it (planes, rows,
 // elements) share `share` held: the worker pool counts a job only when that is > 0. Any thread
 // may run any share; per-thread scratch is indexed by the instance's SLOT (slot.ts).
+import { sigmoidf } from './micro';
 import { SLOT } from './slot';
 
 function pi(p: usize, i: i32): i32 {
@@ -16,10 +17,6 @@ function pf(p: usize, i: i32): f32 {
 
 function lo(n: i32, share: i32, nt: i32): i32 {
   return <i32>((<i64>n * share) / nt);
-}
-
-function sigmoid(v: f32): f32 {
-  return <f32>(1.0 / (1.0 + Math.exp(-(<f64>v))));
 }
 
 function relu(v: f32): f32 {
@@ -43,7 +40,7 @@ function epilogue(o: usize, len: i32, b: f32, act: i32): void {
     const e = o + ((<usize>i) << 2);
     let v = load<f32>(e) + b;
     if (act === 1) v = relu(v);
-    else if (act === 2) v = sigmoid(v);
+    else if (act === 2) v = sigmoidf(v);
     store<f32>(e, v);
   }
 }

@@ -5,6 +5,7 @@
 export const MR: i32 = 5;
 export const NR: i32 = 8;
 
+/** The logistic sigmoid of a float32, computed in float64 and rounded once: every kernel's sigmoid epilogue. */
 export function sigmoidf(v: f32): f32 {
   return <f32>(1.0 / (1.0 + Math.exp(-(<f64>v))));
 }
