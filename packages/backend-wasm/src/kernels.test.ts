@@ -8,7 +8,7 @@ import { setConvPath, setDirectThresholds } from './kernels/conv2d.js';
 import { setWinogradMode, winogradCalls } from './kernels/winograd.js';
 import { useWinogradDilated } from './kernels/winograd-dilated.js';
 import { setStealing, type ThreadPool } from './pool.js';
-import { checkAccumulated, floats, rng, upload } from './test-util.js';
+import { checkAccumulated, conv2dValues, floats, type Host, rng, upload } from './test-util.js';
 
 for (const threads of [1, 2]) {
   describe(`wasm kernels vs the conformance oracles, ${threads} thread(s)`, () => {
@@ -196,6 +196,17 @@ for (const [path, grouped, dense, convPath, winogradMode] of [
   }
 }
 
+/** The float64 oracle's stride-1, undilated, unbiased convolution of host `x` by `w`. */
+function convolve(x: Host, w: Host, groups: number, padding: number) {
+  return oracle.accumulate.convolve(x, w, {
+    stride: [1, 1],
+    padding: [padding, padding],
+    dilation: [1, 1],
+    groups,
+    bias: null,
+  });
+}
+
 describe('wasm conv2d packed weights', () => {
   const info = conv2dInfo([1, 8, 9, 11], [12, 8, 3, 3], { padding: 1 });
   for (const path of ['packed', 'unpacked'] as const) {
@@ -216,13 +227,7 @@ describe('wasm conv2d packed weights', () => {
           expect(b.readSync(y2.dataId)).toEqual(b.readSync(y1.dataId));
           b.disposeData(y1.dataId);
           b.disposeData(y2.dataId);
-          const expected = oracle.accumulate.convolve(x, wh, {
-            stride: [1, 1],
-            padding: [1, 1],
-            dilation: [1, 1],
-            groups: 1,
-            bias: null,
-          });
+          const expected = convolve(x, wh, 1, 1);
           checkAccumulated(
             b,
             [x, wh],
@@ -254,12 +259,7 @@ describe('wasm conv2d packed weights', () => {
       const wh = floats(r, [12, 8, 3, 3]);
       const xi = upload(b, x);
       const w = upload(b, wh);
-      const conv = (weights: TensorInfo, input = xi, at = info) => {
-        const y = b.conv2d(input, weights, null, at, 'linear');
-        const v = b.readSync(y.dataId);
-        b.disposeData(y.dataId);
-        return v;
-      };
+      const conv = (weights: TensorInfo, input = xi, at = info) => conv2dValues(b, input, weights, at);
       const before = b.heapBytesInUse();
       const first = conv(w);
       // The packed form replaced the original: 12 rows padded to 15 (MR = 5) of K = 72 is
@@ -282,13 +282,7 @@ describe('wasm conv2d packed weights', () => {
       const s = upload(b, sq);
       const asInput: TensorInfo = { ...s, shape: [1, 4, 2, 2] };
       const pointwise = conv2dInfo([1, 4, 2, 2], [4, 4, 1, 1]);
-      const expected = oracle.accumulate.convolve({ ...sq, shape: [1, 4, 2, 2] }, sq, {
-        stride: [1, 1],
-        padding: [0, 0],
-        dilation: [1, 1],
-        groups: 1,
-        bias: null,
-      });
+      const expected = convolve({ ...sq, shape: [1, 4, 2, 2] }, sq, 1, 0);
       for (let round = 0; round < 2; round++) {
         const got = conv(s, asInput, pointwise);
         // K = 4 products of values in [-1, 1]: float32 rounding stays far below 5e-6.
@@ -307,19 +301,6 @@ describe('wasm conv2d packed weights', () => {
 describe('wasm conv2d direct-kernel weights, held packed in 4-row panels', () => {
   // 12 output channels in 4 groups: 3 per group, padded to one 4-row panel; K = 2 · 9 = 18.
   const info = conv2dInfo([1, 8, 9, 11], [12, 2, 3, 3], { padding: 1, groups: 4 });
-  const convolve = (
-    x: Parameters<typeof oracle.accumulate.convolve>[0],
-    w: typeof x,
-    groups: number,
-    padding: number,
-  ) =>
-    oracle.accumulate.convolve(x, w, {
-      stride: [1, 1],
-      padding: [padding, padding],
-      dilation: [1, 1],
-      groups,
-      bias: null,
-    });
 
   it('packs once, reads back exactly, and gives way to the GEMM layout and back', async () => {
     const b = await WasmBackend.create({ threads: 1 });
@@ -332,12 +313,7 @@ describe('wasm conv2d direct-kernel weights, held packed in 4-row panels', () =>
       const xi = upload(b, x);
       const w = upload(b, wh);
       const record = ctx.record(w.dataId, 'test');
-      const conv = () => {
-        const y = b.conv2d(xi, w, null, info, 'linear');
-        const v = b.readSync(y.dataId);
-        b.disposeData(y.dataId);
-        return v;
-      };
+      const conv = () => conv2dValues(b, xi, w, info);
       const before = b.heapBytesInUse();
       const first = conv();
       // Held once, packed: 4 groups × 4 rows × 18 = 288 floats in place of the 216 original
@@ -363,10 +339,8 @@ describe('wasm conv2d direct-kernel weights, held packed in 4-row panels', () =>
       expect(b.readSync(w.dataId)).toEqual(wh.values);
       // The GEMM path repacks the buffer in its own layout; the direct form is gone.
       setDirectThresholds(0, 0);
-      const y = b.conv2d(xi, w, null, info, 'linear');
+      const viaGemm = conv();
       expect(record.packed?.rows).toBe(5);
-      const viaGemm = b.readSync(y.dataId);
-      b.disposeData(y.dataId);
       setDirectThresholds(64, 0);
       expect(conv()).toEqual(first);
       expect(record.packed?.rows).toBe(4);
@@ -399,9 +373,7 @@ describe('wasm conv2d direct-kernel weights, held packed in 4-row panels', () =>
         [64, 2],
       ] as const) {
         setDirectThresholds(direct, 0);
-        const y = b.conv2d(asInput, s, null, grouped, 'linear');
-        const got = b.readSync(y.dataId);
-        b.disposeData(y.dataId);
+        const got = conv2dValues(b, asInput, s, grouped);
         // K = 2 products of values in [-1, 1]: float32 rounding stays far below 5e-6.
         for (let i = 0; i < got.length; i++)
           expect(got[i], `round ${round}`).toBeCloseTo(expected.values[i]!, 5);

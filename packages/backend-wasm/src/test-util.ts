@@ -16,7 +16,7 @@ import {
   precisionFor,
   type TolerancePreset,
 } from '@kernelzoo/conformance';
-import type { Activation, DType, Shape, TensorInfo, TypedArray } from '@kernelzoo/core';
+import type { Activation, Conv2dInfo, DType, Shape, TensorInfo, TypedArray } from '@kernelzoo/core';
 import type { WasmBackend } from './backend.js';
 
 /** What the float64 loop oracles (`oracle.accumulate.*`) return. */
@@ -73,6 +73,20 @@ export interface Output {
 /** A copy of host values written to `b`, as a kernel argument (the caller disposes it). */
 export function upload(b: WasmBackend, h: Host): TensorInfo {
   return { dataId: b.write(h.values.slice(), h.shape, h.dtype), shape: h.shape as Shape, dtype: h.dtype };
+}
+
+/** `b.conv2d(x, w, no bias, info, activation)`'s output values, the output freed. */
+export function conv2dValues(
+  b: WasmBackend,
+  x: TensorInfo,
+  w: TensorInfo,
+  info: Conv2dInfo,
+  activation: Activation = 'linear',
+): TypedArray {
+  const y = b.conv2d(x, w, null, info, activation);
+  const values = b.readSync(y.dataId);
+  b.disposeData(y.dataId);
+  return values;
 }
 
 /**
