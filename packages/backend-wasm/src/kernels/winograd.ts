@@ -62,8 +62,10 @@ function chunkTiles(ic: number, mp: number): number {
  * stay in the last-level cache, and every chunk streams all of U from memory, so chunks are as
  * large as this scratch holds, up to {@link OWN_MAX_TILES}: SPNet-50's 512-channel dilated 3×3 ran
  * 1.09× faster with 64 tiles a chunk than with 32, 1.14× with 128, 1.18× with 256
- * (`scripts/profile/conv-ab.mjs … 512 60 60 512 3 1 4`). At 256 channels (U 4 MiB) larger chunks
- * were slower (0.95× with 32 tiles against the GEMM scratch's 8): V and M leave the L2 cache.
+ * (`scripts/profile/conv-ab.mjs … 512 60 60 512 3 1 4` against builds of 6d43263 with
+ * `OWN_SCRATCH_TILES` set to each; docs/benchmarks.md, "Eighth round"). At 256 channels (U 4 MiB)
+ * larger chunks were slower (0.95× with 32 tiles against the GEMM scratch's 8): V and M leave the
+ * L2 cache.
  */
 const OWN_SCRATCH_BYTES = 16 << 20;
 
