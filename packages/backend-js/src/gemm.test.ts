@@ -4,6 +4,7 @@ import {
   gemm,
   gemmPackedA,
   KC,
+  kBlockDepth,
   MC,
   microRows,
   NC,
@@ -128,6 +129,19 @@ describe('gemm', () => {
         expect([...got]).toEqual([...want]);
       }
     });
+
+  it('cuts K into the fewest blocks of at most KC, as even as they go', () => {
+    // Hand-worked: 257 = 129 + 128, 288 = 144 + 144, 576 = 3 × 192, 1152 = 4 × 231 + 228.
+    expect([1, 255, 256, 257, 288, 576, 1152].map(kBlockDepth)).toEqual([1, 255, 256, 129, 144, 192, 231]);
+    for (let k = 1; k <= 4 * KC + 7; k++) {
+      const depth = kBlockDepth(k);
+      const blocks = Math.ceil(k / depth);
+      expect(depth).toBeLessThanOrEqual(KC);
+      expect(blocks).toBe(Math.ceil(k / KC));
+      // The last block is shorter than the others by less than the number of blocks.
+      expect(k - (blocks - 1) * depth).toBeGreaterThan(depth - blocks);
+    }
+  });
 
   it('picks 2-row micro-tiles only where 3-row ones pad by more than SMALL_ROWS_GAIN', () => {
     // 4 rows: 6 padded against 4 (1.5 > 1.15); 10 rows: 12 against 10 (1.2); 8 rows: 9 against 8.

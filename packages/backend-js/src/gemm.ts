@@ -1,7 +1,8 @@
 /**
  * The one matrix-multiply routine of the js backend, used by both `matmul` and `conv2d`.
  *
- * It follows the classic blocked layout: the K dimension is cut into blocks of {@link KC},
+ * It follows the classic blocked layout: the K dimension is cut into blocks of at most
+ * {@link KC}, as even as they go ({@link kBlockDepth}),
  * B is packed per (K-block × N-block) into column panels {@link NR} wide, A is packed per
  * (M-block × K-block) into row panels {@link MR} (or, for a few rows, {@link MR_SMALL}) tall,
  * and a 3×2 (2×2) register-blocked micro-kernel multiplies one A panel by one B panel with its
@@ -41,7 +42,7 @@ export const SMALL_ROWS_GAIN = 1.15;
 export const NR = 2;
 /** log2 of {@link NR}, for packers that place column `j` at panel `j >> NR_SHIFT`, lane `j & (NR − 1)`. */
 export const NR_SHIFT = 1;
-/** Depth of one K block (packed panels of A and B are this long). */
+/** The deepest K block (packed panels of A and B are at most this long). */
 export const KC = 256;
 /** Rows of A packed at once (rounded down to a multiple of the micro-tile's rows: 126 or 128). */
 export const MC = 128;
@@ -152,9 +153,20 @@ export function gemm(
 }
 
 /**
+ * The depth of a `k`-deep product's K blocks: `k` cut into ⌈k / {@link KC}⌉ blocks as even as
+ * they go, the last one shorter by less than a block count (576 → 192 + 192 + 192, not
+ * 256 + 256 + 64; 288 → 144 + 144). Every K block updates each tile of C once and packs its
+ * part of B, and a short one does so for few multiply-adds, so HRNet's strided 3 × 3s (K 288
+ * and 576) ran 1.12× slower with blocks of {@link KC} and a short tail (docs/benchmarks.md, "Ninth round").
+ */
+export function kBlockDepth(k: number): number {
+  return Math.ceil(k / Math.ceil(k / KC));
+}
+
+/**
  * Where each element of an `m × k` A lies in the GEMM's packed layout, for a caller that
  * produces A itself and can write it packed once (the Winograd filter transform) instead of the
- * GEMM packing it on every call ({@link gemmPackedA}). K blocks of {@link KC} follow one another;
+ * GEMM packing it on every call ({@link gemmPackedA}). K blocks of {@link kBlockDepth} follow one another;
  * in each, A's rows, padded to whole panels of {@link microRows} rows, are row panels of
  * `mr × kc` values, depth-major within a panel. Padded rows may hold anything: the micro-kernel
  * computes their rows of C, and nothing writes them back.
@@ -166,6 +178,8 @@ export class PackedALayout {
   readonly rows: number;
   /** Doubles the packed matrix takes: `rows × k`. */
   readonly size: number;
+  /** Depth of its K blocks: {@link kBlockDepth} of `k`. */
+  readonly kBlock: number;
   constructor(
     readonly m: number,
     readonly k: number,
@@ -173,13 +187,14 @@ export class PackedALayout {
     this.mr = microRows(m);
     this.rows = Math.ceil(m / this.mr) * this.mr;
     this.size = this.rows * k;
+    this.kBlock = kBlockDepth(k);
   }
 
   /** Index of element `(i, p)`, for `0 ≤ i < rows` (rows from `m` on are the padding) and `0 ≤ p < k`. */
   index(i: number, p: number): number {
     const mr = this.mr;
-    const k0 = p - (p % KC);
-    const kc = Math.min(KC, this.k - k0);
+    const k0 = p - (p % this.kBlock);
+    const kc = Math.min(this.kBlock, this.k - k0);
     const r = i % mr;
     return k0 * this.rows + (i - r) * kc + (p - k0) * mr + r;
   }
@@ -226,10 +241,11 @@ function blocked(
 ): void {
   const mr = microRows(m);
   const mcBlock = Math.floor(MC / mr) * mr;
+  const kBlock = kBlockDepth(k);
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = Math.min(KC, k - pc);
+    for (let pc = 0; pc < k; pc += kBlock) {
+      const kc = Math.min(kBlock, k - pc);
       b.packPanels(pc, kc, jc, nc, PACK_B);
       for (let ic = 0; ic < m; ic += mcBlock) {
         const mc = Math.min(mcBlock, m - ic);
