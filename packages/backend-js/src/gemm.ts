@@ -156,8 +156,9 @@ export function gemm(
  * The depth of a `k`-deep product's K blocks: `k` cut into ⌈k / {@link KC}⌉ blocks as even as
  * they go, the last one shorter by less than a block count (576 → 192 + 192 + 192, not
  * 256 + 256 + 64; 288 → 144 + 144). Every K block updates each tile of C once and packs its
- * part of B, and a short one does so for few multiply-adds, so HRNet's strided 3 × 3s (K 288
- * and 576) ran 1.12× slower with blocks of {@link KC} and a short tail (docs/benchmarks.md, "Ninth round").
+ * part of B, and a short one does so for few multiply-adds: HRNet-W32's 64 → 64 stride-2 stem
+ * convolution (K 576) ran 1.12× slower with blocks of {@link KC} and a short tail
+ * (docs/benchmarks.md, "Ninth round").
  */
 export function kBlockDepth(k: number): number {
   return Math.ceil(k / Math.ceil(k / KC));
