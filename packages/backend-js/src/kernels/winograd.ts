@@ -304,45 +304,17 @@ function transformFilters(
   for (let o = 0; o < mg; o++) {
     for (let c = 0; c < cg; c++) {
       const s = wOff + (o * cg + c) * 9;
-      const g00 = w[s];
-      const g01 = w[s + 1];
-      const g02 = w[s + 2];
-      const g10 = w[s + 3];
-      const g11 = w[s + 4];
-      const g12 = w[s + 5];
-      const g20 = w[s + 6];
-      const g21 = w[s + 7];
-      const g22 = w[s + 8];
-      probe += g00 + g01 + g02 + g10 + g11 + g12 + g20 + g21 + g22;
-      // G g (6 × 3), column j from g's column j, in locals rather than through memory.
-      const e0 = g00 * ONE_24TH + g20 * ONE_6TH;
-      const e1 = g01 * ONE_24TH + g21 * ONE_6TH;
-      const e2 = g02 * ONE_24TH + g22 * ONE_6TH;
-      const q0 = g10 * ONE_12TH;
-      const q1 = g11 * ONE_12TH;
-      const q2 = g12 * ONE_12TH;
+      // G g (6 × 3) column by column, then each of its rows times Gᵀ.
+      for (let j = 0; j < 3; j++) {
+        const g0 = w[s + j];
+        const g1 = w[s + 3 + j];
+        const g2 = w[s + 6 + j];
+        probe += g0 + g1 + g2;
+        filterLine(tmp, j, 3, g0, g1, g2);
+      }
       const d = layout.index(o, c);
-      // Each row of G g times Gᵀ.
-      filterLine(dst, d, stride, g00 * 0.25, g01 * 0.25, g02 * 0.25);
-      filterLine(
-        dst,
-        d + step,
-        stride,
-        -(g00 + g10 + g20) * ONE_6TH,
-        -(g01 + g11 + g21) * ONE_6TH,
-        -(g02 + g12 + g22) * ONE_6TH,
-      );
-      filterLine(
-        dst,
-        d + 2 * step,
-        stride,
-        (g10 - g00 - g20) * ONE_6TH,
-        (g11 - g01 - g21) * ONE_6TH,
-        (g12 - g02 - g22) * ONE_6TH,
-      );
-      filterLine(dst, d + 3 * step, stride, e0 + q0, e1 + q1, e2 + q2);
-      filterLine(dst, d + 4 * step, stride, e0 - q0, e1 - q1, e2 - q2);
-      filterLine(dst, d + 5 * step, stride, g20, g21, g22);
+      for (let i = 0; i < PATCH; i++)
+        filterLine(dst, d + i * step, stride, tmp[3 * i], tmp[3 * i + 1], tmp[3 * i + 2]);
     }
   }
   return probe - probe === 0;
