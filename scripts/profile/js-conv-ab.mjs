@@ -14,6 +14,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { conv2dInfo, SeededRandom } from '../../packages/core/dist/index.js';
+import { alternatePairs, median } from './timing.mjs';
 
 const [distA, distB, ...rest] = process.argv.slice(2);
 const [c, h, w, cout, k = 3, stride = 1] = rest.map(Number);
@@ -46,27 +47,13 @@ const inputs = builds.map((b) => [
 ]);
 const once = (i) =>
   builds[i].disposeData(builds[i].conv2d(inputs[i][0], inputs[i][1], null, info, 'linear').dataId);
-// Convolutions per sample: enough for ~40 ms (at most 20).
-const t0 = performance.now();
-once(0);
-once(1);
-const reps = Math.max(1, Math.min(20, Math.round(80 / (performance.now() - t0))));
-const sample = (i) => {
-  const start = performance.now();
-  for (let r = 0; r < reps; r++) once(i);
-  return (performance.now() - start) / reps;
-};
-for (let r = 0; r < 10; r++) sample(0) + sample(1);
-const ms = [[], []];
-const ratios = [];
-for (let r = 0; r < 40; r++) {
-  const a = sample(0);
-  const b = sample(1);
-  ms[0].push(a);
-  ms[1].push(b);
-  ratios.push(a / b);
-}
-const median = (v) => [...v].sort((p, q) => p - q)[v.length >> 1];
+// Samples of ~40 ms (at most 20 convolutions), 40 pairs after 10 warm-up pairs.
+const timed = alternatePairs(
+  () => once(0),
+  () => once(1),
+  80,
+);
+const ms = [timed.a, timed.b];
 const outputs = builds.map((b, i) =>
   b.readSync(b.conv2d(inputs[i][0], inputs[i][1], null, info, 'linear').dataId),
 );
@@ -79,6 +66,6 @@ for (let i = 0; i < outputs[0].length; i++) {
 const label = `${k}×${k}${stride > 1 ? `/${stride}` : ''} ${c}×${h}×${w} → ${cout} (K ${c * k * k})`;
 const fmt = (v) => `median ${median(v).toFixed(3)} ms, fastest ${Math.min(...v).toFixed(3)}`;
 process.stdout.write(
-  `${label}: A ${fmt(ms[0])} | B ${fmt(ms[1])} | A / B ${median(ratios).toFixed(3)} (median of 40 pairs) | ` +
+  `${label}: A ${fmt(ms[0])} | B ${fmt(ms[1])} | A / B ${median(timed.ratios).toFixed(3)} (median of 40 pairs) | ` +
     `largest difference ${(worst / largest).toExponential(1)} of the largest output\n`,
 );

@@ -9,7 +9,7 @@
 import { gemm, StridedMatrix } from '../../packages/backend-js/dist/gemm.js';
 import { gemmConv } from '../../packages/backend-js/dist/kernels/conv2d.js';
 import { conv2dInfo, SeededRandom } from '../../packages/core/dist/index.js';
-import { timeCalls } from './timing.mjs';
+import { median, timeCalls } from './timing.mjs';
 
 const ROWS = [
   { name: 'HRNet-W32 stem 3×3/2', c: 64, h: 128, w: 96, cout: 64, kernel: 3, stride: 2, padding: 1 },
@@ -19,7 +19,6 @@ const ROWS = [
 // Values in [−0.5, 0.5) from core's seeded generator.
 const rng = new SeededRandom(1);
 const random = () => rng.next() - 0.5;
-const median = (v) => [...v].sort((p, q) => p - q)[v.length >> 1];
 
 for (const { name, c, h, w, cout, kernel, stride, padding } of ROWS) {
   const info = conv2dInfo([1, c, h, w], [cout, c, kernel, kernel], { stride, padding });
