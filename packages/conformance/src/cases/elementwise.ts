@@ -5,14 +5,18 @@
  */
 import {
   addActivation,
+  BackendError,
   BINARY_OPS,
   type BinaryOp,
   batchNorm,
   binary,
+  getBackend,
+  type TensorInfo,
   UNARY_OPS,
   type UnaryOp,
   unary,
 } from '@kernelzoo/core';
+import { MismatchError } from '../compare.js';
 import { CaseRandom, type HostTensor, host, hostInt } from '../host.js';
 import { naive, tfjs } from '../oracle/index.js';
 import type { Case } from '../runner.js';
@@ -217,6 +221,31 @@ export function binaryCases(): Case[] {
       const b = host([1, 0.5, -2, -0, -inf, 1, -0.5, 0.5, 1], [9]);
       const expected = tfjs.unary('relu', tfjs.binary('add', a, b));
       ctx.check(addActivation(ctx.t(a), ctx.t(b), 'relu'), expected, 'relu(add) specials');
+    },
+  });
+  // Core refuses this before any kernel runs (the errors cases); a backend called directly must
+  // refuse it too, with its own BackendError, rather than run a float kernel on int32 data.
+  cs.push({
+    name: "the backend's binary refuses an activation on int32 tensors",
+    needs: ['binary:add'],
+    run() {
+      const be = getBackend();
+      const shape = [2, 3];
+      const id = be.write(new Int32Array([-3, 2, 0, 5, -1, 4]), shape, 'int32');
+      const x: TensorInfo = { dataId: id, shape, dtype: 'int32' };
+      let refused: unknown = null;
+      try {
+        const y = be.binary('add', x, x, shape, 'relu');
+        be.disposeData(y.dataId);
+      } catch (e) {
+        refused = e;
+      } finally {
+        be.disposeData(id);
+      }
+      if (!(refused instanceof BackendError) || !refused.message.includes('float32'))
+        throw new MismatchError(
+          `binary add with relu on int32: expected a BackendError naming float32, got ${refused === null ? 'a result' : String(refused)}`,
+        );
     },
   });
   return cs;
