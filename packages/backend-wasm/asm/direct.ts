@@ -130,6 +130,43 @@ function finish(o: usize, v: v128, bias: f32, act: i32, cols: i32, tile: usize):
   }
 }
 
+/**
+ * 4 pixels of 4 output channels: `r0..r3` plus their channels' bias vectors, then ReLU when
+ * `act` is 1, stored at `o` and `oPlane` bytes apart (inlined: a call per tile would cost as
+ * much as its taps).
+ */
+// @ts-expect-error: decorator
+@inline
+function storeChannels4(
+  o: usize,
+  oPlane: usize,
+  r0: v128,
+  r1: v128,
+  r2: v128,
+  r3: v128,
+  bv0: v128,
+  bv1: v128,
+  bv2: v128,
+  bv3: v128,
+  act: i32,
+): void {
+  let v0 = f32x4.add(r0, bv0);
+  let v1 = f32x4.add(r1, bv1);
+  let v2 = f32x4.add(r2, bv2);
+  let v3 = f32x4.add(r3, bv3);
+  if (act === 1) {
+    const zero = f32x4.splat(0);
+    v0 = f32x4.max(v0, zero);
+    v1 = f32x4.max(v1, zero);
+    v2 = f32x4.max(v2, zero);
+    v3 = f32x4.max(v3, zero);
+  }
+  v128.store(o, v0);
+  v128.store(o + oPlane, v1);
+  v128.store(o + 2 * oPlane, v2);
+  v128.store(o + 3 * oPlane, v3);
+}
+
 /** The direct convolution; work units are (batch, group, block of 4 output channels). */
 export function direct_conv_run(p: usize, share: i32, nt: i32): i32 {
   const wpack = <usize>pi(p, 1);
@@ -193,7 +230,6 @@ export function direct_conv_run(p: usize, share: i32, nt: i32): i32 {
     const bv1 = f32x4.splat(b1);
     const bv2 = f32x4.splat(b2);
     const bv3 = f32x4.splat(b3);
-    const zero = f32x4.splat(0);
     // Tiles of 4 channels and at least 4 pixels, without sigmoid, are stored here rather than
     // through finish() (a call per vector cost as much as ~30 taps of a tile).
     const whole = nOut === 4 && act !== 2;
@@ -251,36 +287,9 @@ export function direct_conv_run(p: usize, share: i32, nt: i32): i32 {
         const o = outBase + ((<usize>(oy * ow + ox)) << 2);
         if (whole && cols >= 4) {
           // The first 4 pixels of each channel, then the next 4 whole or through finish().
-          let r0 = f32x4.add(a00, bv0);
-          let r1 = f32x4.add(a10, bv1);
-          let r2 = f32x4.add(a20, bv2);
-          let r3 = f32x4.add(a30, bv3);
-          if (act === 1) {
-            r0 = f32x4.max(r0, zero);
-            r1 = f32x4.max(r1, zero);
-            r2 = f32x4.max(r2, zero);
-            r3 = f32x4.max(r3, zero);
-          }
-          v128.store(o, r0);
-          v128.store(o + oPlane, r1);
-          v128.store(o + 2 * oPlane, r2);
-          v128.store(o + 3 * oPlane, r3);
-          if (cols === 8) {
-            r0 = f32x4.add(a01, bv0);
-            r1 = f32x4.add(a11, bv1);
-            r2 = f32x4.add(a21, bv2);
-            r3 = f32x4.add(a31, bv3);
-            if (act === 1) {
-              r0 = f32x4.max(r0, zero);
-              r1 = f32x4.max(r1, zero);
-              r2 = f32x4.max(r2, zero);
-              r3 = f32x4.max(r3, zero);
-            }
-            v128.store(o, r0, 16);
-            v128.store(o + oPlane, r1, 16);
-            v128.store(o + 2 * oPlane, r2, 16);
-            v128.store(o + 3 * oPlane, r3, 16);
-          } else if (cols > 4) {
+          storeChannels4(o, oPlane, a00, a10, a20, a30, bv0, bv1, bv2, bv3, act);
+          if (cols === 8) storeChannels4(o + 16, oPlane, a01, a11, a21, a31, bv0, bv1, bv2, bv3, act);
+          else if (cols > 4) {
             finish(o + 16, a01, b0, act, cols - 4, tile);
             finish(o + oPlane + 16, a11, b1, act, cols - 4, tile);
             finish(o + 2 * oPlane + 16, a21, b2, act, cols - 4, tile);

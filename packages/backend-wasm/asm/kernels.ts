@@ -327,8 +327,9 @@ function runI(op: i32, a: usize, sa: i32, b: usize, sb: i32, o: usize, len: i32)
 
 /**
  * Broadcast binary op, then ReLU when `act` is 1 (float32; on each run of results while it is
- * in cache). `p`: rank r, shape[r], strideA[r], strideB[r]; `idx` is r words of scratch. Share `share` takes a part of the output elements (a range that may begin and end
- * inside a row of the innermost dimension); returns how many.
+ * in cache). `p`: rank r, shape[r], strideA[r], strideB[r]; `idx` is r words of scratch. Share
+ * `share` takes a part of the output elements (a range that may begin and end inside a row of
+ * the innermost dimension); returns how many.
  */
 export function binary_run(
   op: i32,

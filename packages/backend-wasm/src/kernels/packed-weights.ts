@@ -6,7 +6,7 @@
  * time; keeping a packed copy beside the weights would cost a second copy of every
  * convolution's weights. So the first convolution over a weight buffer packs it and frees the
  * original: the buffer's record then holds only the packed form (rows padded with zeros to a
- * multiple of the panel's rows: at most MR − 1 rows more per group). Anything else that asks
+ * multiple of the panel's rows: at most rows − 1 more per group). Anything else that asks
  * for the buffer's address ({@link KernelContext.ptr}, a read) gets the original layout back,
  * unpacked exactly (the packing only moves values), and the packed form is dropped until the
  * next convolution packs it again; so is a convolution that wants the other layout.
@@ -61,8 +61,8 @@ export function packedWeights(
 
 /**
  * Writes the original layout of packed weights (`size` floats) into `dst` from element `at`:
- * the inverse of `pack_a` (or `direct_pack_w`) over each group, dropping the padding rows. `memory` is the wasm
- * memory as float32 (`dst` may be it or any other array).
+ * the inverse of `pack_a` (or `direct_pack_w`) over each group, dropping the padding rows.
+ * `memory` is the wasm memory as float32 (`dst` may be it or any other array).
  */
 export function unpackWeights(
   memory: Float32Array,
