@@ -9,6 +9,8 @@
 //     | grep -c 'vaddsd xmm[0-9]*,xmm[0-9]*,\[rbp'
 // counts the accumulators V8 keeps on the stack instead of in a register.
 
+import { median } from './timing.mjs';
+
 const KC = 256;
 const PACK_A = new Float64Array(1 << 15);
 const PACK_B = new Float64Array(1 << 18);
@@ -56,9 +58,8 @@ for (let round = 0; round < 21; round++) {
   }
 }
 for (const { r, c, rates } of shapes) {
-  rates.sort((p, q) => p - q);
   const loads = (r + c) / (r * c);
   process.stdout.write(
-    `${r} × ${c} tile (${r * c} accumulators, ${loads.toFixed(2)} loads a multiply-add): median ${rates[10].toFixed(2)} GMAC/s (range ${rates[0].toFixed(2)}–${rates[20].toFixed(2)})\n`,
+    `${r} × ${c} tile (${r * c} accumulators, ${loads.toFixed(2)} loads a multiply-add): median ${median(rates).toFixed(2)} GMAC/s (range ${Math.min(...rates).toFixed(2)}–${Math.max(...rates).toFixed(2)})\n`,
   );
 }

@@ -11,6 +11,7 @@ import { WasmBackend } from '../../packages/backend-wasm/dist/backend.js';
 import { setWinogradMode } from '../../packages/backend-wasm/dist/kernels/winograd.js';
 import { oracle } from '../../packages/conformance/dist/index.js';
 import { conv2dInfo, SeededRandom } from '../../packages/core/dist/index.js';
+import { median } from './timing.mjs';
 
 const args = process.argv.slice(2).map(Number);
 const shapes =
@@ -64,7 +65,6 @@ for (const [c, h, w, cout] of shapes) {
         b.disposeData(y.dataId);
       }
     }
-  const median = (t) => t.sort((p, q) => p - q)[t.length >> 1];
   const g = median(ms.gemm);
   const wi = median(ms.winograd);
   rows.push(

@@ -227,8 +227,9 @@ function makeGate(op: string, ext: BlockExtensions, spec: GateSpec, reserved: re
  * (`spm.*` in SPNet).
  *
  * In eval mode it runs three `conv2d` kernels (four with a projection shortcut), one `add` with
- * the ReLU fused into it ({@link nn.residualSum}), and no `batchNorm`: `conv1 → bn1 → relu`, `conv2 → bn2 → relu` and `conv3 → bn3`
- * are declared fusion chains (the second only when `conv2` is a plain `Conv2d`).
+ * the ReLU fused into it ({@link nn.residualSum}), and no `batchNorm`: `conv1 → bn1 → relu`,
+ * `conv2 → bn2 → relu` and `conv3 → bn3` are declared fusion chains (the second only when
+ * `conv2` is a plain `Conv2d`).
  */
 export class Bottleneck extends nn.Module {
   /** Output channels per `planes`. */
