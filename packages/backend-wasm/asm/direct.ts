@@ -132,11 +132,8 @@ function finish(o: usize, v: v128, bias: f32, act: i32, cols: i32, tile: usize):
 
 /**
  * 4 pixels of 4 output channels: `r0..r3` plus their channels' bias vectors, then ReLU when
- * `act` is 1, stored at `o` and `oPlane` bytes apart (inlined: a call per tile would cost as
- * much as its taps).
+ * `act` is 1, stored at `o` and `oPlane` bytes apart.
  */
-// @ts-expect-error: decorator
-@inline
 function storeChannels4(
   o: usize,
   oPlane: usize,
